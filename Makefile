@@ -1,0 +1,44 @@
+# One command per gate. `make` (or any target) creates .venv on first use.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST := $(PY) -m pytest
+
+.PHONY: all install run test test-slow test-all bench lint browsers clean
+
+all: install
+
+install: $(STAMP)
+
+# torch/torchvision first and pinned: pip takes the CUDA build from this machine's disk.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+# Starts the whole service on a laptop: SQLite, a private Redis, one worker.
+run: $(STAMP)
+	$(VENV)/bin/autograder serve
+
+# The default suite: unit tests plus the real-service tests (real Redis, real Celery worker).
+test: $(STAMP)
+	$(PYTEST) -m "not slow" -q
+
+# Long tests: the full corpora, fault injection, the browser.
+test-slow: $(STAMP)
+	$(PYTEST) -m "slow" -q
+
+test-all: $(STAMP)
+	$(PYTEST) -q
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check grader api workers reference tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

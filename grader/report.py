@@ -1,0 +1,114 @@
+"""The report: the one result model shared by the CLI, the worker, the database and the API.
+
+It is a superset of Gradescope's ``results.json``: a report serialised with
+:meth:`Report.to_dict` uploads to Gradescope unchanged, and our own fields
+(``assignment``, ``seed``, ``grader_version``, ``submission_sha256``,
+``sandbox``) ride along as extra keys that Gradescope ignores.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """How one test ended. Every value but ``INTERNAL_ERROR`` is the student's doing."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the student's code raised, crashed or returned something unusable
+    TIMEOUT = "timeout"  # the student's code ran past its wall-clock limit
+    INTERNAL_ERROR = "internal_error"  # the grader itself failed: ours, never the student's; retried
+
+
+@dataclass
+class TestResult:
+    """One graded test, as Gradescope reads it (plus ``status``, ``tags`` and ``data``)."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    """Human title, e.g. ``batchnorm_forward: running averages``."""
+    number: str
+    """Stable position in the assignment ("1", "2", ...), used to sort and to link."""
+    score: float
+    """Points earned."""
+    max_score: float
+    """Points available; 0 for informational tests."""
+    status: Status
+    """Outcome, see :class:`Status`."""
+    output: str = ""
+    """Feedback for the student: what was checked, expected, measured, and a hint."""
+    visibility: str = "visible"
+    """Gradescope visibility: ``visible``, ``hidden``, ``after_due_date`` or ``after_published``."""
+    tags: list[str] = field(default_factory=list)
+    """Exactly one area tag (``batchnorm_forward``, ``dropout_backward``, ``training``...)."""
+    check: str = ""
+    """Registered name of the check that produced this result."""
+    hint: str = ""
+    """Name of the known mistake recognised, if any (``keep_convention``...); empty otherwise."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable extras (e.g. the training curves); never needed to read the feedback."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TestResult:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["status"] = Status(known["status"])
+        return cls(**known)
+
+
+@dataclass
+class Report:
+    """The whole grade of one submission."""
+
+    score: float
+    """Sum of the tests' scores."""
+    max_score: float
+    """Sum of the tests' maximum scores."""
+    execution_time: float
+    """Seconds spent grading, wall clock."""
+    output: str
+    """Submission-level feedback: import errors, what the student's code printed, sandbox notes."""
+    tests: list[TestResult]
+    """One entry per test, in assignment order."""
+    assignment: str
+    """Assignment id, e.g. ``ex08``."""
+    seed: int
+    """Grading seed: regrading with the same seed gives the same report."""
+    grader_version: str
+    """Version of this package that graded."""
+    submission_sha256: str
+    """SHA-256 of the submitted bytes."""
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    """Which isolation layers were active, and whether grading ran with ``--insecure``."""
+
+    @property
+    def internal_error(self) -> bool:
+        """True when any test failed through our fault: the worker retries such reports."""
+        return any(t.status is Status.INTERNAL_ERROR for t in self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["tests"] = [t.to_dict() for t in self.tests]
+        return d
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Report:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["tests"] = [TestResult.from_dict(t) for t in d["tests"]]
+        return cls(**known)
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,165 @@
+"""UNSAFE: the only place where student code runs. This module executes inside the child.
+
+The child imports the submission from its scratch directory and then serves the
+judge's requests over one socket: put data, call a function, get data back.
+Everything here is untrusted once the submission is imported: the student can
+patch this module, numpy or builtins, and send any bytes it likes. That is
+fine by design: the judge treats whatever arrives as *claimed values* from an
+adversary, decodes them strictly (:mod:`grader.sandbox.protocol`), and never
+imports or unpickles anything from this side. Confinement (what the child may
+touch: files, network, processes, memory, time) is applied before the import
+by :mod:`grader.sandbox.lockdown` and enforced by the judge's timeouts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox import protocol
+from grader.sandbox.protocol import Ref, Unencodable
+
+MODULE_NAME = "layers"
+
+
+def serve(sock: socket.socket, submission: str) -> None:
+    """Import ``submission`` and answer requests until the judge closes the channel."""
+    module, error = _import(submission)
+    if error is not None:
+        protocol.send(sock, {"import_error": error[0], "line": error[1]})
+        return
+    names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("__"))
+    protocol.send(sock, {"ready": names})
+    table: dict[int, Any] = {}
+    while True:
+        try:
+            request, blobs = protocol.recv(sock)
+        except EOFError:
+            return
+        reply, out_blobs = _handle(module, table, request, blobs)
+        protocol.send(sock, reply, out_blobs)
+
+
+def _import(path: str) -> tuple[Any, tuple[str, int | None] | None]:
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MODULE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:  # IndentationError and TabError included
+        return module, (f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})", exc.lineno)
+    except BaseException as exc:  # SystemExit at import time is a failed import too
+        line = _student_line(exc.__traceback__, path)
+        where = f" (line {line})" if line else ""
+        return module, (f"{type(exc).__name__}: {exc}{where}", line)
+    return module, None
+
+
+def _student_line(tb: Any, path: str) -> int | None:
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == path:
+            line = lineno
+    return line
+
+
+def _handle(module: Any, table: dict[int, Any], request: Any, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+    try:
+        op = request["op"]
+        if op == "put":
+            value = _resolve(protocol.decode(request["value"], blobs), table)
+            return _store(table, value), []
+        if op == "call":
+            return _call(module, table, request, blobs)
+        if op in ("get", "item"):
+            value = _walk(table[request["id"]], request["path"])
+            if op == "item":
+                return _store(table, value), []
+            tree, out = protocol.encode(value)
+            return {"ok": tree}, out
+        if op == "drop":
+            for i in request["ids"]:
+                table.pop(i, None)
+            return {"ok": None}, []
+        return {"internal": f"unknown op {op!r}"}, []
+    except Unencodable as exc:
+        return {"not_data": exc.type_name}, []
+    except (LookupError, TypeError) as exc:
+        return {"bad_path": f"{type(exc).__name__}: {exc}"}, []
+
+
+def _call(module: Any, table: dict[int, Any], request: Any, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+    fn = getattr(module, request["fn"], None)
+    if not callable(fn):
+        return {"missing": request["fn"]}, []
+    args, kwargs = _resolve(protocol.decode(request["argv"], blobs), table)
+    if request.get("seed") is not None:
+        np.random.seed(request["seed"])
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - the student's exception is a result to report
+        return _raised(exc, module.__file__), []
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return _store(table, result), []
+
+
+def _raised(exc: BaseException, path: str) -> dict[str, Any]:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<unprintable>"
+    return {"raised": type(exc).__name__, "message": message[:2000], "traceback": text[-4000:],
+            "line": _student_line(exc.__traceback__, path)}
+
+
+def _store(table: dict[int, Any], value: Any) -> dict[str, Any]:
+    key = len(table) + 1
+    while key in table:
+        key += 1
+    table[key] = value
+    return {"handle": key, "type": protocol._type_name(value)}
+
+
+def _walk(value: Any, path: list[Any]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _resolve(value: Any, table: dict[int, Any]) -> Any:
+    """Replace handle references by the objects they name, inside containers too."""
+    if type(value) is Ref:
+        return table[value.id]
+    if type(value) is tuple:
+        return tuple(_resolve(v, table) for v in value)
+    if type(value) is list:
+        return [_resolve(v, table) for v in value]
+    if type(value) is dict:
+        return {k: _resolve(v, table) for k, v in value.items()}
+    return value
+
+
+def main() -> None:
+    """Entry point of a plainly spawned child: ``python -m grader.sandbox.unsafe_child FD PATH``."""
+    fd, path = int(sys.argv[1]), sys.argv[2]
+    sock = socket.socket(fileno=fd)
+    try:
+        serve(sock, path)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
