@@ -159,7 +159,7 @@ def _dec_array(body: list[Any], blobs: list[bytes]) -> np.ndarray:
     dtype, shape, index = body
     if type(dtype) is not str or dtype not in ALLOWED_DTYPES:
         raise ProtocolError(f"dtype {dtype!r} not allowed")
-    if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and 0 <= n for n in shape):
+    if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError("malformed array shape")
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError("array blob index out of range")

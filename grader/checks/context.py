@@ -1,0 +1,142 @@
+"""What a check receives (:class:`CheckContext`) and returns (:class:`Verdict`), and the helpers all checks share.
+
+A check is a function ``(ctx) -> Verdict``. It talks to the student's code only
+through ``ctx.sandbox`` and compares against ``ctx.reference`` (the trusted
+reference module). To fail early with a message, a check raises
+:class:`Fail`; sandbox errors (the student's exception, a timeout, a crash,
+something that is not plain data) propagate and the runner turns them into
+the right status with a readable message.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.assignments import Assignment, TestSpec
+from grader.sandbox.interface import Handle, Sandbox
+
+
+@dataclass
+class Verdict:
+    """The outcome of one check, before points are attached."""
+
+    passed: bool
+    """Whether the test passed."""
+    message: str
+    """What was checked, what was expected, what was measured."""
+    hint: str = ""
+    """Key of a recognised mistake in :data:`grader.feedback.HINTS`, or empty."""
+    fraction: float | None = None
+    """Share of the points earned; ``None`` means all when passed, none otherwise."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable extras for the report (curves, measured values)."""
+
+
+class Fail(Exception):
+    """Raised by a check to fail its test with ``message`` (and optionally a recognised ``hint``)."""
+
+    def __init__(self, message: str, hint: str = "", data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.data = data or {}
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use."""
+
+    sandbox: Sandbox
+    """The student's module, behind the trust boundary."""
+    reference: ModuleType
+    """The trusted reference implementation (``reference/<id>/layers.py``)."""
+    assignment: Assignment
+    """The assignment being graded (conventions, timeouts)."""
+    test: TestSpec
+    """The test being run (its params)."""
+    seed: int
+    """This test's seed, derived from the grading seed and the test's name."""
+    shared: dict[str, Any]
+    """Per-submission memo shared by the checks (e.g. whether the student's forward is right)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Grader-level options (device, training data set) for the training checks."""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.test.params
+
+    def rng(self, *salt: object) -> np.random.Generator:
+        """A judge-side generator, reproducible from the grading seed, independent per salt."""
+        return np.random.default_rng([self.seed, *(_salt(s) for s in salt)])
+
+    def student_seed(self, *salt: object) -> int:
+        """A seed to hand to the student's side (``np.random.seed`` takes < 2**32)."""
+        return int(self.rng("student-seed", *salt).integers(0, 2**32 - 1))
+
+
+def derive_seed(grading_seed: int, test_name: str) -> int:
+    """The seed of one test: a function of the grading seed and the test's name only."""
+    return int(np.random.SeedSequence([grading_seed, _salt(test_name)]).generate_state(1)[0])
+
+
+def _salt(s: object) -> int:
+    return s if type(s) is int and s >= 0 else zlib.crc32(repr(s).encode())
+
+
+# --- helpers that turn the student's return values into checked arrays --------------------------
+
+def as_tuple(value: Any, length: int, what: str) -> tuple[Any, ...]:
+    """``value`` as a tuple/list of ``length`` items, or :class:`Fail` explaining what came back."""
+    if value is None:
+        raise Fail(f"{what} returned None. Did you leave a TODO unfinished (or forget `return`)?",
+                   hint="returned_none")
+    if type(value) not in (tuple, list) or len(value) != length:
+        got = f"a {type(value).__name__} of length {len(value)}" if type(value) in (tuple, list) \
+            else f"a {type(value).__name__}"
+        raise Fail(f"{what} should return a tuple of {length} values, but returned {got}.")
+    return tuple(value)
+
+
+def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None,
+             dtype: np.dtype | type | None = None) -> np.ndarray:
+    """``value`` as an ndarray of the expected shape (and dtype, when given), or :class:`Fail`."""
+    if value is None:
+        raise Fail(f"{what} is None. Did you leave a TODO unfinished (or forget to assign it)?",
+                   hint="returned_none")
+    if type(value) is not np.ndarray:
+        raise Fail(f"{what} should be a numpy array, but is a {type(value).__name__}.")
+    if shape is not None and value.shape != tuple(shape):
+        raise Fail(f"{what} should have shape {tuple(shape)}, but has shape {value.shape}.")
+    if dtype is not None and value.dtype != np.dtype(dtype):
+        raise Fail(f"{what} should have dtype {np.dtype(dtype)}, but has dtype {value.dtype}.")
+    if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+        raise Fail(f"{what} contains NaN or infinite values.")
+    return value
+
+
+def expect_pair(result: Handle, function: str, layout: str) -> None:
+    """Fail unless the handle names a tuple or list (the student's ``(out, cache)``-like return)."""
+    if result.type_name == "NoneType":
+        raise Fail(f"{function} returned None. Did you leave a TODO unfinished (or forget `return`)?",
+                   hint="returned_none")
+    if result.type_name not in ("tuple", "list"):
+        raise Fail(f"{function} should return a tuple {layout}, but returned a {result.type_name}.")
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """The course's relative error: max |x - y| / max(1e-8, |x| + |y|), elementwise."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def fetch(sandbox: Sandbox, handle: Handle, *path: int | str) -> Any:
+    """Shorthand for ``sandbox.get`` used by checks."""
+    return sandbox.get(handle, *path)

@@ -1,0 +1,137 @@
+"""Checks of ``dropout_backward(dout, cache) -> dx``.
+
+The backward pass is judged against the student's *own* forward pass: on the
+cache their ``dropout_forward`` returned, ``dx`` must be the gradient of that
+forward's output. So a forward that uses the wrong convention or forgets the
+scaling costs points in ``dropout_forward`` only, and a backward that agrees
+with it keeps its points. When the student's forward cannot produce a cache
+(it raises, returns None), the backward is tried on the template's cache
+``(dropout_param, mask)`` instead, with the 0/1 mask and with the pre-scaled
+mask (both layouts are common and correct), and credited if either works.
+
+These checks are deterministic: every call passes a seed, so no statistical
+error is possible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.checks.context import CheckContext, Fail, Verdict, as_array, expect_pair, rel_error
+from grader.checks.registry import check
+from grader.sandbox.interface import Handle, SandboxError
+
+GRAD_TOL = 1e-7  # correct code gives ~1e-11 in float64 (the notebook prints ~2e-11)
+H = 1e-5  # central-difference step
+
+
+def _forward(ctx: CheckContext, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Handle]:
+    """Run the student's forward; returns (out, handle to the cache)."""
+    result = ctx.sandbox.call("dropout_forward", x, param, seed=ctx.student_seed("forward"))
+    expect_pair(result, "dropout_forward", "(out, cache)")
+    out = as_array(ctx.sandbox.get(result, 0), "The `out` returned by dropout_forward", x.shape)
+    return out, ctx.sandbox.item(result, 1)
+
+
+def _backward(ctx: CheckContext, dout: np.ndarray, cache: Any, shape: tuple[int, ...]) -> np.ndarray:
+    dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, cache))
+    return as_array(dx, "The dx returned by dropout_backward", shape)
+
+
+def _cases(ctx: CheckContext) -> list[tuple[tuple[int, ...], float]]:
+    return [((10, 10), 0.8), ((10, 10), 0.3), ((3, 4, 5), 0.5), ((2, 3, 2, 4), 0.25)]
+
+
+def _numeric_gradient(ctx: CheckContext, x: np.ndarray, param: dict[str, Any], dout: np.ndarray) -> np.ndarray:
+    """Central differences of sum(forward(x) * dout), forward with the fixed seed in ``param``."""
+    grad = np.zeros_like(x)
+    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat_x.size):
+        old = flat_x[i]
+        flat_x[i] = old + H
+        plus, _ = _forward(ctx, x, param)
+        flat_x[i] = old - H
+        minus, _ = _forward(ctx, x, param)
+        flat_x[i] = old
+        flat_g[i] = np.sum((plus - minus) * dout) / (2 * H)
+    return grad
+
+
+@check("dropout_backward.numeric_gradient")
+def numeric_gradient(ctx: CheckContext) -> Verdict:
+    """dx matches central-difference gradients of the student's own forward (fixed seed)."""
+    rng = ctx.rng("data")
+    for shape, p in [((10, 10), 0.8), ((3, 2, 4), 0.3)]:  # the notebook's case, and a 3-D one
+        x = rng.standard_normal(shape) + 10.0
+        dout = rng.standard_normal(shape)
+        param = {"mode": "train", "p": p, "seed": int(ctx.student_seed("mask", str(shape), p) % 10_000)}
+        try:
+            _, cache = _forward(ctx, x, param)
+        except (Fail, SandboxError) as exc:
+            return _template_fallback(ctx, exc)
+        dx = _backward(ctx, dout, cache, shape)
+        expected = _numeric_gradient(ctx, x.copy(), param, dout)
+        err = rel_error(dx, expected)
+        if not err < GRAD_TOL:
+            raise Fail(f"Numerical gradient check on a {shape} input with p = {p}: the relative error "
+                       f"of dx is {err:.2e}, expected below {GRAD_TOL:.0e}. dx must be dout times the "
+                       "same mask and scale your forward pass applied.")
+    return Verdict(True, "dx matches the numerical gradient of your dropout_forward (relative error "
+                         f"below {GRAD_TOL:.0e}).")
+
+
+@check("dropout_backward.matches_mask")
+def matches_mask(ctx: CheckContext) -> Verdict:
+    """dx equals dout times the forward's effective multiplier (out / x), on 2-D to 4-D inputs."""
+    rng = ctx.rng("data")
+    for shape, p in _cases(ctx):
+        x = rng.uniform(1.0, 2.0, shape)  # no zeros, so out / x is the mask times its scale
+        dout = rng.standard_normal(shape)
+        param = {"mode": "train", "p": p, "seed": int(ctx.student_seed("mask", str(shape), p) % 10_000)}
+        try:
+            out, cache = _forward(ctx, x, param)
+        except (Fail, SandboxError) as exc:
+            return _template_fallback(ctx, exc)
+        dx = _backward(ctx, dout, cache, shape)
+        expected = dout * (out / x)
+        if not np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
+            raise Fail(f"On a {shape} input with p = {p}, dx differs from dout * mask / (1 - p) computed "
+                       f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
+                       "Use the mask stored in the cache, with the same scaling as in dropout_forward.")
+    return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
+
+
+@check("dropout_backward.test_mode")
+def test_mode(ctx: CheckContext) -> Verdict:
+    """In test mode dx is dout, unchanged."""
+    dout = ctx.rng("data").standard_normal((6, 7))
+    cache = ({"mode": "test", "p": 0.4}, None)
+    dx = _backward(ctx, dout, cache, dout.shape)
+    if not np.array_equal(dx, dout):
+        raise Fail("In test mode dropout_backward must return dout unchanged, but dx differs from dout "
+                   f"(largest difference {np.max(np.abs(dx - dout)):.3g}).")
+    return Verdict(True, "Test mode returns dout unchanged.")
+
+
+def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
+    """Judge the backward on the template's cache layout when the student's forward gives none."""
+    rng = ctx.rng("fallback")
+    shape, p = (10, 10), 0.4
+    keep = 1.0 - p if ctx.assignment.dropout_convention == "drop" else p
+    mask = rng.random(shape) < keep
+    dout = rng.standard_normal(shape)
+    expected = dout * mask / keep
+    param = {"mode": "train", "p": p}
+    for stored in (mask.astype(np.float64), mask / keep):
+        try:
+            dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, (param, stored)))
+        except SandboxError:
+            continue
+        if type(dx) is np.ndarray and dx.shape == shape and np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
+            return Verdict(True, "Your dropout_forward gave no usable cache, so dropout_backward was checked "
+                                 "on the template's cache (dropout_param, mask): it is correct there.")
+    reason = why.message if isinstance(why, Fail) else str(why)
+    raise Fail("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
+               "), and on the template's cache (dropout_param, mask) it does not return dout * mask / (1 - p).")

@@ -1,0 +1,89 @@
+"""The grading library's commands: ``autograder grade`` and ``autograder doctor``.
+
+The ``autograder`` entry point (api/cli.py) adds the service's commands to
+this group; these two work without any service dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from grader.report import Report, Status
+
+_MARK = {Status.PASSED: "ok", Status.FAILED: "FAIL", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT",
+         Status.INTERNAL_ERROR: "INTERNAL"}
+
+
+@click.group()
+def cli() -> None:
+    """Grade deep-learning exercises, locally or as a service."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (Gradescope-compatible).")
+@click.option("--no-training", is_flag=True, help="Skip the (slower) training checks.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Grading seed; same seed, same report.")
+@click.option("--assignment", default="ex08", show_default=True, help="Assignment id.")
+@click.option("--convention", type=click.Choice(["drop", "keep"]), default=None,
+              help="Override the assignment's dropout convention.")
+@click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
+def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: str,
+          convention: str | None, insecure: bool) -> None:
+    """Grade the student's file PATH and print the report."""
+    _single_threaded()
+    from grader.assignments import UnknownAssignment
+    from grader.runner import Grader
+
+    try:
+        grader = Grader(assignment, insecure=insecure, dropout_convention=convention)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="--assignment") from None
+    try:
+        if not no_training:
+            grader.warm_up()
+        report = grader.grade(path.read_bytes(), seed=seed, training=not no_training)
+    finally:
+        grader.close()
+    click.echo(report.to_json(indent=2) if as_json else render(report))
+
+
+@cli.command()
+def doctor() -> None:
+    """Show which sandbox layers this host allows, and whether grading may run."""
+    from grader.sandbox import doctor as sandbox_doctor
+
+    click.echo(sandbox_doctor.report_text())
+
+
+def render(report: Report) -> str:
+    """The report as a table a student reads in a terminal."""
+    lines = [f"{report.assignment}: {report.score:g} / {report.max_score:g} points  "
+             f"(seed {report.seed}, {report.execution_time:.2f} s)", ""]
+    width = max((len(t.name) for t in report.tests), default=10)
+    for t in report.tests:
+        lines.append(f"  {_MARK[t.status]:<8} {t.name:<{width}}  {t.score:g}/{t.max_score:g}")
+    failed = [t for t in report.tests if t.status is not Status.PASSED]
+    for t in failed:
+        lines += ["", f"--- {t.name} [{t.status.value}]", t.output]
+    if report.output:
+        lines += ["", report.output]
+    return "\n".join(lines)
+
+
+def _single_threaded() -> None:
+    # The sandbox forks; a BLAS/OpenMP pool started before a fork can hang the child.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def main() -> None:
+    cli(prog_name="autograder")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

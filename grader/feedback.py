@@ -1,0 +1,96 @@
+"""Hints for the mistakes real submissions make, keyed by name.
+
+A check that recognises a known mistake returns its key in ``Verdict.hint``;
+the runner appends the text below to the test's output. The texts are pinned
+by golden-file tests (tests/grader/golden/): change them deliberately.
+"""
+
+from __future__ import annotations
+
+HINTS: dict[str, str] = {
+    "keep_convention": (
+        "In this exercise p is the probability of DROPPING a unit. Your code drops about 1 - p of "
+        "the units, i.e. it treats p as the probability of keeping one (the cs231n convention). "
+        "Keep a unit when rand >= p (or rand < 1 - p), and scale the kept units by 1 / (1 - p)."
+    ),
+    "missing_rescale": (
+        "Kept units must be scaled by 1 / (1 - p) in train mode (inverted dropout), so that the "
+        "expected output equals the input and test mode needs no scaling. Your kept units are "
+        "copied unscaled."
+    ),
+    "divide_by_p": (
+        "Kept units are scaled by 1 / p, but p is the probability of dropping: the kept units "
+        "must be scaled by 1 / (1 - p)."
+    ),
+    "scaled_at_test": (
+        "With inverted dropout, test mode returns the input unchanged: the scaling happens in "
+        "train mode only. Your test mode scales (or masks) the input."
+    ),
+    "two_d_only": (
+        "dropout_forward must work for inputs of any shape (1-D to 4-D and beyond). Build the mask "
+        "with np.random.rand(*x.shape) instead of using x.shape[0], x.shape[1]."
+    ),
+    "randn_mask": (
+        "The mask looks like it was drawn with np.random.randn (normal) instead of np.random.rand "
+        "(uniform on [0, 1)): the fraction dropped then does not follow p."
+    ),
+    "drop_rows": (
+        "Whole rows or columns are dropped together. Dropout decides for every single unit "
+        "independently: the mask needs the full shape of x."
+    ),
+    "missing_mean_path": (
+        "dx misses the gradient that flows through the batch mean: every x_i also changes the "
+        "mean that is subtracted from all samples. Add the term -sum(dx_norm) / N (times 1/sqrt(var + eps))."
+    ),
+    "missing_var_path": (
+        "dx misses the gradient that flows through the batch variance: every x_i also changes the "
+        "variance that all samples are divided by. Add the dvar term "
+        "(-0.5 * sum(dx_norm * (x - mean)) * (var + eps)**-1.5, then 2 * (x - mean) / N)."
+    ),
+    "unbiased_variance": (
+        "The batch variance must be the biased one (divide by N, np.var's default), not the "
+        "unbiased one (N - 1, ddof=1)."
+    ),
+    "missing_eps": (
+        "eps is missing: normalise with sqrt(var + eps), in the forward pass and in the gradient."
+    ),
+    "wrong_axis": (
+        "dgamma and dbeta are sums over the batch: use axis=0 so that they have shape (D,)."
+    ),
+    "running_not_updated": (
+        "The running mean and variance are not updated in train mode. Update them on every call: "
+        "running = momentum * running + (1 - momentum) * batch_statistic."
+    ),
+    "running_swapped": (
+        "The running averages use momentum and 1 - momentum the wrong way round: it is "
+        "momentum * running + (1 - momentum) * batch_statistic."
+    ),
+    "running_not_written_back": (
+        "The updated running averages must be stored back into bn_param "
+        "(bn_param['running_mean'] = running_mean, same for running_var): callers read them from there."
+    ),
+    "test_uses_batch_stats": (
+        "Test mode must normalise with the running mean and variance, not with the statistics of "
+        "the current batch."
+    ),
+    "input_modified": (
+        "Your function modifies its input array in place (e.g. x -= mean or x *= mask). Compute "
+        "into a new array instead; the caller's x must stay unchanged."
+    ),
+    "returned_none": (
+        "A value is None: a TODO is probably still unfinished, or a `return` is missing."
+    ),
+    "alt_only": (
+        "batchnorm_backward_alt works, but batchnorm_backward does not: the notebook and this "
+        "grader call batchnorm_backward. Implement it too (it may simply call your alt version)."
+    ),
+    "backward_wrong_cache": (
+        "Your batchnorm_backward is correct on the template's cache layout, but not on the cache "
+        "your own batchnorm_forward returns. Make forward and backward agree on the cache."
+    ),
+}
+
+
+def hint_text(key: str) -> str:
+    """The hint for ``key``; empty for an empty key. An unknown key is a grader bug."""
+    return HINTS[key] if key else ""

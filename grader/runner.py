@@ -1,0 +1,191 @@
+"""Grading one submission: open the sandbox, run every test of the assignment, build the report.
+
+:class:`Grader` is what a worker process holds: it loads the assignment and
+the reference once, keeps the sandbox factory (and its zygote) warm, and
+grades submission after submission. :func:`grade` is the one-shot form the
+CLI uses. The mapping from "how a call ended" to a test status lives here,
+in :func:`_run_test`, so that every check gets the same treatment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from grader import __version__
+from grader.assignments import Assignment, TestSpec, load
+from grader.checks import registry
+from grader.checks.context import CheckContext, Fail, Verdict, derive_seed
+from grader.feedback import hint_text
+from grader.report import Report, Status, TestResult
+from grader.sandbox import Limits, SandboxFactory
+from grader.sandbox.interface import (
+    CallTimedOut,
+    ChildDied,
+    ImportFailed,
+    MissingFunction,
+    NotData,
+    Sandbox,
+    StudentRaised,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[TestResult], None]
+
+
+class Grader:
+    """A warm grader for one assignment; reusable across submissions, not thread-safe."""
+
+    def __init__(self, assignment: str = "ex08", *, insecure: bool = False, device: str | None = None,
+                 dropout_convention: str | None = None, options: dict[str, Any] | None = None,
+                 factory: SandboxFactory | None = None) -> None:
+        self.assignment: Assignment = load(assignment, dropout_convention=dropout_convention)
+        self.reference = importlib.import_module(f"reference.{self.assignment.id}.layers")
+        self.options = {"device": device, **(options or {})}
+        limits = Limits(call_timeout=self.assignment.call_timeout)
+        self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
+        self.timings: dict[str, float] = {}
+        """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
+        for test in self.assignment.tests:
+            registry.get(test.check)  # an unknown check name fails now, not mid-grading
+
+    def warm_up(self) -> None:
+        """Pay the one-time costs (imports, reference training runs) before the first submission."""
+        if any(t.training for t in self.assignment.tests):
+            from grader.checks import training
+
+            training.warm_up(self.assignment, self.options)
+
+    def close(self) -> None:
+        self.factory.close()
+
+    def grade(self, source: bytes, *, seed: int = 0, training: bool = True,
+              progress: Progress | None = None) -> Report:
+        """Grade ``source`` (the bytes of the student's file); the same seed gives the same report."""
+        started = time.monotonic()
+        self.timings = {}
+        tests = [t for t in self.assignment.tests if training or not t.training]
+        notes = [] if training else ["The training checks were skipped (--no-training)."]
+        try:
+            sandbox = self.factory.open(source)
+        except ImportFailed as exc:
+            results = [_not_run(t, _import_message(exc), Status.ERROR) for t in tests]
+            output = "\n".join([_import_message(exc), *notes])
+            return self._report(results, output, seed, source, started)
+        try:
+            results = self._run_all(sandbox, tests, seed, started, progress)
+            printed = sandbox.output()
+        finally:
+            sandbox.close()
+        if printed:
+            notes.append("What your code printed while being graded:\n" + printed)
+        return self._report(results, "\n\n".join(notes), seed, source, started)
+
+    def _run_all(self, sandbox: Sandbox, tests: list[TestSpec], seed: int, started: float,
+                 progress: Progress | None) -> list[TestResult]:
+        shared: dict[str, Any] = {}
+        results = []
+        for test in tests:
+            if time.monotonic() - started > self.assignment.submission_timeout:
+                result = _not_run(test, "Not run: your submission used up its total time "
+                                        f"({self.assignment.submission_timeout:g} s).", Status.TIMEOUT)
+            else:
+                ctx = CheckContext(sandbox=sandbox, reference=self.reference, assignment=self.assignment,
+                                   test=test, seed=derive_seed(seed, test.name), shared=shared,
+                                   options=self.options)
+                t0 = time.monotonic()
+                result = _run_test(ctx)
+                self.timings[test.name] = time.monotonic() - t0
+            results.append(result)
+            if progress is not None:
+                progress(result)
+        return results
+
+    def _report(self, results: list[TestResult], output: str, seed: int, source: bytes,
+                started: float) -> Report:
+        return Report(
+            score=round(sum(r.score for r in results), 6),
+            max_score=sum(r.max_score for r in results),
+            execution_time=round(time.monotonic() - started, 3),
+            output=output, tests=results, assignment=self.assignment.id, seed=seed,
+            grader_version=__version__, submission_sha256=hashlib.sha256(source).hexdigest(),
+            sandbox=self.factory.describe(),
+        )
+
+
+def grade(source: bytes, *, assignment: str = "ex08", seed: int = 0, training: bool = True,
+          insecure: bool = False, device: str | None = None) -> Report:
+    """Grade one submission with a fresh :class:`Grader` (the CLI's path)."""
+    grader = Grader(assignment, insecure=insecure, device=device)
+    try:
+        if training:
+            grader.warm_up()
+        return grader.grade(source, seed=seed, training=training)
+    finally:
+        grader.close()
+
+
+def _run_test(ctx: CheckContext) -> TestResult:
+    """Run one check and turn however it ended into a scored result."""
+    check = registry.get(ctx.test.check)
+    try:
+        verdict = check(ctx)
+    except Fail as exc:
+        verdict = Verdict(False, exc.message, hint=exc.hint, data=exc.data)
+    except MissingFunction as exc:
+        verdict = Verdict(False, f"{exc} (it must keep exactly this name).")
+    except NotData as exc:
+        verdict = Verdict(False, f"Your function returned {exc.what}, where plain numbers or numpy "
+                                 "arrays were expected.")
+    except StudentRaised as exc:
+        return _result(ctx.test, Status.ERROR, _raised_message(exc))
+    except CallTimedOut as exc:
+        return _result(ctx.test, Status.TIMEOUT, f"Your code {exc} and was stopped. Look for an endless "
+                                                 "loop, or for work that grows much faster than the input.")
+    except ChildDied as exc:
+        return _result(ctx.test, Status.ERROR, f"Your code crashed: {exc.reason}. This happens on "
+                                               "os._exit/sys.exit, on exceeding the memory limit, or on "
+                                               "forbidden operations (subprocesses, network, files "
+                                               "outside the working folder).")
+    except Exception:
+        log.exception("check %s failed internally", ctx.test.check)
+        return _result(ctx.test, Status.INTERNAL_ERROR, "The grader failed on this test; this is not "
+                                                        "your fault, and the submission will be regraded.")
+    return _scored(ctx.test, verdict)
+
+
+def _scored(test: TestSpec, verdict: Verdict) -> TestResult:
+    fraction = verdict.fraction if verdict.fraction is not None else (1.0 if verdict.passed else 0.0)
+    fraction = min(1.0, max(0.0, fraction))
+    output = verdict.message
+    if verdict.hint:
+        output += "\n\nHint: " + hint_text(verdict.hint)
+    status = Status.PASSED if verdict.passed else Status.FAILED
+    return _result(test, status, output, score=round(test.points * fraction, 6), hint=verdict.hint,
+                   data=verdict.data)
+
+
+def _result(test: TestSpec, status: Status, output: str, *, score: float = 0.0, hint: str = "",
+            data: dict[str, Any] | None = None) -> TestResult:
+    return TestResult(name=test.name, number=test.number, score=score, max_score=test.points,
+                      status=status, output=output, visibility=test.visibility, tags=[test.tag],
+                      check=test.check, hint=hint, data=data or {})
+
+
+def _not_run(test: TestSpec, message: str, status: Status) -> TestResult:
+    return _result(test, status, message)
+
+
+def _import_message(exc: ImportFailed) -> str:
+    return (f"Your layers.py could not be imported, so no test could run: {exc.message}. "
+            "Fix this error first (run the file once with `python layers.py`).")
+
+
+def _raised_message(exc: StudentRaised) -> str:
+    where = f" at line {exc.line} of your layers.py" if exc.line else ""
+    return f"Your code raised {exc.exc_type}{where}: {exc.message}"

@@ -1,0 +1,53 @@
+"""The child's seccomp denylist, built with libseccomp (``pyseccomp``).
+
+A denylist, not an allowlist: the interpreter and numpy use a wide and
+version-dependent set of syscalls, and what matters here is the short list of
+ways out of the box. Denied calls fail with EPERM (ENOSYS for ``clone3``, so
+that glibc falls back to ``clone``, whose flags we can inspect).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pyseccomp as sc
+
+CLONE_THREAD = 0x00010000
+
+DENIED = (
+    # new sockets or connections (the channel already exists and stays usable)
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+    # new programs and processes
+    "execve", "execveat", "fork", "vfork",
+    # other processes' memory
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_open", "pidfd_getfd",
+    "pidfd_send_signal", "tkill",
+    # file systems, namespaces, kernel objects
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
+    "bpf", "perf_event_open", "userfaultfd", "fanotify_init", "keyctl", "add_key", "request_key",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "init_module", "finit_module",
+    "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "syslog",
+    "acct", "quotactl", "personality", "landlock_create_ruleset", "landlock_add_rule",
+    "landlock_restrict_self",
+)
+# Signals: only to ourselves (arg 0 is the target pid / tgid).
+SELF_ONLY = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+
+
+def install(keep_fds: tuple[int, ...] = ()) -> None:
+    """Load the denylist into the calling process (needs ``no_new_privs`` or CAP_SYS_ADMIN)."""
+    f = sc.SyscallFilter(defaction=sc.ALLOW)
+    deny = sc.ERRNO(errno.EPERM)
+    for name in DENIED:
+        try:
+            f.add_rule(deny, name)
+        except Exception:  # a syscall this kernel/architecture lacks
+            continue
+    f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    me = os.getpid()
+    for name in SELF_ONLY:
+        f.add_rule(deny, name, sc.Arg(0, sc.NE, me))
+    f.load()
