@@ -1,0 +1,69 @@
+"""``/healthz`` (database, broker, workers, sandbox layers) and ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from api.db.session import engine_for
+from api.deps import SettingsDep
+from api.settings import Settings
+
+router = APIRouter(tags=["operations"])
+WORKER_KEYS = "autograder:workers:*"
+
+
+def _database(settings: Settings) -> dict[str, Any]:
+    try:
+        with engine_for(settings.database).connect() as c:
+            c.execute(text("SELECT 1"))
+        return {"ok": True, "dialect": engine_for(settings.database).dialect.name}
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "error": str(e)[:200]}
+
+
+def _broker(settings: Settings) -> dict[str, Any]:
+    from kombu import Connection
+
+    try:
+        with Connection(settings.broker, connect_timeout=1) as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+        return {"ok": True, "transport": settings.broker.split(":", 1)[0]}
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "error": str(e)[:200]}
+
+
+async def _workers(aredis: Any) -> dict[str, Any]:
+    """Workers announce themselves (device, sandbox layers) with an expiring Redis key."""
+    if aredis is None:
+        return {"ok": False, "count": 0, "processes": []}
+    try:
+        keys = [k async for k in aredis.scan_iter(match=WORKER_KEYS, count=100)]
+        values = [json.loads(v) for v in await aredis.mget(keys) if v] if keys else []
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "count": 0, "error": str(e)[:200]}
+    return {"ok": bool(values), "count": len(values), "processes": values}
+
+
+@router.get("/healthz", summary="Database, broker, workers and their sandbox layers")
+async def healthz(request: Request, settings: SettingsDep) -> JSONResponse:
+    db = await run_in_threadpool(_database, settings)
+    broker = await run_in_threadpool(_broker, settings)
+    workers = await _workers(request.app.state.aredis)
+    layers = [p.get("sandbox", "unknown") for p in workers.get("processes", [])]
+    ok = db["ok"] and broker["ok"]
+    status = "ok" if ok and workers["ok"] else ("degraded" if ok else "down")
+    body = {"status": status, "database": db, "broker": broker, "workers": workers,
+            "sandbox": layers[0] if layers else "unknown"}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)

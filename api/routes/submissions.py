@@ -1,0 +1,69 @@
+"""``/api/v1/submissions``: upload, read, list, and follow a submission's progress."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+
+from api import submissions
+from api.db.models import Student, Submission
+from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
+from api.problems import Problem
+from api.progress import stream
+
+router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
+
+
+@router.post("", status_code=202, summary="Upload a layers.py to be graded")
+async def create_submission(
+    settings: SettingsDep, session: SessionDep, queue: QueueDep, limiter: RateLimiterDep,
+    student: StudentDep, file: Annotated[UploadFile, File(description="your layers.py")],
+    assignment: Annotated[str | None, Query()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    content = await file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
+    assignment = assignment or settings.default_assignment
+    submissions.check_assignment(assignment, settings.assignment_ids)
+    submissions.validate(content, max_bytes=settings.max_upload_bytes)
+    replay = submissions.replay(session=session, student=student, key=idempotency_key, content=content)
+    if replay is None and (wait := limiter.hit(f"student:{student.id}")) is not None:
+        raise Problem(429, "Too many submissions", f"try again in {wait} s",
+                      headers={"Retry-After": str(wait)}, retry_after=wait)
+    row, created = submissions.create(session=session, queue=queue, student=student, content=content,
+                                      assignment=assignment, filename=file.filename or "layers.py",
+                                      idempotency_key=idempotency_key)
+    body = submissions.public(row, base_url=settings.base_url, with_report=False)
+    return JSONResponse(body, status_code=202 if created else 200, headers={"Location": body["links"]["self"]})
+
+
+@router.get("", summary="Your submissions, newest first")
+def list_submissions(settings: SettingsDep, session: SessionDep, student: StudentDep,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict]:
+    rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
+                           .order_by(Submission.received_at.desc()).limit(limit))
+    return [submissions.public(r, base_url=settings.base_url, with_report=False) for r in rows]
+
+
+@router.get("/{submission_id}", summary="Status, and the report once graded")
+def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep) -> dict:
+    return submissions.public(_visible(session, submission_id, student), base_url=settings.base_url)
+
+
+@router.get("/{submission_id}/events", summary="Server-Sent Events: queued, running, test, graded")
+def events(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep,
+           aredis: AsyncRedisDep) -> StreamingResponse:
+    _visible(session, submission_id, student)
+    return StreamingResponse(stream(submission_id, database_url=settings.database, aredis=aredis),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _visible(session: SessionDep, submission_id: str, student: Student) -> Submission:
+    row = session.get(Submission, submission_id)
+    # Someone else's submission answers 404 too, so ids cannot be probed.
+    if row is None or (row.student_id != student.id and not student.is_instructor):
+        raise Problem(404, "Not found", f"no submission {submission_id} of yours")
+    return row

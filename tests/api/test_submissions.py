@@ -1,0 +1,130 @@
+"""The upload API against a real SQLite database, with the in-memory queue and rate limiter."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.auth import create_token
+from api.db.models import Submission
+from api.db.session import session_factory
+from api.main import create_app
+from api.queue import MemoryQueue
+from api.ratelimit import MemoryRateLimiter
+
+GOOD = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x, None\n"
+
+
+@pytest.fixture
+def queue() -> MemoryQueue:
+    return MemoryQueue()
+
+
+@pytest.fixture
+def client(settings, queue):
+    app = create_app(settings, queue=queue, rate_limiter=MemoryRateLimiter(limit=3, window_s=60))
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(settings) -> dict[str, str]:
+    with session_factory(settings.database)() as s:
+        return {"alice": create_token(session=s, student="alice"), "bob": create_token(session=s, student="bob"),
+                "prof": create_token(session=s, student="prof", instructor=True)}
+
+
+def upload(client, token, content=GOOD, **headers):
+    return client.post("/api/v1/submissions", files={"file": ("layers.py", content)},
+                       headers={"Authorization": f"Bearer {token}", **headers})
+
+
+def count_rows(settings) -> int:
+    with session_factory(settings.database)() as s:
+        return s.scalar(select(func.count()).select_from(Submission))
+
+
+def test_upload_stores_a_queued_row_then_enqueues_it(client, tokens, queue, settings):
+    r = upload(client, tokens["alice"])
+    assert r.status_code == 202
+    body = r.json()
+    assert body["status"] == "queued" and body["links"]["events"].endswith(f"/{body['id']}/events")
+    assert queue.sent == [body["id"]]
+    with session_factory(settings.database)() as s:
+        row = s.get(Submission, body["id"])
+        assert row.content == GOOD and row.enqueued_at is not None
+
+
+def test_broker_down_still_accepts_and_leaves_the_row_for_the_sweeper(client, tokens, queue, settings):
+    queue.down = True
+    r = upload(client, tokens["alice"])
+    assert r.status_code == 202
+    with session_factory(settings.database)() as s:
+        row = s.get(Submission, r.json()["id"])
+        assert row.status == "queued" and row.enqueued_at is None
+
+
+def test_missing_or_wrong_token_is_401_problem(client):
+    r = client.post("/api/v1/submissions", files={"file": ("layers.py", GOOD)})
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert upload(client, "ag_nope").status_code == 401
+
+
+@pytest.mark.parametrize(("content", "status", "title"), [
+    (b"x = 1\n" * 60000, 413, "Submission too large"),
+    (b"x = '\xff\xfe'\n", 422, "Not UTF-8"),
+    (b"", 422, "Empty submission"),
+])
+def test_invalid_uploads_are_refused_with_problem_json(client, tokens, settings, content, status, title):
+    r = upload(client, tokens["alice"], content)
+    assert (r.status_code, r.json()["title"]) == (status, title)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert count_rows(settings) == 0
+
+
+def test_syntax_error_names_line_and_column(client, tokens):
+    r = upload(client, tokens["alice"], b"import numpy\n\ndef f(:\n    pass\n")
+    assert r.status_code == 422
+    assert (r.json()["line"], r.json()["column"]) == (3, 7)
+
+
+def test_unknown_assignment_lists_the_known_ones(client, tokens):
+    r = client.post("/api/v1/submissions?assignment=ex99", files={"file": ("layers.py", GOOD)},
+                    headers={"Authorization": f"Bearer {tokens['alice']}"})
+    assert r.status_code == 422 and "ex08" in r.json()["known"]
+
+
+def test_rate_limit_answers_429_with_retry_after(client, tokens):
+    assert [upload(client, tokens["alice"]).status_code for _ in range(3)] == [202] * 3
+    r = upload(client, tokens["alice"])
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    assert upload(client, tokens["bob"]).status_code == 202  # per student
+
+
+def test_idempotency_key_returns_the_first_submission(client, tokens, queue, settings):
+    first = upload(client, tokens["alice"], **{"Idempotency-Key": "k1"})
+    again = upload(client, tokens["alice"], **{"Idempotency-Key": "k1"})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.json()["id"] == again.json()["id"] and len(queue.sent) == 1
+    assert upload(client, tokens["alice"], GOOD + b"#\n", **{"Idempotency-Key": "k1"}).status_code == 409
+    assert count_rows(settings) == 1
+
+
+def test_only_owner_or_instructor_reads_a_submission(client, tokens):
+    sid = upload(client, tokens["alice"]).json()["id"]
+    auth = {t: {"Authorization": f"Bearer {tokens[t]}"} for t in tokens}
+    assert client.get(f"/api/v1/submissions/{sid}", headers=auth["alice"]).json()["status"] == "queued"
+    assert client.get(f"/api/v1/submissions/{sid}", headers=auth["bob"]).status_code == 404
+    assert client.get(f"/api/v1/submissions/{sid}", headers=auth["prof"]).status_code == 200
+    assert [s["id"] for s in client.get("/api/v1/submissions", headers=auth["alice"]).json()] == [sid]
+    assert client.get("/api/v1/submissions", headers=auth["bob"]).json() == []
+
+
+def test_metrics_and_docs(client, tokens):
+    upload(client, tokens["alice"])
+    text = client.get("/metrics").text
+    assert 'autograder_queue_depth{status="queued"} 1.0' in text
+    assert "autograder_latency_seconds_bucket" in text
+    assert client.get("/docs").status_code == 200
+    assert "/api/v1/submissions" in client.get("/openapi.json").json()["paths"]

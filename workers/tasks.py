@@ -1,0 +1,53 @@
+"""The task: thin, load → call → store (see :mod:`workers.grading`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from billiard.process import current_process
+
+from api import events
+from api.db.session import after_fork, session_factory
+from api.settings import Settings
+from workers import grading, process
+from workers.celery_app import app
+
+log = logging.getLogger(__name__)
+_ctx: grading.Attempt | None = None
+
+
+def init_process(settings: Settings) -> None:
+    """Run once in each pool process, right after the fork: GPU, warm grader, heartbeat."""
+    global _ctx
+    after_fork()
+    index = getattr(current_process(), "index", 0) or 0
+    device = process.device_for(index, settings)
+    graders = process.Graders(settings, device)
+    graders.get(settings.default_assignment)  # warm up now, not on the first submission
+    redis = _redis(settings)
+    process.start_heartbeat(redis, {"pid": current_process().pid, "index": index, "device": device or "cpu",
+                                    "sandbox": process.sandbox_layers()}) if redis else None
+    _ctx = grading.Attempt(sessions=session_factory(settings.database), grader_for=graders.get,
+                           publish=lambda sid, ev, data: events.publish(redis, sid, ev, data) if redis else None,
+                           max_attempts=settings.max_attempts, training=settings.training)
+    log.info("worker process %s ready on %s", index, device or "cpu")
+
+
+def _redis(settings: Settings) -> Any:
+    if not settings.redis_url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url)
+
+
+@app.task(bind=True, name="autograder.grade_submission", acks_late=True, reject_on_worker_lost=True,
+          max_retries=None)
+def grade_submission(self: Any, submission_id: str) -> str:
+    assert _ctx is not None, "worker process not initialised"
+    outcome = grading.run(submission_id, task_id=self.request.id, ctx=_ctx)
+    log.info("submission %s: %s", submission_id, outcome)
+    if outcome == "retry":
+        raise self.retry(countdown=min(2 ** (self.request.retries or 0), 30))
+    return outcome
