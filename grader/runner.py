@@ -43,11 +43,11 @@ class Grader:
 
     def __init__(self, assignment: str = "ex08", *, insecure: bool = False, device: str | None = None,
                  dropout_convention: str | None = None, options: dict[str, Any] | None = None,
-                 factory: SandboxFactory | None = None) -> None:
+                 call_timeout: float | None = None, factory: SandboxFactory | None = None) -> None:
         self.assignment: Assignment = load(assignment, dropout_convention=dropout_convention)
         self.reference = importlib.import_module(f"reference.{self.assignment.id}.layers")
         self.options = {"device": device, **(options or {})}
-        limits = Limits(call_timeout=self.assignment.call_timeout)
+        limits = Limits(call_timeout=call_timeout or self.assignment.call_timeout)
         self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
         self.timings: dict[str, float] = {}
         """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
@@ -78,7 +78,7 @@ class Grader:
             output = "\n".join([_import_message(exc), *notes])
             return self._report(results, output, seed, source, started)
         try:
-            results = self._run_all(sandbox, tests, seed, started, progress)
+            results = self._run_all(_TimeoutMemo(sandbox), tests, seed, started, progress)
             printed = sandbox.output()
         finally:
             sandbox.close()
@@ -130,6 +130,30 @@ def grade(source: bytes, *, assignment: str = "ex08", seed: int = 0, training: b
         grader.close()
 
 
+class _TimeoutMemo:
+    """A sandbox that remembers which functions timed out and fails their later calls at once.
+
+    A student whose function loops forever should wait one timeout, not one per test.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._timed_out: dict[str, CallTimedOut] = {}
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        if function in self._timed_out:
+            raise self._timed_out[function]
+        try:
+            return self._sandbox.call(function, *args, **kwargs)
+        except CallTimedOut as exc:
+            exc.function = function  # type: ignore[attr-defined]
+            self._timed_out[function] = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sandbox, name)
+
+
 def _run_test(ctx: CheckContext) -> TestResult:
     """Run one check and turn however it ended into a scored result."""
     check = registry.get(ctx.test.check)
@@ -145,8 +169,10 @@ def _run_test(ctx: CheckContext) -> TestResult:
     except StudentRaised as exc:
         return _result(ctx.test, Status.ERROR, _raised_message(exc))
     except CallTimedOut as exc:
-        return _result(ctx.test, Status.TIMEOUT, f"Your code {exc} and was stopped. Look for an endless "
-                                                 "loop, or for work that grows much faster than the input.")
+        who = getattr(exc, "function", "code")
+        return _result(ctx.test, Status.TIMEOUT, f"Your {who} {exc} and was stopped (once it timed out, it "
+                                                 "is not called again for this submission). Look for an "
+                                                 "endless loop, or for work that grows much faster than the input.")
     except ChildDied as exc:
         return _result(ctx.test, Status.ERROR, f"Your code crashed: {exc.reason}. This happens on "
                                                "os._exit/sys.exit, on exceeding the memory limit, or on "

@@ -1,0 +1,6 @@
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    out = x
+      return out, None
