@@ -40,19 +40,29 @@ async def stream(submission_id: str, *, database_url: str, aredis: Any) -> Async
         if pubsub is not None:
             await pubsub.subscribe(events.channel(submission_id))  # before the snapshot: no gap
         last: tuple[str, dict[str, Any]] | None = None
+        tests_seen = False
         deadline = time.monotonic() + MAX_STREAM_S
         while time.monotonic() < deadline:
             now = await run_in_threadpool(snapshot, database_url, submission_id)
+            if now[0] == "graded" and not tests_seen:  # graded before we listened: replay from the report
+                for t in (now[1]["report"] or {}).get("tests", []):
+                    yield events.sse("test", test_event(submission_id, t))
             if now != last:
                 yield events.sse(*now)
                 last = now
             if now[0] in TERMINAL:
                 return
             async for frame in _worker_events(pubsub):
+                tests_seen = tests_seen or frame.startswith("event: test")
                 yield frame
     finally:
         if pubsub is not None:
             await pubsub.aclose()
+
+
+def test_event(submission_id: str, t: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "number", "status", "score", "max_score")
+    return {"id": submission_id, **{k: t.get(k) for k in keys}}
 
 
 async def _worker_events(pubsub: Any) -> AsyncIterator[str]:

@@ -53,6 +53,13 @@ def _init_process(**_: Any) -> None:
     tasks.init_process(SETTINGS)
 
 
+@signals.worker_process_shutdown.connect
+def _shutdown_process(**_: Any) -> None:
+    from workers import tasks
+
+    tasks.shutdown_process()
+
+
 @signals.worker_ready.connect
 def _start_sweeper(**_: Any) -> None:
     assert SETTINGS is not None

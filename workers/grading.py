@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import lifecycle
+from api.progress import test_event
 from grader.report import Report, TestResult
 from workers import hooks
 
@@ -59,8 +60,7 @@ def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
 
 def _grade(ctx: Attempt, held: lifecycle.Claim) -> tuple[Report | None, str]:
     def progress(t: TestResult) -> None:
-        ctx.publish(held.id, "test", {"id": held.id, "name": t.name, "number": t.number,
-                                      "status": t.status.value, "score": t.score, "max_score": t.max_score})
+        ctx.publish(held.id, "test", test_event(held.id, t.to_dict()))
     try:
         report = ctx.grader_for(held.assignment).grade(held.content, seed=held.seed, training=ctx.training, progress=progress)
     except Exception as e:  # noqa: BLE001 - the grader failing is ours by definition: retry

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from api.settings import Settings
@@ -68,10 +69,20 @@ class Graders:
         self._by_assignment.clear()
 
 
-def start_heartbeat(redis: Any, info: dict[str, Any]) -> threading.Event:
-    """Refresh ``autograder:workers:<host>:<pid>`` until the returned event is set."""
+def start_heartbeat(redis: Any, info: dict[str, Any]) -> Callable[[], None]:
+    """Refresh ``autograder:workers:<host>:<pid>``; returns the function that stops and removes it.
+
+    A process killed with SIGKILL cannot remove its key: it expires after three missed beats.
+    """
     key = f"autograder:workers:{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
+
+    def remove() -> None:
+        stop.set()
+        try:
+            redis.delete(key)
+        except Exception:  # noqa: BLE001
+            log.debug("could not remove heartbeat", exc_info=True)
 
     def beat() -> None:
         while not stop.is_set():
@@ -82,4 +93,4 @@ def start_heartbeat(redis: Any, info: dict[str, Any]) -> threading.Event:
             stop.wait(HEARTBEAT_S)
 
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
-    return stop
+    return remove

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from billiard.process import current_process
@@ -15,6 +16,7 @@ from workers.celery_app import app
 
 log = logging.getLogger(__name__)
 _ctx: grading.Attempt | None = None
+_cleanup: list[Callable[[], None]] = []
 
 
 def init_process(settings: Settings) -> None:
@@ -26,12 +28,21 @@ def init_process(settings: Settings) -> None:
     graders = process.Graders(settings, device)
     graders.get(settings.default_assignment)  # warm up now, not on the first submission
     redis = _redis(settings)
-    process.start_heartbeat(redis, {"pid": current_process().pid, "index": index, "device": device or "cpu",
-                                    "sandbox": process.sandbox_layers()}) if redis else None
+    if redis is not None:
+        info = {"pid": current_process().pid, "index": index, "device": device or "cpu",
+                "sandbox": process.sandbox_layers()}
+        _cleanup.append(process.start_heartbeat(redis, info))
+    _cleanup.append(graders.close)
     _ctx = grading.Attempt(sessions=session_factory(settings.database), grader_for=graders.get,
                            publish=lambda sid, ev, data: events.publish(redis, sid, ev, data) if redis else None,
                            max_attempts=settings.max_attempts, training=settings.training)
     log.info("worker process %s ready on %s", index, device or "cpu")
+
+
+def shutdown_process() -> None:
+    """Pool process ending: remove its heartbeat, stop its graders (and their zygotes)."""
+    while _cleanup:
+        _cleanup.pop()()
 
 
 def _redis(settings: Settings) -> Any:
