@@ -94,6 +94,15 @@ class StaleHandle(SandboxError):
     """A handle from a child that has since died was used."""
 
 
+class SandboxUnavailable(SandboxError):
+    """Ours, not the student's: the host cannot confine a child as required, or the lock-down failed.
+
+    Raised by ``SandboxFactory()`` when the minimum (a separate process, rlimits,
+    seccomp) is missing and ``insecure`` was not asked for, and by a sandbox
+    whose child could not lock itself down. An internal error: retry elsewhere.
+    """
+
+
 class Sandbox(Protocol):
     """The student's module, loaded on the other side of the trust boundary.
 

@@ -13,12 +13,14 @@ subprocess here; a fork of a locked-down zygote in production).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +33,7 @@ from grader.sandbox.interface import (
     MissingFunction,
     NotData,
     SandboxError,
+    SandboxUnavailable,
     StaleHandle,
     StudentRaised,
 )
@@ -52,6 +55,10 @@ class Limits:
     """CPU-time limit of one child."""
     output_bytes: int = 1024 * 1024
     """Largest file (and so the output file) the child may write."""
+    submission_timeout: float = 600.0
+    """Seconds all calls of one submission may take together, wall clock (restarts included)."""
+    message_bytes: int = 64 * 1024 * 1024
+    """Largest message the judge reads from the child."""
 
 
 class Launcher(Protocol):
@@ -112,11 +119,12 @@ class ChildSandbox:
         self._submission = os.path.join(self._scratch, filename)
         with open(self._submission, "wb") as f:
             f.write(source)
-        self._output = tempfile.TemporaryFile(mode="a+b", prefix="autograder-out-")  # append: restarts add, never overwrite
+        self._output = tempfile.TemporaryFile(mode="a+b", prefix="autograder-out-")  # append: restarts add, never overwrite  # noqa: SIM115 - lives as long as the sandbox
         self._sock: socket.socket | None = None
         self._pid: int | None = None
         self._generation = 0
         self._functions: frozenset[str] = frozenset()
+        self._deadline = time.monotonic() + self.limits.submission_timeout
         self.restarts = 0
         self._start()
 
@@ -133,13 +141,17 @@ class ChildSandbox:
         self._sock = judge_end
         self._generation += 1
         reply, _ = self._receive(self.limits.import_timeout, during="importing your layers.py")
+        if "internal" in reply:
+            how = self._kill()
+            raise SandboxUnavailable(f"{str(reply['internal'])[:500]} ({how})")
         if "import_error" in reply:
             self._kill()
-            raise ImportFailed(str(reply["import_error"]), _int_or_none(reply.get("line")))
-        if "ready" not in reply:
+            raise ImportFailed(str(reply["import_error"])[:2000], _int_or_none(reply.get("line")))
+        names = reply.get("ready")
+        if type(names) is not list:
             self._kill()
             raise ChildDied("the child sent an unexpected first message")
-        self._functions = frozenset(n for n in reply["ready"] if type(n) is str)
+        self._functions = frozenset(n for n in names if type(n) is str and len(n) < 200)
 
     def _ensure_child(self) -> None:
         if self._sock is None:
@@ -149,10 +161,8 @@ class ChildSandbox:
     def _kill(self) -> str:
         reason = ""
         if self._pid is not None:
-            try:
+            with contextlib.suppress(OSError):  # not a group leader yet: the launcher's reap kills the pid
                 os.killpg(self._pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             reason = self._launcher.reap(self._pid)
             self._pid = None
         if self._sock is not None:
@@ -173,11 +183,20 @@ class ChildSandbox:
 
     # --- the channel -----------------------------------------------------------------------------
 
+    def _budget(self, timeout: float) -> float:
+        """The call's timeout, cut to what is left of the submission's; raises when nothing is left."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self._kill()
+            raise CallTimedOut(self.limits.submission_timeout)
+        return min(timeout, left)
+
     def _receive(self, timeout: float, during: str) -> tuple[Any, list[bytes]]:
         assert self._sock is not None
-        self._sock.settimeout(timeout)
+        timeout = self._budget(timeout)
         try:
-            message, blobs = protocol.recv(self._sock)
+            message, blobs = protocol.recv(self._sock, self.limits.message_bytes,
+                                           deadline=time.monotonic() + timeout)
         except TimeoutError:
             self._kill()
             raise CallTimedOut(timeout) from None
@@ -193,7 +212,11 @@ class ChildSandbox:
         self._ensure_child()
         assert self._sock is not None
         try:
+            self._sock.settimeout(self._budget(timeout))
             self._sock.sendall(protocol.pack(message, blobs))
+        except TimeoutError:
+            self._kill()
+            raise CallTimedOut(timeout) from None
         except OSError:
             how = self._kill()
             raise ChildDied(f"the process running your code ended before {during} ({how})") from None
@@ -203,7 +226,7 @@ class ChildSandbox:
     def _interpret(self, reply: dict[str, Any], blobs: list[bytes]) -> Any:
         if "ok" in reply:
             try:
-                return protocol.decode(reply["ok"], blobs)
+                return protocol.decode(reply["ok"], blobs, refs=False)
             except protocol.ProtocolError as exc:
                 raise NotData(f"a value that is not plain data ({exc})") from None
         if "handle" in reply and type(reply["handle"]) is int:

@@ -84,6 +84,7 @@ def apply(c: Confinement) -> tuple[str, dict[str, float]]:
         with _timed(timings, "uid"):
             _drop_identity(uid, scratch if "namespaces" not in c.layers else None)
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # after the uid change, which clears it
+    os.chdir(scratch)
     with _timed(timings, "fds"):
         _close_fds(c.keep_fds)
     if "rlimits" in c.layers:

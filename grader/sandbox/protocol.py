@@ -16,14 +16,19 @@ import json
 import math
 import socket
 import struct
+import time
 from typing import Any
 
 import numpy as np
 
 MAX_MESSAGE = 256 * 1024 * 1024  # bytes; the judge refuses anything bigger
+MAX_HEADER = 4 * 1024 * 1024  # the JSON part; arrays travel as blobs
+MAX_BLOBS = 10_000
 MAX_DEPTH = 16
 MAX_ITEMS = 100_000  # containers, strings and arrays counted together
 MAX_STR = 100_000
+MAX_DIM = 1 << 31
+MAX_NDIM = 32
 
 # Little-endian numeric and bool dtypes only: no object, void, str, datetime.
 ALLOWED_DTYPES = frozenset(
@@ -110,23 +115,29 @@ def _type_name(v: Any) -> str:
 
 # --- decoding (strict; the judge relies on this) -------------------------------------------------
 
-def decode(tree: Any, blobs: list[bytes]) -> Any:
-    """Rebuild a value from :func:`encode`'s output, accepting only plain data."""
-    budget = [MAX_ITEMS]
+def decode(tree: Any, blobs: list[bytes], *, refs: bool = True) -> Any:
+    """Rebuild a value from :func:`encode`'s output, accepting only plain data.
+
+    With ``refs=False`` (what the judge uses for values it reads back) a handle
+    reference is refused too: the result is plain data all the way down.
+    """
+    budget = [MAX_ITEMS, refs]
     return _dec(tree, blobs, 0, budget)
 
 
-def _dec(v: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
+def _dec(v: Any, blobs: list[bytes], depth: int, budget: list[Any]) -> Any:
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_DEPTH:
         raise ProtocolError("value too large or too deeply nested")
     t = type(v)
-    if v is None or t is bool or t is int or t is float:
+    if v is None or t is bool or t is float:
+        return v
+    if t is int:
+        if not -(1 << 63) <= v < (1 << 64):
+            raise ProtocolError("integer out of range")
         return v
     if t is str:
-        if len(v) > MAX_STR:
-            raise ProtocolError("string too long")
-        return v
+        return _dec_str(v)
     if t is not dict or len(v) != 1:
         raise ProtocolError(f"unexpected {t.__name__} in message")
     (tag, body), = v.items()
@@ -137,19 +148,29 @@ def _dec(v: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
         return _dec_dict(body, blobs, depth, budget)
     if tag == "a" and type(body) is list:
         return _dec_array(body, blobs)
-    if tag == "h" and type(body) is int:
+    if tag == "h" and type(body) is int and budget[1]:
         return Ref(body)
     if tag == "f" and body in ("nan", "inf", "-inf"):
         return float(body)
     raise ProtocolError(f"unknown tag {tag!r}")
 
 
-def _dec_dict(body: list[Any], blobs: list[bytes], depth: int, budget: list[int]) -> dict[str, Any]:
+def _dec_str(v: str) -> str:
+    if len(v) > MAX_STR:
+        raise ProtocolError("string too long")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates would break every report writer downstream
+        raise ProtocolError("string is not valid Unicode") from None
+    return v
+
+
+def _dec_dict(body: list[Any], blobs: list[bytes], depth: int, budget: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in body:
         if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
             raise ProtocolError("malformed dict entry")
-        out[pair[0]] = _dec(pair[1], blobs, depth + 1, budget)
+        out[_dec_str(pair[0])] = _dec(pair[1], blobs, depth + 1, budget)
     return out
 
 
@@ -159,14 +180,15 @@ def _dec_array(body: list[Any], blobs: list[bytes]) -> np.ndarray:
     dtype, shape, index = body
     if type(dtype) is not str or dtype not in ALLOWED_DTYPES:
         raise ProtocolError(f"dtype {dtype!r} not allowed")
-    if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+    if type(shape) is not list or len(shape) > MAX_NDIM or not all(
+            type(n) is int and 0 <= n < MAX_DIM for n in shape):
         raise ProtocolError("malformed array shape")
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError("array blob index out of range")
     dt = np.dtype(dtype)
     count = math.prod(shape)
     blob = blobs[index]
-    if count * dt.itemsize != len(blob):
+    if count * dt.itemsize != len(blob) or count >= MAX_DIM:
         raise ProtocolError("array size does not match its shape")
     # A copy: writable, owns its memory, exactly np.ndarray.
     return np.frombuffer(blob, dtype=dt, count=count).reshape(shape).copy()
@@ -184,17 +206,24 @@ def pack(message: dict[str, Any], blobs: list[bytes]) -> bytes:
 
 
 def unpack(body: bytes) -> tuple[Any, list[bytes]]:
+    """Split a message body into its JSON header and its blobs; raises only :class:`ProtocolError`."""
     view = memoryview(body)
+    if len(view) < 4:
+        raise ProtocolError("truncated header length")
     (hlen,) = _U32.unpack_from(view, 0)
     pos = 4 + hlen
+    if hlen > MAX_HEADER:
+        raise ProtocolError("header too long")
     if pos > len(view):
         raise ProtocolError("truncated header")
     try:
-        header = json.loads(bytes(view[4:pos]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"header is not JSON: {exc}") from None
+        header = json.loads(bytes(view[4:pos]), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ProtocolError(f"header is not JSON: {str(exc)[:200]}") from None
     blobs: list[bytes] = []
     while pos < len(view):
+        if len(blobs) >= MAX_BLOBS:
+            raise ProtocolError("too many blobs")
         if pos + 4 > len(view):
             raise ProtocolError("truncated blob length")
         (n,) = _U32.unpack_from(view, pos)
@@ -206,21 +235,35 @@ def unpack(body: bytes) -> tuple[Any, list[bytes]]:
     return header, blobs
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def send(sock: socket.socket, message: dict[str, Any], blobs: list[bytes] = ()) -> None:  # type: ignore[assignment]
     sock.sendall(pack(message, list(blobs)))
 
 
-def recv(sock: socket.socket, limit: int = MAX_MESSAGE) -> tuple[Any, list[bytes]]:
-    """Read one framed message; :class:`EOFError` when the peer closed."""
-    (n,) = _U32.unpack(_recv_exact(sock, 4))
+def recv(sock: socket.socket, limit: int = MAX_MESSAGE, *, deadline: float | None = None) -> tuple[Any, list[bytes]]:
+    """Read one framed message; :class:`EOFError` when the peer closed.
+
+    With a ``deadline`` (``time.monotonic()`` seconds) the whole message must
+    arrive by then, else :class:`TimeoutError`: a peer trickling one byte at a
+    time cannot hold the reader longer than that.
+    """
+    (n,) = _U32.unpack(_recv_exact(sock, 4, deadline))
     if n > limit:
         raise ProtocolError(f"message of {n} bytes exceeds the {limit}-byte limit")
-    return unpack(_recv_exact(sock, n))
+    return unpack(_recv_exact(sock, n, deadline))
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
     buf = bytearray()
     while len(buf) < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("message did not arrive in time")
+            sock.settimeout(left)
         chunk = sock.recv(min(n - len(buf), 1 << 20))
         if not chunk:
             raise EOFError("peer closed the channel")

@@ -1,0 +1,133 @@
+"""Each lock-down layer, observed from inside a real child forked by the zygote."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from grader.sandbox import SandboxFactory, doctor
+from grader.sandbox.interface import CallTimedOut, ChildDied, StudentRaised
+
+PROBES = b'''
+import os, socket, signal, resource
+
+def attempt(what, arg=None):
+    if what == "socket":
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    elif what == "unix":
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    elif what == "read":
+        return open(arg).read()
+    elif what == "write":
+        with open(arg, "w") as f:
+            f.write("x")
+    elif what == "exec":
+        os.execv("/bin/true", ["true"])
+    elif what == "fork":
+        os.fork()
+    elif what == "kill":
+        os.kill(arg, signal.SIGKILL)
+    elif what == "setuid":
+        os.setuid(0)
+    elif what == "listdir":
+        return sorted(os.listdir(arg))
+    return "done"
+
+def facts():
+    return {"uid": os.getuid(), "cwd": os.getcwd(), "env": dict(os.environ),
+            "fds": sorted(int(n) for n in os.listdir("/proc/self/fd")) if os.path.exists("/proc/self/fd") else None,
+            "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            "core": resource.getrlimit(resource.RLIMIT_CORE)[0]}
+
+def scratch_write():
+    with open("notes.txt", "w") as f:
+        f.write("scratch is writable")
+    return open("notes.txt").read()
+'''
+
+
+@pytest.fixture(scope="module")
+def sb(factory: SandboxFactory):
+    with factory.open(PROBES) as box:
+        yield box
+
+
+def _denied(sb, *args) -> str:
+    with pytest.raises(StudentRaised) as info:
+        sb.get(sb.call("attempt", *args))
+    return info.value.exc_type
+
+
+def test_host_has_the_minimum(factory):
+    assert doctor.missing_minimum(factory.layers) == []
+    assert factory.describe()["insecure"] is False
+
+
+@pytest.mark.parametrize("what", ["socket", "unix", "exec", "fork"])
+def test_escape_syscalls_are_denied(sb, what):
+    assert _denied(sb, what) == "PermissionError"
+
+
+def test_cannot_signal_the_judge_or_zygote(sb):
+    assert _denied(sb, "kill", os.getpid()) == "PermissionError"
+    assert _denied(sb, "kill", 1) == "PermissionError"
+    assert _denied(sb, "kill", -1) == "PermissionError"
+    assert _denied(sb, "setuid") == "PermissionError"
+
+
+def test_files_outside_scratch_cannot_be_read_or_written(sb, canary, tmp_path):
+    assert _denied(sb, "read", canary["file"]) in ("PermissionError", "FileNotFoundError")
+    assert _denied(sb, "read", "/etc/passwd") in ("PermissionError", "FileNotFoundError")
+    target = tmp_path / "planted.txt"
+    assert _denied(sb, "write", str(target)) in ("PermissionError", "FileNotFoundError", "OSError")
+    assert not target.exists()
+
+
+def test_the_reference_is_out_of_reach(sb):
+    import reference
+
+    ref = os.path.join(os.path.dirname(reference.__file__), "ex08", "layers.py")
+    assert _denied(sb, "read", ref) in ("PermissionError", "FileNotFoundError")
+
+
+def test_scratch_is_writable(sb):
+    assert sb.get(sb.call("scratch_write")) == "scratch is writable"
+
+
+def test_identity_environment_descriptors_and_limits(sb, factory, canary):
+    facts = sb.get(sb.call("facts"))
+    assert canary["env"] not in facts["env"] and canary["value"] not in repr(facts["env"])
+    assert set(facts["env"]) <= {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS",
+                                 "PYTHONDONTWRITEBYTECODE", "LC_CTYPE", "KMP_DUPLICATE_LIB_OK"}
+    assert facts["core"] == 0 and facts["nofile"] <= 64
+    if os.geteuid() == 0:
+        assert facts["uid"] >= 60000
+    if factory.layers["namespaces"]["active"]:
+        assert facts["cwd"] == "/scratch" and facts["fds"] is None  # no /proc at all
+
+
+def test_fork_bomb_at_import_is_contained(factory):
+    src = b"import os\nfor _ in range(100):\n    try:\n        os.fork()\n    except OSError:\n        pass\ndef f(x): return x\n"
+    with factory.open(src) as box:
+        assert np.array_equal(box.get(box.call("f", np.ones(2))), np.ones(2))
+
+
+def test_memory_hog_dies_and_the_sandbox_restarts(factory):
+    src = b"import numpy as np\ndef hog(): return np.ones((1 << 40,))\ndef f(x): return x\n"
+    with factory.open(src) as box:
+        with pytest.raises((StudentRaised, ChildDied)):
+            box.call("hog")
+        assert np.array_equal(box.get(box.call("f", np.zeros(2))), np.zeros(2))
+
+
+def test_spin_times_out_and_child_is_gone(factory):
+    src = b"def spin():\n    while True:\n        pass\ndef f(x): return x\n"
+    with factory.open(src) as box:
+        pid = box._pid
+        with pytest.raises(CallTimedOut):
+            box.call("spin", timeout=0.5)
+        assert not os.path.exists(f"/proc/{pid}")
+        assert box.get(box.call("f", 3)) == 3
