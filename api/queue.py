@@ -21,9 +21,9 @@ class CeleryQueue:
     """The real queue: the ``grade_submission`` task on the Celery app's broker."""
 
     def __init__(self, settings: Settings) -> None:
-        from workers.celery_app import configure
+        from workers.celery_app import client
 
-        self.app = configure(settings)
+        self.app = client(settings)
 
     def enqueue(self, submission_id: str) -> None:
         # By name: the API never imports the task module (nor, through it, the grader).

@@ -16,14 +16,30 @@ from celery import Celery, signals
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
-app = Celery("autograder", include=["workers.tasks"])
+app = Celery("autograder", include=["workers.tasks", "workers.lms_tasks"])
 SETTINGS: Settings | None = None
 
 
 def configure(settings: Settings) -> Celery:
+    """Configure the worker's app (the one the task is registered on) from ``settings``."""
     global SETTINGS
     SETTINGS = settings
-    app.conf.update(
+    app.conf.update(options(settings))
+    return app
+
+
+def client(settings: Settings) -> Celery:
+    """A separate app for a process that only sends (the API, the sweeper, tests): its own connections."""
+    sender = Celery("autograder-client")
+    sender.conf.update(options(settings))
+    # Fail fast when the broker is down: the row is in the database and the sweeper sends it later.
+    sender.conf.broker_transport_options = {**sender.conf.broker_transport_options, "max_retries": 1,
+                                            "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    return sender
+
+
+def options(settings: Settings) -> dict[str, Any]:
+    return dict(
         broker_url=settings.broker,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # Redis restarting must not end the worker
@@ -42,7 +58,6 @@ def configure(settings: Settings) -> Celery:
         worker_proc_alive_timeout=300,  # warm-up imports torch and Lightning (5-10 s) before "up"
         worker_hijack_root_logger=False,
     )
-    return app
 
 
 @signals.worker_process_init.connect
