@@ -35,7 +35,8 @@ class Worker:
                     "REDIS_URL": redis_url, "AUTOGRADER_GRADER_FACTORY": grader,
                     "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency), "AUTOGRADER_TRAINING": "false",
                     "AUTOGRADER_INSECURE_SANDBOX": "true", **extra}
-        self.env.pop("BROKER_URL", None) if "BROKER_URL" not in extra else None
+        if "BROKER_URL" not in extra:
+            self.env.pop("BROKER_URL", None)
         self.concurrency = concurrency
         self.proc: subprocess.Popen[bytes] | None = None
 

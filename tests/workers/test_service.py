@@ -73,3 +73,29 @@ def test_healthz_sees_database_broker_and_worker(service):
     body = client.get("/healthz").json()
     assert body["status"] == "ok", body
     assert body["database"]["ok"] and body["broker"]["ok"] and body["workers"]["count"] == 1
+
+
+def test_rabbitmq_as_broker(settings, redis_url, tmp_path):
+    """Celery on RabbitMQ (BROKER_URL), Redis only for events and rate limits."""
+    from tests.service_backends import amqp_url
+
+    broker = amqp_url()
+    queue_name = f"grading-test-{tmp_path.name[-12:]}"
+    settings = settings.model_copy(update={"redis_url": redis_url, "broker_url": broker, "queue": queue_name})
+    worker = Worker(database_url=settings.database, redis_url=redis_url, log=tmp_path / "worker.log",
+                    BROKER_URL=broker, AUTOGRADER_QUEUE=queue_name).start()
+    with session_factory(settings.database)() as s:
+        token = create_token(session=s, student="alice")
+    try:
+        with TestClient(create_app(settings)) as client:
+            client.headers["Authorization"] = f"Bearer {token}"
+            sid = client.post("/api/v1/submissions", files={"file": ("layers.py", b"x = 1\n")}).json()["id"]
+            assert read_events(client, sid)[-1][0] == "graded"
+            assert client.get("/healthz").json()["broker"]["transport"] == "amqp"
+    finally:
+        worker.stop()
+        from kombu import Connection
+
+        with Connection(broker) as conn:  # leave the shared RabbitMQ as we found it
+            conn.default_channel.queue_delete(queue_name)
+    assert worker.outcomes() == [f"{sid}: graded"]

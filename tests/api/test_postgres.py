@@ -1,0 +1,58 @@
+"""The same migrations, lifecycle and API on PostgreSQL, in a scratch database dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from api.auth import create_token
+from api.db import lifecycle
+from api.db.migrate import upgrade
+from api.db.session import session_factory
+from api.main import create_app
+from api.queue import MemoryQueue
+from api.settings import Settings
+from tests.service_backends import postgres_url
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_database():
+    server = postgres_url()
+    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        from api.db.session import _engines
+
+        if url in _engines:
+            _engines.pop(url).dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upload_claim_store_once_on_postgres(pg_database, tmp_path):
+    settings = Settings(env="development", data_dir=tmp_path, database_url=pg_database, redis_url=None)
+    queue = MemoryQueue()
+    with session_factory(pg_database)() as s:
+        token = create_token(session=s, student="alice")
+    with TestClient(create_app(settings, queue=queue)) as client:
+        r = client.post("/api/v1/submissions", files={"file": ("layers.py", b"x = 1\n")},
+                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
+        assert r.status_code == 202 and queue.sent == [r.json()["id"]]
+    with session_factory(pg_database)() as s:
+        held = lifecycle.claim(s, r.json()["id"], task_id="t")
+        assert held is not None and held.content == b"x = 1\n"
+        assert lifecycle.claim(s, held.id, task_id="other") is None
+        assert lifecycle.store(s, held, report_json="{}", score=1, max_score=1) is True
+        assert lifecycle.store(s, held, report_json="{}", score=1, max_score=1) is False
