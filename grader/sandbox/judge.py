@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -115,6 +116,7 @@ class ChildSandbox:
         self.limits = limits or Limits()
         self._launcher = launcher or SubprocessLauncher()
         self._scratch = tempfile.mkdtemp(prefix="autograder-")
+        weakref.finalize(self, shutil.rmtree, self._scratch, True)  # also when a caller forgets close()
         os.chmod(self._scratch, 0o755)
         self._submission = os.path.join(self._scratch, filename)
         with open(self._submission, "wb") as f:
@@ -126,7 +128,11 @@ class ChildSandbox:
         self._functions: frozenset[str] = frozenset()
         self._deadline = time.monotonic() + self.limits.submission_timeout
         self.restarts = 0
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self.close()  # no scratch dir or output file left behind by a submission that never imported
+            raise
 
     # --- lifecycle -------------------------------------------------------------------------------
 

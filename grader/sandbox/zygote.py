@@ -49,6 +49,13 @@ def runtime_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return runtime, hidden
 
 
+def _become_subreaper() -> None:
+    """Orphaned descendants of a child reparent to the zygote, not to init: nothing escapes the count."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
 def _preload() -> None:
     import importlib
 
@@ -68,6 +75,7 @@ def _preload() -> None:
 def main() -> None:
     """Entry point: ``python -I -c ... zygote CONTROL_FD``."""
     control = socket.socket(fileno=int(sys.argv[-1]))
+    _become_subreaper()
     _preload()
     runtime, hidden = runtime_paths()
     os.chdir("/")
