@@ -9,6 +9,12 @@ adversary, decodes them strictly (:mod:`grader.sandbox.protocol`), and never
 imports or unpickles anything from this side. Confinement (what the child may
 touch: files, network, processes, memory, time) is applied before the import
 by :mod:`grader.sandbox.lockdown` and enforced by the judge's timeouts.
+
+Protected against: anything the student's code does to this process, the
+files, network and processes it may reach (see lockdown). Not protected
+against: kernel bugs reachable through allowed syscalls, CPU side channels,
+whatever the zygote's memory holds (no secret, by design). docs/sandbox.md has
+the full list.
 """
 
 from __future__ import annotations
