@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from api.dashboard import routes as dashboard
+from api.dashboard import student
+from api.lms import routes as lms
 from api.metrics import DatabaseCollector
 from api.problems import HANDLERS
 from api.queue import CeleryQueue, TaskQueue
@@ -33,6 +36,8 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
         app.add_exception_handler(exc, handler)
     app.include_router(submissions.router)
     app.include_router(health.router)
+    for router in (lms.router, dashboard.router, student.router):  # issue 5
+        app.include_router(router)
     return app
 
 

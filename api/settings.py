@@ -12,6 +12,7 @@ development, every other entry point to production.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,7 +54,23 @@ class Settings(BaseSettings):
     session_secret: SecretStr = SecretStr(PLACEHOLDER)
     """Dashboard session cookies."""
     lms_shared_secret: SecretStr = SecretStr(PLACEHOLDER)
-    """LMS webhook/callback signing (the LMS helper uses it)."""
+    """LMS webhook/callback signing secret of the integration named ``default`` (see docs/lms.md)."""
+    lms_secrets: dict[str, SecretStr] = {}
+    """More LMS integrations, name → secret (JSON: ``{"moodle": "..."}``); each signs its own requests."""
+    lms_assignment_map: dict[str, str] = {}
+    """LMS assignment id → our assignment id; an unmapped id is taken as ours."""
+    lms_callback_hosts: str = ""
+    """Comma-separated hosts callbacks may go to (e.g. ``lms.example.edu``); empty allows any."""
+    lms_replay_window_s: int = 300
+    """Webhook requests whose timestamp is further than this from now are refused."""
+    lms_callback_max_attempts: int = 8
+    """Deliveries of one grade before it is marked failed (the dashboard can re-send)."""
+    lms_callback_backoff_s: float = 5.0
+    """First retry delay; doubles each attempt, with jitter, up to ``lms_callback_backoff_max_s``."""
+    lms_callback_backoff_max_s: float = 900.0
+    lms_callback_timeout_s: float = 10.0
+    hidden_tests_release_at: datetime | None = None
+    """When students may see hidden/after-due-date tests; unset: never (instructors always do)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -95,6 +112,7 @@ class Settings(BaseSettings):
             return self
         names = ("secret_key", "instructor_password", "session_secret", "lms_shared_secret")
         left = [n for n in names if getattr(self, n).get_secret_value() == PLACEHOLDER]
+        left += [f"lms_secrets[{k}]" for k, v in self.lms_secrets.items() if v.get_secret_value() == PLACEHOLDER]
         if left:
             raise ValueError(f"placeholder secrets outside development: set AUTOGRADER_{left[0].upper()} "
                              f"(and {', '.join(left[1:]) or 'nothing else'})")
@@ -113,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def lms_integrations(self) -> dict[str, SecretStr]:
+        """Every LMS integration's signing secret, by name (``default`` is ``lms_shared_secret``)."""
+        return {"default": self.lms_shared_secret, **self.lms_secrets}
 
     @property
     def gpu_ids(self) -> list[str]:

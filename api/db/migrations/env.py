@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import api.db.lms_models  # noqa: F401 - registers the LMS tables on Base
 from api.db.models import Base
 
 config = context.config

@@ -1,0 +1,1 @@
+"""The instructor dashboard (``/dashboard``) and the student page (``/student``), server-rendered."""

@@ -1,0 +1,88 @@
+"""Small server-side SVG charts (no JavaScript, no CDN): bars, a histogram and line curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+
+
+def bars(labels: Sequence[str], values: Sequence[float], *, title: str, width: int = 560, height: int = 220,
+         ymax: float | None = None, fmt: str = "{:g}", color: str = PALETTE[0]) -> Markup:
+    """Vertical bars with a label under each (a histogram, submissions per day)."""
+    n, top = max(len(values), 1), ymax or max([*values, 1])
+    left, bottom, plot_h = 36, 38, height - 66
+    step = (width - left - 10) / n
+    out = [_head(width, height, title), _axis(left, 28, plot_h, width - 10, top, fmt)]
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        h = plot_h * (v / top if top else 0)
+        x = left + i * step + step * 0.1
+        out.append(f'<rect x="{x:.1f}" y="{28 + plot_h - h:.1f}" width="{step * 0.8:.1f}" height="{h:.1f}" '
+                   f'fill="{color}"><title>{escape(lab)}: {fmt.format(v)}</title></rect>')
+        if n <= 16 or i % (n // 8 + 1) == 0:
+            out.append(f'<text x="{x + step * 0.4:.1f}" y="{height - bottom + 24}" font-size="10" '
+                       f'text-anchor="middle">{escape(lab)}</text>')
+    return Markup("".join(out) + "</svg>")
+
+
+def hbars(labels: Sequence[str], values: Sequence[float], *, title: str, width: int = 560) -> Markup:
+    """Horizontal bars of fractions 0..1 (pass rate per test), the label left of each."""
+    row, label_w = 20, 250
+    height = 30 + row * max(len(values), 1)
+    out = [_head(width, height, title)]
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = 26 + i * row
+        w = (width - label_w - 50) * v
+        color = PALETTE[2] if v >= 0.8 else PALETTE[4] if v >= 0.5 else PALETTE[1]
+        out.append(f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">'
+                   f'{escape(lab[:40])}</text><rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" '
+                   f'fill="{color}"><title>{escape(lab)}: {v:.0%}</title></rect>'
+                   f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="11">{v:.0%}</text>')
+    return Markup("".join(out) + "</svg>")
+
+
+def lines(series: dict[str, Sequence[float]], *, title: str, width: int = 420, height: int = 240,
+          xlabel: str = "epoch") -> Markup:
+    """One polyline per named series over a shared x (epochs), with a legend."""
+    values = [v for s in series.values() for v in s if v is not None]
+    if not values:
+        return Markup("")
+    lo, hi = min(values), max(values)
+    hi = hi if hi > lo else lo + 1
+    n = max(len(s) for s in series.values())
+    left, top, plot_w, plot_h = 44, 28, width - 60, height - 70
+
+    def xy(i: int, v: float) -> str:
+        x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        return f"{x:.1f},{top + plot_h * (1 - (v - lo) / (hi - lo)):.1f}"
+
+    out = [_head(width, height, title), _axis(left, top, plot_h, left + plot_w, hi, "{:.3g}", lo)]
+    for k, (name, s) in enumerate(series.items()):
+        color = PALETTE[k % len(PALETTE)]
+        pts = " ".join(xy(i, v) for i, v in enumerate(s) if v is not None)
+        out.append(f'<polyline class="curve" points="{pts}" fill="none" stroke="{color}" stroke-width="2.5">'
+                   f'<title>{escape(name)}</title></polyline>')
+        out.append(f'<rect x="{left + 110 * k}" y="{height - 18}" width="12" height="4" fill="{color}"/>'
+                   f'<text x="{left + 110 * k + 16}" y="{height - 12}" font-size="11">{escape(name)}</text>')
+    out.append(f'<text x="{left + plot_w / 2}" y="{height - 28}" font-size="10" text-anchor="middle">'
+               f'{escape(xlabel)}</text>')
+    return Markup("".join(out) + "</svg>")
+
+
+def _head(width: int, height: int, title: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>'
+            f'<text x="8" y="16" font-size="13" font-weight="600">{escape(title)}</text>')
+
+
+def _axis(x: float, top: float, h: float, right: float, hi: float, fmt: str, lo: float = 0) -> str:
+    out = [f'<line x1="{x}" y1="{top}" x2="{x}" y2="{top + h}" stroke="#999"/>',
+           f'<line x1="{x}" y1="{top + h}" x2="{right}" y2="{top + h}" stroke="#999"/>']
+    for frac in (0, 0.5, 1):
+        y = top + h * (1 - frac)
+        out.append(f'<text x="{x - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">'
+                   f'{fmt.format(lo + (hi - lo) * frac)}</text>')
+    return "".join(out)

@@ -1,0 +1,188 @@
+"""``/dashboard``: the instructor's pages. Thin: read the query, call queries/actions, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import create_token
+from api.dashboard import actions, auth, links, plots, queries
+from api.dashboard.views import (
+    STATIC,
+    CsrfDep,
+    InstructorDep,
+    WebSessionDep,
+    curve_charts,
+    render,
+    report_of,
+    source_html,
+)
+from api.db.lms_models import LmsDelivery, LmsLink
+from api.db.models import Student, Submission, Token, utcnow
+from api.deps import QueueDep, SessionDep, SettingsDep
+from api.problems import Problem
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> FileResponse:
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise Problem(404, "Not found")
+    return FileResponse(path, headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, web: WebSessionDep, next: str = "/dashboard") -> HTMLResponse:
+    return render(request, "login.html", web, next=next if next.startswith("/dashboard") else "/dashboard")
+
+
+@router.post("/login")
+def login(request: Request, settings: SettingsDep, web: WebSessionDep, _: CsrfDep,
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/dashboard") -> Response:
+    if not auth.check_password(settings.instructor_password.get_secret_value(), password):
+        return render(request, "login.html", web, status_code=401, next=next, error="Wrong password.")
+    response = RedirectResponse(next if next.startswith("/dashboard") else "/dashboard", status_code=303)
+    auth.start(response, settings, role="instructor")
+    return response
+
+
+@router.post("/logout")
+def logout(_: CsrfDep) -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    auth.end(response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+             assignment: str = "") -> HTMLResponse:
+    assignment = assignment or settings.default_assignment
+    o = queries.overview(session, assignment)
+    charts = {
+        "histogram": plots.bars([f"{i * 10}%" for i in range(10)], o["histogram"],
+                                title="Latest score per student (% of max)"),
+        "pass": plots.hbars([n for n, _ in o["pass_rates"]], [r for _, r in o["pass_rates"]],
+                            title="Pass rate per test (latest submissions)"),
+        "per_day": plots.bars([d[5:] for d, _ in o["per_day"]], [c for _, c in o["per_day"]],
+                              title="Submissions per day", color=plots.PALETTE[3]),
+    }
+    return render(request, "overview.html", web, o=o, charts=charts, assignment=assignment,
+                  assignments=settings.assignment_ids)
+
+
+@router.get("/submissions", response_class=HTMLResponse)
+def submissions_table(request: Request, web: InstructorDep, session: SessionDep,
+                      student: str = "", status: str = "", assignment: str = "",
+                      min_score: Annotated[float | None, Query()] = None,
+                      max_score: Annotated[float | None, Query()] = None,
+                      since: Annotated[datetime | None, Query()] = None,
+                      until: Annotated[datetime | None, Query()] = None,
+                      sort: str = "received", order: str = "desc",
+                      page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    f = queries.Filters(student=student, status=status, assignment=assignment, min_score=min_score,
+                        max_score=max_score, since=since, until=until, sort=sort, order=order, page=page)
+    rows, total = queries.page(session, f)
+    pages = max(1, -(-total // queries.PAGE_SIZE))
+    name = "_rows.html" if request.headers.get("x-fragment") == "rows" else "submissions.html"
+    return render(request, name, web, rows=rows, total=total, f=f, pages=pages,
+                  query=dict(request.query_params))
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_page(request: Request, submission_id: str, web: InstructorDep, session: SessionDep,
+                    settings: SettingsDep) -> HTMLResponse:
+    row = session.get(Submission, submission_id)
+    if row is None:
+        raise Problem(404, "Not found", f"no submission {submission_id}")
+    report = report_of(row)
+    deliveries = session.execute(select(LmsDelivery, LmsLink).join(LmsLink, LmsLink.id == LmsDelivery.link_id)
+                                 .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
+    return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
+                  report=report, source=source_html(row.content), charts=curve_charts(report),
+                  deliveries=deliveries, report_link=links.report_link(settings, row.id))
+
+
+@router.post("/submissions/{submission_id}/regrade")
+def regrade_one(submission_id: str, _w: InstructorDep, _: CsrfDep, session: SessionDep,
+                queue: QueueDep) -> Response:
+    if not actions.regrade(session=session, queue=queue, submission_id=submission_id):
+        raise Problem(409, "Not finished", "only a graded or failed submission can be regraded")
+    return RedirectResponse(f"/dashboard/submissions/{submission_id}?regraded=1", status_code=303)
+
+
+@router.get("/regrade-all", response_class=HTMLResponse)
+def regrade_all_confirm(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
+                        assignment: str = "") -> HTMLResponse:
+    assignment = assignment or settings.default_assignment
+    latest = [r for r in queries.latest_per_student(session, assignment) if r.status in actions.DONE]
+    return render(request, "confirm.html", web, assignment=assignment, count=len(latest))
+
+
+@router.post("/regrade-all")
+def regrade_all(_w: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep,
+                assignment: Annotated[str, Form()]) -> Response:
+    ids = [r.id for r in queries.latest_per_student(session, assignment)]
+    n = sum(actions.regrade(session=session, queue=queue, submission_id=i) for i in ids)
+    return RedirectResponse(f"/dashboard/submissions?assignment={assignment}&regraded={n}", status_code=303)
+
+
+@router.get("/export.csv")
+def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assignment: str = "") -> Response:
+    assignment = assignment or settings.default_assignment
+    return Response(queries.csv_export(session, assignment), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"'})
+
+
+@router.get("/students", response_class=HTMLResponse)
+def students(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
+             ) -> HTMLResponse:
+    rows = session.execute(select(Student, func.count(Submission.id)).outerjoin(
+        Submission, Submission.student_id == Student.id).group_by(Student.id).order_by(Student.name)).all()
+    tokens = session.execute(select(Token, Student.name).join(Student, Student.id == Token.student_id)
+                             .order_by(Token.created_at.desc())).all()
+    return render(request, "students.html", web, rows=rows, tokens=tokens, base_url=settings.base_url)
+
+
+@router.post("/students/tokens", response_class=HTMLResponse)
+def create_student_token(request: Request, web: InstructorDep, _: CsrfDep, session: SessionDep,
+                         settings: SettingsDep, student: Annotated[str, Form(min_length=1, max_length=200)]
+                         ) -> HTMLResponse:
+    token = create_token(session=session, student=student.strip())
+    # Shown once, on this response only (never in a URL or a log).
+    return render(request, "token_created.html", web, student=student.strip(), token=token,
+                  link=f"{settings.base_url}/student/login?token={token}")
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, _w: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
+    row = session.get(Token, token_id)
+    if row is None:
+        raise Problem(404, "Not found")
+    row.revoked_at = row.revoked_at or utcnow()
+    session.commit()
+    return RedirectResponse("/dashboard/students", status_code=303)
+
+
+@router.post("/deliveries/{delivery_id}/resend")
+def resend(request: Request, delivery_id: int, _w: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
+    from api.lms.delivery import resend as reset
+
+    d = session.get(LmsDelivery, delivery_id)
+    if d is None or not reset(session, delivery_id):
+        raise Problem(404, "Not found")
+    actions.delivery_queue(request.app.state).send(delivery_id)
+    return RedirectResponse(f"/dashboard/submissions/{d.submission_id}#deliveries", status_code=303)
+
+
+@router.get("/live.json")
+async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    health = await run_in_threadpool(actions.queue_health, settings.redis_url, settings.queue)
+    return JSONResponse({"version": queries.version(session), "counts": queries.status_counts(session),
+                         "oldest_queued_s": queries.oldest_queued_s(session), "queue": health})

@@ -1,0 +1,50 @@
+// Instructor dashboard: confirmations, and live updates by polling /dashboard/live.json.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
+    });
+  });
+  var lastVersion = null;
+  function text(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
+  function refreshRows() {
+    var rows = document.querySelector("[data-live=rows]");
+    if (!rows) return;
+    fetch(window.location.href, { headers: { "X-Fragment": "rows" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) rows.innerHTML = html; });
+  }
+  function refreshDetail(counts) {
+    var meta = document.getElementById("meta");
+    if (meta && (meta.dataset.status === "queued" || meta.dataset.status === "running")) window.location.reload();
+  }
+  function poll() {
+    fetch("/dashboard/live.json", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s) return;
+        var c = s.counts || {};
+        text("live-counts", (c.queued || 0) + " queued · " + (c.running || 0) + " running · " + (c.graded || 0) + " graded");
+        text("live-queue", s.queue.waiting === null ? "?" : s.queue.waiting);
+        text("live-workers", (s.queue.workers || []).length);
+        text("health-waiting", s.queue.waiting === null ? "unknown" : s.queue.waiting);
+        text("health-oldest", s.oldest_queued_s === null ? "none" : Math.round(s.oldest_queued_s) + " s");
+        var list = document.getElementById("health-workers");
+        if (list) {
+          list.innerHTML = "";
+          (s.queue.workers || []).forEach(function (w) {
+            var li = document.createElement("li");
+            li.textContent = "pid " + w.pid + " on " + w.device + (typeof w.sandbox === "string" ? " · sandbox " + w.sandbox : "");
+            list.appendChild(li);
+          });
+          if (!(s.queue.workers || []).length) list.innerHTML = "<li class=error>no worker is alive" + (s.queue.error ? " (" + s.queue.error + ")" : "") + "</li>";
+        }
+        if (lastVersion !== null && s.version !== lastVersion) { refreshRows(); refreshDetail(c); }
+        lastVersion = s.version;
+      })
+      .catch(function () { text("live-counts", "offline"); });
+  }
+  poll();
+  setInterval(poll, 2000);
+})();

@@ -1,0 +1,42 @@
+// Student page: drag-and-drop upload, then follow the grading live over Server-Sent Events.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload");
+  if (form) {
+    var file = document.getElementById("file");
+    ["dragenter", "dragover"].forEach(function (t) {
+      form.addEventListener(t, function (ev) { ev.preventDefault(); form.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (t) {
+      form.addEventListener(t, function (ev) { ev.preventDefault(); form.classList.remove("over"); });
+    });
+    form.addEventListener("drop", function (ev) {
+      if (ev.dataTransfer && ev.dataTransfer.files.length) { file.files = ev.dataTransfer.files; form.requestSubmit(); }
+    });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var err = document.getElementById("upload-error");
+      err.hidden = true;
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                           headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (b) { return [r, b]; }); })
+        .then(function (rb) {
+          if (rb[0].ok) { window.location.href = rb[1].url; return; }
+          err.textContent = rb[1].title + ": " + (rb[1].detail || "");
+          err.hidden = false;
+        })
+        .catch(function (e) { err.textContent = String(e); err.hidden = false; });
+    });
+  }
+  var progress = document.getElementById("progress");
+  if (progress && progress.dataset.events && window.EventSource) {
+    var status = document.getElementById("status"), textEl = document.getElementById("progress-text");
+    var es = new EventSource(progress.dataset.events);
+    function set(s, t) { status.textContent = s; status.className = "badge " + s; textEl.textContent = t; }
+    es.addEventListener("queued", function (e) { set("queued", "waiting for a worker… position " + JSON.parse(e.data).position); });
+    es.addEventListener("running", function () { set("running", "being graded…"); });
+    es.addEventListener("test", function (e) { set("running", "being graded… " + JSON.parse(e.data).done + " test(s) done"); });
+    es.addEventListener("graded", function () { es.close(); window.location.reload(); });
+    es.addEventListener("failed", function () { es.close(); window.location.reload(); });
+  }
+})();

@@ -1,0 +1,157 @@
+"""``/student``: sign in with a token (pasted or by link), upload, watch it graded, read own reports.
+
+Students see their own submissions only, and hidden tests only after
+``hidden_tests_release_at`` (:mod:`api.dashboard.visibility`). The live view
+is the service's own event stream (:func:`api.progress.stream`), behind the
+session cookie instead of a bearer header so the browser's EventSource can use it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from api import submissions
+from api.auth import authenticate, digest
+from api.dashboard import auth, links, visibility
+from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render, report_of
+from api.db.models import Student, Submission
+from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
+from api.problems import Problem
+from api.progress import stream
+
+router = APIRouter(prefix="/student", include_in_schema=False)
+
+
+def _signed_in(settings: Any, response: Response, student: Student, token: str) -> Response:
+    auth.start(response, settings, role="student", sid=student.id, token=digest(token))
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, web: WebSessionDep, session: SessionDep) -> HTMLResponse:
+    student = current_student(web, session)
+    if student is None:
+        return render(request, "student_login.html", web)
+    rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
+                           .order_by(Submission.received_at.desc()).limit(50)).all()
+    return render(request, "student_home.html", web, student=student, rows=rows)
+
+
+@router.post("/login")
+def login(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
+          token: Annotated[str, Form()]) -> Response:
+    student = authenticate(session=session, token=token.strip())
+    if student is None:
+        return render(request, "student_login.html", web, status_code=401, error="Unknown or revoked token.")
+    return _signed_in(settings, RedirectResponse("/student", status_code=303), student, token.strip())
+
+
+@router.get("/login")
+def login_by_link(settings: SettingsDep, session: SessionDep, token: str = "") -> Response:
+    student = authenticate(session=session, token=token)
+    if student is None:
+        return RedirectResponse("/student?bad_link=1", status_code=303)
+    return _signed_in(settings, RedirectResponse("/student", status_code=303), student, token)
+
+
+@router.post("/logout")
+def logout(_: CsrfDep) -> Response:
+    response = RedirectResponse("/student", status_code=303)
+    auth.end(response)
+    return response
+
+
+@router.post("/upload")
+async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
+                 queue: QueueDep, limiter: RateLimiterDep, file: Annotated[UploadFile, File()]) -> Response:
+    student = _require(web, session)
+    content = await file.read(settings.max_upload_bytes + 1)
+    submissions.validate(content, max_bytes=settings.max_upload_bytes)
+    if (wait := limiter.hit(f"student:{student.id}")) is not None:
+        raise Problem(429, "Too many submissions", f"try again in {wait} s", retry_after=wait)
+    row, _created = submissions.create(session=session, queue=queue, student=student, content=content,
+                                       assignment=settings.default_assignment,
+                                       filename=file.filename or "layers.py")
+    url = f"/student/submissions/{row.id}"
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"id": row.id, "url": url}, status_code=202)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def report_page(request: Request, submission_id: str, web: WebSessionDep, settings: SettingsDep,
+                session: SessionDep) -> HTMLResponse:
+    row = _own(session, _require(web, session), submission_id)
+    return _report(request, web, settings, row, live=True)
+
+
+@router.get("/reports/{link}", response_class=HTMLResponse)
+def report_by_link(request: Request, link: str, web: WebSessionDep, settings: SettingsDep,
+                   session: SessionDep) -> HTMLResponse:
+    sid = links.submission_from_link(settings, link)
+    row = session.get(Submission, sid) if sid else None
+    if row is None:
+        raise Problem(404, "Not found", "this report link is not valid")
+    return _report(request, web, settings, row, live=False)
+
+
+@router.get("/submissions/{submission_id}/events")
+def events(submission_id: str, web: WebSessionDep, settings: SettingsDep, session: SessionDep,
+           aredis: AsyncRedisDep) -> StreamingResponse:
+    _own(session, _require(web, session), submission_id)
+    frames = _without_reports(stream(submission_id, database_url=settings.database, aredis=aredis))
+    return StreamingResponse(frames, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _without_reports(frames: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The page reloads the (redacted) report itself: the raw one must not reach the browser.
+
+    Per-test events are reduced to a count, since hidden tests' names and scores would leak.
+    """
+    done = 0
+    async for frame in frames:
+        if frame.startswith("event: graded"):
+            data = json.loads(frame.split("data: ", 1)[1])
+            frame = f"event: graded\ndata: {json.dumps({'id': data['id']})}\n\n"
+        elif frame.startswith("event: test"):
+            done += 1
+            frame = f"event: test\ndata: {json.dumps({'done': done})}\n\n"
+        yield frame
+
+
+def _report(request: Request, web: dict[str, Any], settings: Any, row: Submission, *, live: bool) -> HTMLResponse:
+    report = visibility.for_student(report_of(row), release_at=settings.hidden_tests_release_at)
+    earlier = []
+    if live:
+        earlier = [r for r in _history(request, row) if r.id != row.id]
+    return render(request, "student_report.html", web, row=row, report=report, live=live, earlier=earlier)
+
+
+def _history(request: Request, row: Submission) -> list[Submission]:
+    from sqlalchemy.orm import object_session
+
+    s = object_session(row)
+    assert s is not None
+    return list(s.scalars(select(Submission).where(Submission.student_id == row.student_id)
+                          .order_by(Submission.received_at.desc()).limit(20)))
+
+
+def _require(web: dict[str, Any], session: SessionDep) -> Student:
+    student = current_student(web, session)
+    if student is None:
+        raise Problem(401, "Unauthorized", "sign in on /student with your token first")
+    return student
+
+
+def _own(session: SessionDep, student: Student, submission_id: str) -> Submission:
+    row = session.get(Submission, submission_id)
+    if row is None or row.student_id != student.id:
+        raise Problem(404, "Not found", f"no submission {submission_id} of yours")
+    return row

@@ -1,0 +1,103 @@
+"""Shared by the dashboard and the student page: templates, session dependencies, report rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+from sqlalchemy import select
+
+from api.auth import authenticate  # noqa: F401 - re-exported for the student page
+from api.dashboard import auth, plots
+from api.db.models import Student, Token
+from api.deps import SessionDep, SettingsDep
+from api.problems import Problem
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATIC = HERE / "static"
+
+
+def render(request: Request, name: str, session: dict[str, Any], status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    """A page; a new (anonymous) session gets its cookie so its CSRF token survives to the next POST."""
+    response = templates.TemplateResponse(request, name, {"session": session, "csrf": session["csrf"], **context},
+                                          status_code=status_code)
+    if session.get("new"):
+        auth.write(response, request.app.state.settings, session)
+    return response
+
+
+def get_web_session(request: Request, settings: SettingsDep) -> dict[str, Any]:
+    return auth.read(request, settings)
+
+
+WebSessionDep = Annotated[dict[str, Any], Depends(get_web_session)]
+
+
+def redirect_to(url: str) -> Problem:
+    return Problem(303, "See Other", headers={"Location": url})
+
+
+def instructor(request: Request, web: WebSessionDep) -> dict[str, Any]:
+    """The instructor's session; a GET without one is sent to the login page, anything else gets 401."""
+    if web.get("role") != "instructor":
+        if request.method == "GET":
+            raise redirect_to("/dashboard/login?next=" + request.url.path)
+        raise Problem(401, "Unauthorized", "log in to the dashboard first")
+    return web
+
+
+InstructorDep = Annotated[dict[str, Any], Depends(instructor)]
+
+
+async def csrf(request: Request, web: WebSessionDep) -> None:
+    """Every POST from a page carries the session's CSRF token."""
+    if not await auth.csrf_ok(request, web):
+        raise Problem(403, "CSRF check failed", "reload the page and try again")
+
+
+CsrfDep = Annotated[None, Depends(csrf)]
+
+
+def current_student(web: WebSessionDep, session: SessionDep) -> Student | None:
+    """The student of a student-page session, while the token they signed in with is not revoked."""
+    if web.get("role") != "student":
+        return None
+    return session.scalar(select(Student).join(Token, Token.student_id == Student.id).where(
+        Token.token_sha256 == web.get("token"), Token.revoked_at.is_(None), Student.id == web.get("sid")))
+
+
+def source_html(content: bytes) -> Markup:
+    fmt = HtmlFormatter(linenos="table", cssclass="source")
+    return Markup(highlight(content.decode("utf-8", "replace"), PythonLexer(), fmt))
+
+
+def curve_charts(report: dict[str, Any] | None) -> list[Markup]:
+    """One line chart per metric of the training test's ``data["curves"]`` (network → metric → values)."""
+    charts = []
+    for t in (report or {}).get("tests", []):
+        curves = (t.get("data") or {}).get("curves")
+        if not isinstance(curves, dict):
+            continue
+        by_metric: dict[str, dict[str, list[float]]] = {}
+        for network, metrics in curves.items():
+            if isinstance(metrics, list):  # one dict per epoch
+                metrics = {k: [e.get(k) for e in metrics] for k in (metrics[0] if metrics else {}) if k != "epoch"}
+            for metric, values in (metrics or {}).items():
+                if isinstance(values, list) and values:
+                    by_metric.setdefault(metric, {})[network] = values
+        charts += [plots.lines(series, title=f"{metric} per epoch") for metric, series in by_metric.items()]
+    return charts
+
+
+def report_of(row: Any) -> dict[str, Any] | None:
+    return json.loads(row.report) if row.report else None

@@ -1,0 +1,80 @@
+"""Report fixtures for the dashboard, and a fake grader (``AUTOGRADER_GRADER_FACTORY``) that writes them.
+
+``# fake: keep_convention`` in a source makes the dropout test fail with that
+hint; anything else passes everything. Every report has a hidden test and the
+training test's curves, as the real grader's would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from grader.report import Report, Status, TestResult
+
+CURVES = {"reference": {"train_loss": [2.3, 1.1, 0.6, 0.4], "val_acc": [0.3, 0.7, 0.85, 0.9]},
+          "student": {"train_loss": [2.3, 1.3, 0.9, 0.7], "val_acc": [0.3, 0.6, 0.72, 0.8]}}
+
+
+def tests_for(source: str) -> list[TestResult]:
+    wrong = "# fake: keep_convention" in source
+    dropout = (TestResult("dropout_forward: train-mode scaling", "2", 0.0, 2.0, Status.FAILED,
+                          "expected mean 1.0 after inverted dropout, measured 0.25: p looks like the keep "
+                          "probability", tags=["dropout_forward"], hint="keep_convention")
+               if wrong else TestResult("dropout_forward: train-mode scaling", "2", 2.0, 2.0, Status.PASSED,
+                                        "ok", tags=["dropout_forward"]))
+    return [
+        TestResult("batchnorm_forward: train-mode output", "1", 2.0, 2.0, Status.PASSED, "max abs error 1e-9",
+                   tags=["batchnorm_forward"]),
+        dropout,
+        TestResult("batchnorm_backward: hidden gradient check", "3", 1.0, 1.0, Status.PASSED,
+                   "HIDDEN-DETAIL relative error 3e-10", visibility="hidden", tags=["batchnorm_backward"]),
+        TestResult("training: network trains with your layers", "4", 1.0, 1.0, Status.PASSED,
+                   "val accuracy 0.80 (reference 0.90)", tags=["training"], data={"curves": CURVES}),
+    ]
+
+
+def report_for(source: bytes) -> Report:
+    tests = tests_for(source.decode("utf-8", "replace"))
+    return Report(sum(t.score for t in tests), sum(t.max_score for t in tests), 0.1, "", tests, "ex08", 0,
+                  "fake", hashlib.sha256(source).hexdigest(), {"fake": True})
+
+
+class ReportGrader:
+    def __init__(self, assignment: str = "ex08", insecure: bool = False, device: str | None = None) -> None:
+        self.assignment = assignment
+
+    def warm_up(self) -> None:
+        pass
+
+    def grade(self, source: bytes, *, seed: int = 0, training: bool = True,
+              progress: Callable[[TestResult], None] | None = None) -> Report:
+        report = report_for(source)
+        for t in report.tests:
+            if progress:
+                progress(t)
+        return report
+
+    def close(self) -> None:
+        pass
+
+
+def add_graded(sessions: Any, student: str, source: bytes, **fields: Any) -> str:
+    """Insert a graded submission of ``student`` (created if new) with the report this source gets."""
+    from api.auth import create_token
+    from api.db.models import Student, Submission
+
+    with sessions() as s:
+        who = s.query(Student).filter_by(name=student).one_or_none()
+        if who is None:
+            create_token(session=s, student=student)
+            who = s.query(Student).filter_by(name=student).one()
+        rep = report_for(source)
+        row = Submission(student_id=who.id, assignment="ex08", content=source, sha256=rep.submission_sha256,
+                         status="graded", attempts=1, report=json.dumps(rep.to_dict()), score=rep.score,
+                         max_score=rep.max_score, **fields)
+        s.add(row)
+        s.commit()
+        return row.id

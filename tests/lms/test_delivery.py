@@ -1,0 +1,120 @@
+"""Grade delivery with the in-memory transport: signing, the log, backoff, limits, re-send, idempotent hook."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import SecretStr
+
+from api.auth import create_token
+from api.db.lms_models import LmsDelivery, LmsLink
+from api.db.models import Student, Submission
+from api.db.session import session_factory
+from api.lms import delivery, signing
+from api.lms.receiver import create_app as receiver_app
+
+SECRET = "moodle-secret"
+REPORT = {"score": 1.5, "max_score": 3.0, "tests": [
+    {"number": "1", "name": "bn forward", "status": "passed", "score": 1.5, "max_score": 1.5, "visibility": "visible",
+     "output": "secret details"},
+    {"number": "2", "name": "hidden one", "status": "failed", "score": 0, "max_score": 1.5, "visibility": "hidden"}]}
+
+
+@pytest.fixture
+def lms_settings(settings):
+    return settings.model_copy(update={"lms_secrets": {"moodle": SecretStr(SECRET)}, "lms_callback_max_attempts": 3,
+                                       "lms_callback_backoff_s": 2.0, "lms_callback_backoff_max_s": 5.0})
+
+
+@pytest.fixture
+def sessions(lms_settings):
+    return session_factory(lms_settings.database)
+
+
+@pytest.fixture
+def graded(sessions) -> str:
+    with sessions() as s:
+        create_token(session=s, student="moodle:u1")
+        row = Submission(student_id=s.query(Student).one().id, assignment="ex08", content=b"x=1\n", sha256="0",
+                         status="graded", attempts=1, report=json.dumps(REPORT), score=1.5, max_score=3.0)
+        s.add(row)
+        s.flush()
+        s.add(LmsLink(integration="moodle", course_id="c", assignment_id="a", student_id="u1",
+                      external_submission_id="e1", submission_id=row.id, callback_url="http://127.0.0.1:9/g"))
+        s.commit()
+        return row.id
+
+
+def log(sessions, did) -> LmsDelivery:
+    with sessions() as s:
+        return s.get(LmsDelivery, did)
+
+
+def test_schedule_is_idempotent_per_graded_attempt_and_skips_plain_uploads(sessions, graded):
+    with sessions() as s:
+        first = delivery.schedule(s, graded)
+        assert len(first) == 1 and delivery.schedule(s, graded) == []
+        s.get(Submission, graded).attempts = 2  # a regrade is delivered again
+        s.commit()
+        assert len(delivery.schedule(s, graded)) == 1
+        plain = Submission(student_id=1, assignment="ex08", content=b"", sha256="0", status="graded")
+        s.add(plain)
+        s.commit()
+        assert delivery.schedule(s, plain.id) == []
+
+
+def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, lms_settings):
+    transport = delivery.MemoryTransport(200)
+    with sessions() as s:
+        [did] = delivery.schedule(s, graded)
+        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
+    url, body, headers = transport.sent[0]
+    signing.verify(SECRET, body, timestamp=headers[signing.TIMESTAMP], sig=headers[signing.SIGNATURE], window_s=60)
+    sent = json.loads(body)
+    assert url == "http://127.0.0.1:9/g" and headers[signing.INTEGRATION] == "moodle"
+    assert (sent["score"], sent["max_score"], sent["external_submission_id"]) == (1.5, 3.0, "e1")
+    assert [t["name"] for t in sent["tests"]] == ["bn forward", "hidden one"]
+    assert "output" not in sent["tests"][0] and "/student/reports/" in sent["report_url"]
+    d = log(sessions, did)
+    assert (d.status, d.attempts, d.status_codes, d.last_error) == ("delivered", 1, "200", None)
+    assert d.delivered_at is not None
+
+
+def test_failures_back_off_with_jitter_then_fail_and_resend_starts_over(sessions, graded, lms_settings):
+    transport = delivery.MemoryTransport(503, ConnectionRefusedError("refused"), 500, 200)
+    with sessions() as s:
+        [did] = delivery.schedule(s, graded)
+        waits = [delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings,
+                                  rng=lambda: 1.0) for _ in range(3)]
+    assert waits == [2.0, 4.0, None]  # 2 s, doubled, then the limit of 3 attempts
+    d = log(sessions, did)
+    assert (d.status, d.attempts, d.status_codes) == ("failed", 3, "503 - 500")
+    assert d.last_status_code == 500 and d.last_error == "HTTP 500" and d.delivered_at is None
+    with sessions() as s:
+        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
+        assert len(transport.sent) == 3  # a failed delivery is not retried by itself
+        assert delivery.resend(s, did)
+        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
+    d = log(sessions, did)
+    assert (d.status, d.attempts, d.status_codes) == ("delivered", 1, "503 - 500 | 200")
+
+
+def test_backoff_is_capped_and_jittered():
+    assert delivery.backoff(1, base=2, cap=5, rng=lambda: 0.0) == 1.0
+    assert delivery.backoff(10, base=2, cap=5, rng=lambda: 1.0) == 5.0
+    assert 2.5 <= delivery.backoff(10, base=2, cap=5) <= 5.0
+
+
+def test_reference_receiver_verifies_and_deduplicates():
+    from starlette.testclient import TestClient
+
+    app = receiver_app({"moodle": SECRET})
+    raw = json.dumps({"delivery_id": 7, "score": 1}).encode()
+    with TestClient(app) as c:
+        good = {**signing.sign(SECRET, raw, integration="moodle"), signing.DELIVERY: "7"}
+        assert c.post("/grades", content=raw, headers=good).status_code == 200
+        assert c.post("/grades", content=raw, headers=good).status_code == 200
+        bad = {**signing.sign("wrong", raw, integration="moodle"), signing.DELIVERY: "8"}
+        assert c.post("/grades", content=raw, headers=bad).status_code == 401
+    assert list(app.state.grades) == ["7"]
