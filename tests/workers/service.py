@@ -74,12 +74,16 @@ class Worker:
     def stop(self) -> None:
         if self.proc is None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.terminate()  # the main process only: a warm shutdown lets running tasks finish
         try:
-            self.proc.wait(20)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything left of the pool
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self.proc = None
 
     def outcomes(self) -> list[str]:

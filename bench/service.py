@@ -1,0 +1,194 @@
+"""End-to-end latency, upload → stored report, beside in-process grading of the same submission.
+
+Real Redis (private), SQLite, the API in a thread (uvicorn), ``autograder worker``
+subprocesses. Uses the real grader when it works, else says so and uses the fake.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
+N, BURST = int(os.environ.get("BENCH_N", "20")), int(os.environ.get("BENCH_BURST", "500"))
+
+
+def pick_grader() -> str:
+    try:
+        from grader.runner import Grader
+
+        Grader("ex08").close()
+        return "grader.runner:Grader"
+    except Exception as e:  # noqa: BLE001
+        print(f"real grader unavailable ({type(e).__name__}: {e}); using workers.fake_grader")
+        return "workers.fake_grader:FakeGrader"
+
+
+def in_process(factory: str) -> list[float]:
+    from workers.process import load_grader
+
+    from api.settings import Settings
+
+    g = load_grader(Settings(env="development", grader_factory=factory), assignment="ex08", device=None)
+    g.warm_up()
+    times = []
+    for i in range(N):
+        t = time.perf_counter()
+        g.grade(SOURCE, seed=i % 2, training=False)
+        times.append(time.perf_counter() - t)
+    g.close()
+    return times
+
+
+class Service:
+    def __init__(self, tmp: Path, factory: str, concurrency: int) -> None:
+        from api.db.migrate import upgrade
+        from api.redis_server import PrivateRedis
+        from api.settings import Settings
+
+        self.redis = PrivateRedis(tmp / "redis").start()
+        self.settings = Settings(env="development", data_dir=tmp, redis_url=self.redis.url, rate_limit=10**6,
+                                 port=_port(), grader_factory=factory, training=False,
+                                 worker_concurrency=concurrency, insecure_sandbox=True)
+        upgrade(self.settings.database)
+        self.log = tmp / "worker.log"
+        env = {**self.settings.child_environ(), "AUTOGRADER_GRADER_FACTORY": factory,
+               "AUTOGRADER_TRAINING": "false", "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency),
+               "AUTOGRADER_INSECURE_SANDBOX": "true"}
+        self.worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
+                                       stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self._start_api()
+        self._wait_workers(concurrency)
+        from api.auth import create_token
+        from api.db.session import session_factory
+
+        with session_factory(self.settings.database)() as s:
+            token = create_token(session=s, student="bench")
+        self.client = httpx.Client(base_url=self.settings.base_url, timeout=60,
+                                   headers={"Authorization": f"Bearer {token}"},
+                                   limits=httpx.Limits(max_connections=64))
+
+    def _start_api(self) -> None:
+        import uvicorn
+
+        from api.main import create_app
+
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.settings), host="127.0.0.1",
+                                                    port=self.settings.port, log_level="error"))
+        threading.Thread(target=self.server.run, daemon=True).start()
+        while not self.server.started:
+            time.sleep(0.02)
+
+    def _wait_workers(self, n: int) -> None:
+        import redis
+
+        r = redis.Redis.from_url(self.redis.url)
+        deadline = time.monotonic() + 120
+        while len(list(r.scan_iter("autograder:workers:*"))) < n:
+            assert time.monotonic() < deadline and self.worker.poll() is None, self.log.read_text()[-2000:]
+            time.sleep(0.1)
+
+    def upload(self) -> tuple[int, str | None]:
+        r = self.client.post("/api/v1/submissions", files={"file": ("layers.py", SOURCE)})
+        return r.status_code, r.json().get("id") if r.status_code == 202 else None
+
+    def latencies(self, ids: list[str], timeout: float = 900) -> list[float]:
+        """Upload → stored report, as the database recorded it, once all are graded."""
+        from sqlalchemy import select
+
+        from api.db.models import Submission
+        from api.db.session import session_factory
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with session_factory(self.settings.database)() as s:
+                rows = list(s.execute(select(Submission.status, Submission.latency_s)
+                                      .where(Submission.id.in_(ids))))
+            if all(st in ("graded", "failed") for st, _ in rows) or time.monotonic() > deadline:
+                assert all(st == "graded" for st, _ in rows), Counter(st for st, _ in rows)
+                return [lat for _, lat in rows]
+            time.sleep(0.01)
+
+    def stored_once(self, ids: list[str]) -> bool:
+        lines = [ln.split("submission ", 1)[1] for ln in self.log.read_text().splitlines()
+                 if ln.rstrip().endswith(": graded") and "submission " in ln]
+        stored = Counter(ln.split(": ")[0] for ln in lines)
+        return all(stored[i] == 1 for i in ids) and max(stored.values()) == 1
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.worker.terminate()
+        self.worker.wait(30)
+        self.redis.stop()
+
+
+def _port() -> int:
+    from api.redis_server import free_port
+
+    return free_port()
+
+
+def sequential(svc: Service) -> list[float]:
+    out = []
+    for _ in range(N):
+        _, sid = svc.upload()
+        out += svc.latencies([sid])
+    return out
+
+
+def concurrent(svc: Service) -> list[float]:
+    with ThreadPoolExecutor(8) as pool:
+        ids = [sid for _, sid in pool.map(lambda _: svc.upload(), range(N))]
+    return svc.latencies(ids)
+
+
+def burst(svc: Service) -> str:
+    t = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda _: svc.upload(), range(BURST)))
+    accepted = time.perf_counter() - t
+    codes = Counter(code for code, _ in answers)
+    ids = [sid for _, sid in answers if sid]
+    lat = svc.latencies(ids)
+    drained = time.perf_counter() - t
+    once = svc.stored_once(ids)
+    return (f"burst of {BURST}: answers {dict(codes)} in {accepted:.1f} s; all graded {drained:.1f} s after "
+            f"the first upload (slowest upload->report {max(lat):.2f} s); each stored exactly once: {once}")
+
+
+def p(xs: list[float], q: float) -> float:
+    return statistics.quantiles(xs, n=100)[q - 1] if len(xs) > 1 else xs[0]
+
+
+def row(name: str, xs: list[float], base: float) -> str:
+    return (f"{name:<34} p50 {p(xs, 50) * 1000:8.1f} ms  p95 {p(xs, 95) * 1000:8.1f} ms  "
+            f"p50/in-process {p(xs, 50) / base:5.2f}x")
+
+
+def main() -> None:
+    factory = pick_grader()
+    base_times = in_process(factory)
+    base = p(base_times, 50)
+    print(f"grader: {factory}; training=False; N={N}")
+    print(row("in-process grading", base_times, base))
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            svc = Service(Path(tmp), factory, workers)
+            try:
+                print(row(f"sequential, {workers} worker process(es)", sequential(svc), base))
+                print(row(f"concurrent x{N}, {workers} worker process(es)", concurrent(svc), base))
+                if workers == 2:
+                    print(burst(svc))
+            finally:
+                svc.close()
