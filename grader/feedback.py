@@ -14,13 +14,23 @@ HINTS: dict[str, str] = {
         "Keep a unit when rand >= p (or rand < 1 - p), and scale the kept units by 1 / (1 - p)."
     ),
     "missing_rescale": (
-        "Kept units must be scaled by 1 / (1 - p) in train mode (inverted dropout), so that the "
+        "Kept units must be scaled by 1 / (probability of keeping a unit) in train mode (inverted "
+        "dropout): 1 / (1 - p) when p is the probability of dropping, as in this exercise. Then the "
         "expected output equals the input and test mode needs no scaling. Your kept units are "
         "copied unscaled."
     ),
     "divide_by_p": (
         "Kept units are scaled by 1 / p, but p is the probability of dropping: the kept units "
         "must be scaled by 1 / (1 - p)."
+    ),
+    "drop_convention": (
+        "In this course p is the probability of KEEPING a unit (the cs231n convention). Your code "
+        "drops about p of the units, i.e. it treats p as the probability of dropping one. Keep a unit "
+        "when rand < p, and scale the kept units by 1 / p."
+    ),
+    "divide_by_one_minus_p": (
+        "Kept units are scaled by 1 / (1 - p), but in this course p is the probability of keeping a "
+        "unit: the kept units must be scaled by 1 / p."
     ),
     "scaled_at_test": (
         "With inverted dropout, test mode returns the input unchanged: the scaling happens in "
@@ -76,6 +86,11 @@ HINTS: dict[str, str] = {
     "input_modified": (
         "Your function modifies its input array in place (e.g. x -= mean or x *= mask). Compute "
         "into a new array instead; the caller's x must stay unchanged."
+    ),
+    "leftover_print": (
+        "Remove the print calls (debugging output) from your function: it is called thousands of "
+        "times in training and gradient checks, and every call floods the output. This costs only "
+        "the points of this test; the values your function computes are graded separately."
     ),
     "returned_none": (
         "A value is None: a TODO is probably still unfinished, or a `return` is missing."
