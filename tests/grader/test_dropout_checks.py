@@ -250,3 +250,26 @@ def test_failure_texts_match_golden_files(factory, name):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
     assert path.read_text() == text
+
+
+# --- the whole assignment under cs231n's keep convention ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keep_grader():
+    from grader.runner import Grader
+
+    g = Grader("ex08", dropout_convention="keep")
+    yield g
+    g.close()
+
+
+def test_keep_course_gives_full_marks_to_cs231n_code(keep_grader):
+    report = keep_grader.grade(_fixture("keep/correct_cs231n.py"), seed=3, training=False)
+    assert [(t.name, t.output) for t in report.tests if t.score < t.max_score] == []
+
+
+def test_keep_course_fails_drop_convention_code_in_dropout_forward_only_with_a_hint(keep_grader):
+    report = keep_grader.grade(_fixture("correct/reference_style.py"), seed=3, training=False)
+    lost = {t.tags[0] for t in report.tests if t.score < t.max_score}
+    assert lost == {"dropout_forward"}
+    assert {t.hint for t in report.tests if t.status is Status.FAILED} == {"drop_convention"}
