@@ -97,7 +97,7 @@ def matches_mask(ctx: CheckContext) -> Verdict:
         dx = _backward(ctx, dout, cache, shape)
         expected = dout * (out / x)
         if not np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
-            raise Fail(f"On a {shape} input with p = {p}, dx differs from dout * mask / (1 - p) computed "
+            raise Fail(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
                        f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
                        "Use the mask stored in the cache, with the same scaling as in dropout_forward.")
     return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
@@ -134,4 +134,9 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
                                  "on the template's cache (dropout_param, mask): it is correct there.")
     reason = why.message if isinstance(why, Fail) else str(why)
     raise Fail("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
-               "), and on the template's cache (dropout_param, mask) it does not return dout * mask / (1 - p).")
+               f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.")
+
+
+def _scaled(ctx: CheckContext) -> str:
+    """The correct train-mode dx, in words, under the assignment's dropout convention."""
+    return "dout * mask / (1 - p)" if ctx.assignment.dropout_convention == "drop" else "dout * mask / p"
