@@ -7,6 +7,7 @@ subprocess (which also runs the sweeper), and the API in this process.
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import sys
 
@@ -29,6 +30,8 @@ def serve() -> None:
         settings = settings.model_copy(update={"redis_url": redis.url})
     worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--loglevel", "WARNING"],
                               env=settings.child_environ())
+    # uvicorn re-raises the signal that stopped it once it is done; as SystemExit it runs our cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _banner(settings)
         import uvicorn

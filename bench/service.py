@@ -36,9 +36,8 @@ def pick_grader() -> str:
 
 
 def in_process(factory: str) -> list[float]:
-    from workers.process import load_grader
-
     from api.settings import Settings
+    from workers.process import load_grader
 
     g = load_grader(Settings(env="development", grader_factory=factory), assignment="ex08", device=None)
     g.warm_up()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from api.auth import create_token
 from api.db import lifecycle
 from api.db.models import Student, Submission

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -75,14 +76,10 @@ class Worker:
         if self.proc is None:
             return
         self.proc.terminate()  # the main process only: a warm shutdown lets running tasks finish
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)  # anything left of the pool
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         self.proc = None
 
