@@ -6,6 +6,7 @@ import ast
 import hashlib
 import json
 import logging
+import threading
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +20,9 @@ from api.queue import TaskQueue
 
 log = logging.getLogger(__name__)
 PROBLEMS = "https://autograder.invalid/problems/"
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch", gh-106905);
+# uploads are validated in FastAPI's threadpool.
+_PARSE_LOCK = threading.Lock()
 
 
 def known_assignments() -> list[str]:
@@ -43,7 +47,8 @@ def validate(content: bytes, *, max_bytes: int) -> str:
         raise Problem(422, "Not UTF-8", f"byte {e.start} is not valid UTF-8; save layers.py as UTF-8",
                       type=PROBLEMS + "encoding", offset=e.start) from None
     try:
-        ast.parse(text, filename="layers.py")
+        with _PARSE_LOCK:
+            ast.parse(text, filename="layers.py")
     except SyntaxError as e:
         raise Problem(422, "Syntax error", f"line {e.lineno}, column {e.offset}: {e.msg}",
                       type=PROBLEMS + "syntax", line=e.lineno, column=e.offset) from None

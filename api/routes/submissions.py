@@ -18,13 +18,13 @@ router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
 
 @router.post("", status_code=202, summary="Upload a layers.py to be graded")
-async def create_submission(
+def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, off the event loop
     settings: SettingsDep, session: SessionDep, queue: QueueDep, limiter: RateLimiterDep,
     student: StudentDep, file: Annotated[UploadFile, File(description="your layers.py")],
     assignment: Annotated[str | None, Query()] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    content = await file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
+    content = file.file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
     assignment = assignment or settings.default_assignment
     submissions.check_assignment(assignment, settings.assignment_ids)
     submissions.validate(content, max_bytes=settings.max_upload_bytes)

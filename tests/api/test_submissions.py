@@ -128,3 +128,14 @@ def test_metrics_and_docs(client, tokens):
     assert "autograder_latency_seconds_bucket" in text
     assert client.get("/docs").status_code == 200
     assert "/api/v1/submissions" in client.get("/openapi.json").json()["paths"]
+
+
+def test_parallel_uploads_are_all_accepted(settings, tokens):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queue = MemoryQueue()
+    app = create_app(settings, queue=queue, rate_limiter=MemoryRateLimiter(limit=1000, window_s=60))
+    with TestClient(app) as client, ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: upload(client, tokens["alice"], GOOD + f"# {i}\n".encode()).status_code,
+                              range(64)))
+    assert codes == [202] * 64 and len(set(queue.sent)) == 64 == count_rows(settings)
