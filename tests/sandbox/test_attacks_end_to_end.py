@@ -33,8 +33,6 @@ def grader():
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.xfail(raises=KeyError, strict=False,
-                   reason="grader/checks: hint key 'invalid_mode_accepted' is not in HINTS yet (checks WIP)")
 def test_attack_scores_no_more_than_an_honest_wrong_answer(grader, name):
     control = grader.grade(CONTROL, training=False)
     report = grader.grade((ATTACKS / f"{name}.py").read_bytes(), training=False)
