@@ -34,8 +34,47 @@ from grader.sandbox.protocol import Ref, Unencodable
 MODULE_NAME = "layers"
 
 
+PRINT_CAP = 128 * 1024  # characters one child may print before the rest is dropped
+
+
+class _CappedStream:
+    """stdout/stderr for the student: keeps the first PRINT_CAP characters, drops the rest.
+
+    Without it a flood of debug prints would hit RLIMIT_FSIZE and make print()
+    raise inside the student's function, failing tests for output alone. The
+    judge shows even less (64 KiB); a student who bypasses this with os.write
+    only meets the file-size limit.
+    """
+
+    def __init__(self, stream: Any, budget: list[int]) -> None:
+        self._stream = stream
+        self._budget = budget  # shared by stdout and stderr
+
+    def write(self, text: str) -> int:
+        if self._budget[0] > 0:
+            kept = text[: self._budget[0]]
+            self._budget[0] -= len(kept)
+            try:
+                self._stream.write(kept)
+            except (OSError, ValueError):
+                self._budget[0] = 0
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def serve(sock: socket.socket, submission: str) -> None:
     """Import ``submission`` and answer requests until the judge closes the channel."""
+    budget = [PRINT_CAP]
+    sys.stdout = _CappedStream(sys.stdout, budget)
+    sys.stderr = _CappedStream(sys.stderr, budget)
     module, error = _import(submission)
     if error is not None:
         protocol.send(sock, {"import_error": error[0], "line": error[1]})
