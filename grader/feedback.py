@@ -57,12 +57,28 @@ HINTS: dict[str, str] = {
         "variance that all samples are divided by. Add the dvar term "
         "(-0.5 * sum(dx_norm * (x - mean)) * (var + eps)**-1.5, then 2 * (x - mean) / N)."
     ),
+    "missing_mean_and_var_path": (
+        "dx only has the direct term dout * gamma / sqrt(var + eps). Every x_i also changes the batch "
+        "mean and the batch variance, which every sample is normalised with: add both of those paths "
+        "(compact form: dx = ivar / N * (N * dx_norm - sum(dx_norm) - x_norm * sum(dx_norm * x_norm)))."
+    ),
+    "dx_missing_gamma": (
+        "dx misses the factor gamma: out = gamma * x_norm + beta, so the gradient that reaches x_norm "
+        "is dout * gamma, not dout."
+    ),
     "unbiased_variance": (
         "The batch variance must be the biased one (divide by N, np.var's default), not the "
         "unbiased one (N - 1, ddof=1)."
     ),
     "missing_eps": (
         "eps is missing: normalise with sqrt(var + eps), in the forward pass and in the gradient."
+    ),
+    "dgamma_dbeta_swapped": (
+        "dgamma and dbeta come back in the wrong order: return (dx, dgamma, dbeta), with "
+        "dgamma = sum(dout * x_norm, axis=0) and dbeta = sum(dout, axis=0)."
+    ),
+    "missing_gamma_beta": (
+        "The output must be scaled and shifted after normalising: out = gamma * x_norm + beta."
     ),
     "wrong_axis": (
         "dgamma and dbeta are sums over the batch: use axis=0 so that they have shape (D,)."
@@ -82,6 +98,14 @@ HINTS: dict[str, str] = {
     "test_uses_batch_stats": (
         "Test mode must normalise with the running mean and variance, not with the statistics of "
         "the current batch."
+    ),
+    "test_updates_running": (
+        "Test mode must leave bn_param's running mean and variance as they are: they are updated in "
+        "train mode only."
+    ),
+    "invalid_mode_accepted": (
+        "bn_param['mode'] must be 'train' or 'test'; for anything else raise ValueError (as the "
+        "template's final else branch does) instead of silently picking a mode."
     ),
     "input_modified": (
         "Your function modifies its input array in place (e.g. x -= mean or x *= mask). Compute "

@@ -1,1 +1,304 @@
-"""Placeholder until the checks land."""
+"""Checks of ``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` (and ``batchnorm_backward_alt``).
+
+``params.function`` names the function under test, so the same two checks
+grade the optional ``_alt`` version. The backward pass is always judged on the
+cache of the student's *own* forward, whatever its layout (the template's
+9-tuple, a 4- or 7-tuple, a dict):
+
+- ``numeric_gradient``: dx, dgamma, dbeta equal central differences of the
+  student's own forward, as the notebook's gradient check does;
+- ``reference``: they equal the reference gradient, on small and larger batches.
+
+Where the student's forward is wrong (its `out` differs from the reference, or
+it raises, hangs or returns nothing), a backward that is right on the
+template's 9-tuple cache, built here by the reference forward, is credited:
+the forward's mistake costs points in the forward tests only. Where the
+forward is right but the backward is right only on the template's cache, the
+forward and backward disagree on the cache (hint ``backward_wrong_cache``).
+Wrong gradients are matched against the arithmetic of known mistakes
+(grader/checks/batchnorm_math.py) to name them. All inputs are seeded: no
+verdict depends on luck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from grader.checks import batchnorm_math as bm
+from grader.checks.batchnorm_forward import OUT_TOL, student_forward
+from grader.checks.context import CheckContext, Fail, Verdict, as_array, as_tuple
+from grader.checks.registry import check
+from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
+
+# Forward `out` within this of the reference counts as "your forward is right" (same bound as the
+# train_output check in float64, so the two never disagree): correct forwards measure <= 2e-12.
+FORWARD_MATCH_TOL = OUT_TOL[np.dtype(np.float64)]
+# bm.norm_error of numerical against analytic gradients. Central differences with a step of 1e-4 of
+# each column's std measured <= 8e-8 over 1,000 batches, also through a forward with the noisier
+# E[x^2] - E[x]^2 variance; the smallest mistake on these cases (N - 1 in the variance term) is 6e-3.
+NUMERIC_TOL = 1e-5
+# bm.norm_error against the reference gradient: different correct formulas (staged, compact) agree
+# to ~1e-14, and a correct forward's cache is within 1e-8 of the reference's. Missing eps changes dx
+# by only 1e-7 on the notebook's batch (var ~25) - it passes there - but by >= 7e-3 on the
+# small-variance batch, which is where it is caught.
+REFERENCE_TOL = 1e-6
+STEP = 1e-4  # numerical step, relative to each column's std
+
+# (N, D, scale, offset, eps or None for the default): x = scale * randn + offset.
+NUMERIC_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None))
+REFERENCE_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None), (64, 32, 1.0, 0.0, 0.1),
+                   (200, 10, 3.0, -4.0, None))
+TEMPLATE_CACHE = "(out, x_norm, beta, gamma, x_minus_mean, ivar, sqrtvar, var, eps)"
+
+
+class Grads(NamedTuple):
+    dx: np.ndarray
+    dgamma: np.ndarray
+    dbeta: np.ndarray
+
+
+@dataclass(frozen=True)
+class Case:
+    """One batch to differentiate at."""
+
+    x: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    dout: np.ndarray
+    eps: float | None
+    label: str
+
+    @property
+    def bn_param(self) -> dict[str, Any]:
+        return {"mode": "train"} if self.eps is None else {"mode": "train", "eps": self.eps}
+
+    @property
+    def eps_value(self) -> float:
+        return 1e-5 if self.eps is None else self.eps
+
+
+@dataclass
+class Miss:
+    """How a backward failed on one cache: an exception, or gradients that differ from the target."""
+
+    where: str
+    error: Exception | None = None
+    got: Grads | None = None
+    target: Grads | None = None
+
+
+def _cases(ctx: CheckContext, table: tuple[tuple[Any, ...], ...]) -> list[Case]:
+    rng = ctx.rng("data")
+    cases = []
+    for n, d, scale, offset, eps in table:
+        x, gamma, beta = bm.batch(rng, n, d, scale, offset)
+        eps_text = "default eps" if eps is None else f"eps = {eps:g}"
+        cases.append(Case(x, gamma, beta, rng.standard_normal((n, d)), eps,
+                          f"a {n}x{d} batch x = {scale:g}*randn {'-' if offset < 0 else '+'} {abs(offset):g} ({eps_text})"))
+    return cases
+
+
+def _reference(ctx: CheckContext, case: Case) -> tuple[np.ndarray, Any, Grads]:
+    """The reference forward's out and 9-tuple cache, and the reference gradients."""
+    out, cache = ctx.reference.batchnorm_forward(case.x, case.gamma, case.beta, case.bn_param)
+    return out, cache, Grads(*ctx.reference.batchnorm_backward(case.dout, cache))
+
+
+def _call_backward(ctx: CheckContext, fn: str, case: Case, cache: Handle) -> Grads:
+    """The student's (dx, dgamma, dbeta), each checked for type and shape."""
+    n, d = case.x.shape
+    result = ctx.sandbox.call(fn, case.dout, cache)
+    if result.type_name == "NoneType":
+        raise Fail(f"{fn} returned None. Did you leave a TODO unfinished (or forget `return`)?",
+                   hint="returned_none")
+    dx, dgamma, dbeta = as_tuple(ctx.sandbox.get(result), 3, fn)
+    return Grads(as_array(dx, f"The dx returned by {fn}", (n, d)),
+                 _param_grad(dgamma, "dgamma", fn, n, d), _param_grad(dbeta, "dbeta", fn, n, d))
+
+
+def _param_grad(value: Any, name: str, fn: str, n: int, d: int) -> np.ndarray:
+    if type(value) in (int, float) or (type(value) is np.ndarray and value.shape in ((n,), ())):
+        got = f"shape {value.shape}" if type(value) is np.ndarray else "a single number"
+        raise Fail(f"The {name} returned by {fn} is {got} for a batch of shape ({n}, {d}); expected shape "
+                   f"({d},): it is summed over the wrong axis (or over all of them).", hint="wrong_axis")
+    return as_array(value, f"The {name} returned by {fn}", (d,))
+
+
+def _attempt(ctx: CheckContext, fn: str, case: Case, cache: Handle, target: Grads, tol: float,
+             where: str) -> Miss | None:
+    """None when the backward on ``cache`` matches ``target`` within ``tol``, else how it missed."""
+    try:
+        got = _call_backward(ctx, fn, case, cache)
+    except (Fail, StudentRaised, NotData) as exc:
+        return Miss(where, error=exc)
+    if all(bm.norm_error(g, t) < tol for g, t in zip(got, target, strict=True)):
+        return None
+    return Miss(where, got=got, target=target)
+
+
+def _own_forward(ctx: CheckContext, case: Case) -> tuple[np.ndarray, Handle] | str:
+    """The student's forward out and a handle to its cache, or why there is none (in words)."""
+    broken = ctx.shared.get("batchnorm_forward.broken")
+    if broken:
+        return f"did not work ({broken})"
+    try:
+        out, result = student_forward(ctx, case.x, case.gamma, case.beta, case.bn_param)
+        return out, ctx.sandbox.item(result, 1)
+    except Fail as exc:
+        return f"gives no usable (out, cache) ({exc.message.rstrip('.')})"
+    except StudentRaised as exc:
+        return f"raised {exc.exc_type}"
+    except SandboxError as exc:
+        return f"did not work ({exc})"
+
+
+def _numeric_of(ctx: CheckContext, case: Case, forward: Any, columnwise: bool) -> Grads | None:
+    """Central-difference gradients of ``forward``; None when the student's forward fails on the way."""
+    step = STEP * case.x.std(axis=0)
+    try:
+        return Grads(*bm.numeric_gradients(forward, case.x, case.gamma, case.beta, case.dout, step, columnwise))
+    except (Fail, StudentRaised, NotData):
+        return None
+
+
+def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
+    """"" when right on the student's own cache; the reason when credited on the template's; else Fail."""
+    fn = ctx.params["function"]
+    tol = NUMERIC_TOL if numeric else REFERENCE_TOL
+    ref_out, ref_cache, ref_grads = _reference(ctx, case)
+    forward = _own_forward(ctx, case)
+    forward_ok, own_miss = False, None
+    if isinstance(forward, str):
+        why = forward
+    else:
+        out, cache = forward
+        err = bm.norm_error(out, ref_out)
+        forward_ok = err < FORWARD_MATCH_TOL
+        why = "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})"
+        if numeric:
+            student = lambda x, g, b: student_forward(ctx, x, g, b, case.bn_param)[0]  # noqa: E731
+            target = _numeric_of(ctx, case, student, columnwise=forward_ok)
+        else:
+            target = ref_grads if forward_ok else None
+        if target is not None:
+            own_miss = _attempt(ctx, fn, case, cache, target, tol, "on the cache of your own batchnorm_forward")
+            if own_miss is None:
+                return ""
+    if numeric:
+        reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
+        template_target = _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
+    else:
+        template_target = ref_grads
+    template_miss = _attempt(ctx, fn, case, ctx.sandbox.put(ref_cache), template_target, tol,
+                             f"on the template's cache {TEMPLATE_CACHE}")
+    if template_miss is None:
+        if forward_ok and own_miss is not None:
+            raise Fail(f"On {case.label}, {fn} is wrong on the cache your own batchnorm_forward returns "
+                       f"({_summary(own_miss, tol)}), but correct on the template's cache {TEMPLATE_CACHE}.",
+                       hint="backward_wrong_cache")
+        return why
+    miss = own_miss if forward_ok and own_miss is not None else template_miss
+    prefix = "" if forward_ok else f"Your batchnorm_forward {why}, so {fn} was checked on the template's cache. "
+    if miss.error is not None and getattr(miss.error, "hint", "") in ("", "returned_none"):
+        _reject_alt_only(ctx, fn, case, ref_cache, ref_grads)  # no gradients: is the solution only in _alt?
+    raise _explain(miss, case, fn, tol, prefix)
+
+
+def _summary(miss: Miss, tol: float) -> str:
+    if miss.error is not None:
+        if isinstance(miss.error, StudentRaised):
+            return f"it raises {miss.error.exc_type}: {miss.error.message[:150]}"
+        return str(getattr(miss.error, "message", miss.error)).rstrip(".")
+    assert miss.got is not None and miss.target is not None
+    errs = {n: bm.norm_error(g, t) for n, g, t in zip(Grads._fields, miss.got, miss.target, strict=True)}
+    bad = [f"{n} off by {e:.1e}" for n, e in errs.items() if not e < tol]
+    return ", ".join(bad)
+
+
+def _explain(miss: Miss, case: Case, fn: str, tol: float, prefix: str) -> Exception:
+    """What the student should read about ``miss``: their own exception, or a Fail with a hint."""
+    if isinstance(miss.error, StudentRaised | NotData):
+        return miss.error
+    if isinstance(miss.error, Fail):
+        return Fail(f"{prefix}On {case.label}, {miss.where}: {miss.error.message}", hint=miss.error.hint)
+    assert miss.got is not None and miss.target is not None
+    what = "the numerical gradient" if tol == NUMERIC_TOL else "the reference gradient"
+    for name, got, want in zip(Grads._fields, miss.got, miss.target, strict=True):
+        err = bm.norm_error(got, want)
+        if err < tol:
+            continue
+        hint, detail = _diagnose(name, miss.got, case)
+        return Fail(f"{prefix}On {case.label}, {miss.where}, the {name} of {fn} differs from {what}: largest "
+                    f"deviation {err:.2e} of the largest |{name}|, allowed {tol:.0e}. Expected "
+                    f"{_show(want)}, got {_show(got)}.{detail}", hint=hint)
+    raise AssertionError("a miss without a wrong gradient")
+
+
+def _diagnose(name: str, got: Grads, case: Case) -> tuple[str, str]:
+    """(hint, sentence) when the wrong gradient matches a known mistake; ("", "") otherwise."""
+    x, gamma, dout, eps = case.x, case.gamma, case.dout, case.eps_value
+    if name == "dx":
+        correct = bm._dx(x, gamma, dout, eps)
+        found = bm.matching_variant(got.dx, bm.dx_variants(x, gamma, dout, eps), correct, REFERENCE_TOL)
+        return (found[0], f" Your dx is exactly the gradient that {found[1]}.") if found else ("", "")
+    mean, var = bm.batch_stats(x)
+    x_norm = (x - mean) / np.sqrt(var + eps)
+    if bm.norm_error(got.dgamma, dout.sum(axis=0)) < REFERENCE_TOL and \
+            bm.norm_error(got.dbeta, (dout * x_norm).sum(axis=0)) < REFERENCE_TOL:
+        return "dgamma_dbeta_swapped", " Your dgamma is the correct dbeta and your dbeta the correct dgamma."
+    if name == "dgamma" and bm.norm_error(got.dgamma, (dout * x).sum(axis=0)) < REFERENCE_TOL:
+        return "", " Your dgamma is sum(dout * x): it must be sum(dout * x_norm)."
+    return "", ""
+
+
+def _show(a: np.ndarray) -> str:
+    flat = np.asarray(a).reshape(-1)
+    return np.array2string(flat[:3], precision=4, separator=", ").rstrip("]") + (", ...]" if flat.size > 3 else "]")
+
+
+def _reject_alt_only(ctx: CheckContext, fn: str, case: Case, ref_cache: Any, ref_grads: Grads) -> None:
+    """Fail with the alt_only hint when batchnorm_backward is wrong but batchnorm_backward_alt is right."""
+    alt = "batchnorm_backward_alt"
+    if fn != "batchnorm_backward" or alt not in ctx.sandbox.functions():
+        return
+    caches = [ctx.sandbox.put(ref_cache)]
+    forward = _own_forward(ctx, case)
+    if not isinstance(forward, str):
+        caches.append(forward[1])
+    for cache in caches:
+        if _attempt(ctx, alt, case, cache, ref_grads, REFERENCE_TOL, "") is None:
+            raise Fail(f"On {case.label}, batchnorm_backward does not return the gradients, but "
+                       "batchnorm_backward_alt does.", hint="alt_only")
+
+
+def _run(ctx: CheckContext, table: tuple[tuple[Any, ...], ...], numeric: bool) -> Verdict:
+    fn = ctx.params["function"]
+    cases = _cases(ctx, table)
+    credited = {case.label: why for case in cases if (why := _judge_case(ctx, case, numeric))}
+    tol = NUMERIC_TOL if numeric else REFERENCE_TOL
+    what = "central-difference gradients of your batchnorm_forward" if numeric else "the reference gradients"
+    sizes = ", ".join(f"{c.x.shape[0]}x{c.x.shape[1]}" for c in cases)
+    message = (f"dx, dgamma and dbeta of {fn} match {what} on {len(cases)} batches ({sizes}), within "
+               f"{tol:.0e} of the largest entry.")
+    if credited:
+        why = next(iter(credited.values()))
+        message += (f" Your batchnorm_forward {why}, so on {len(credited)} of them {fn} was checked on the "
+                    f"template's cache {TEMPLATE_CACHE}, where it is correct.")
+    elif numeric:
+        message = message.replace("match", "match, on the cache of your own batchnorm_forward,")
+    return Verdict(True, message, data={"checked_on_template_cache": sorted(credited)})
+
+
+@check("batchnorm_backward.numeric_gradient")
+def numeric_gradient(ctx: CheckContext) -> Verdict:
+    """dx, dgamma, dbeta equal central differences of the student's own forward (the notebook's check)."""
+    return _run(ctx, NUMERIC_CASES, numeric=True)
+
+
+@check("batchnorm_backward.reference")
+def reference(ctx: CheckContext) -> Verdict:
+    """dx, dgamma, dbeta equal the reference gradients on small and larger batches, default and custom eps."""
+    return _run(ctx, REFERENCE_CASES, numeric=False)
