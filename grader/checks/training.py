@@ -125,7 +125,9 @@ def _run(title: str, kind: str, layers: Any, ctx: CheckContext) -> tuple[Any, di
     try:
         return runs.student_run(kind, layers, ctx.assignment, ctx.options)
     except Fail as exc:
-        raise Fail(f"While training the {title} network: {exc.message}", hint=exc.hint, data=exc.data) from None
+        where = f" ({layers.where})" if layers.where else ""
+        raise Fail(f"While training the {title} network{where}: {exc.message}", hint=exc.hint,
+                   data=exc.data) from None
 
 
 def _dataset(ctx: CheckContext) -> Any:

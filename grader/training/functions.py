@@ -79,22 +79,24 @@ class StudentLayers:
         self.deadline = time.monotonic() + budget
         self.calls = 0
         self.error: BaseException | None = None
+        self.where = ""
+        """The function (and mode) of the latest call, for messages."""
         self.bn: Handle | None = None
         self._features = 0
         self._test_param: Handle | None = None
         self.compare = LayerComparison(reference) if reference is not None else None
 
     def batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, train: bool) -> tuple[np.ndarray, Any]:
-        return self._guard(self._batchnorm, x, gamma, beta, train)
+        return self._guard(_mode("batchnorm_forward", train), self._batchnorm, x, gamma, beta, train)
 
     def batchnorm_backward(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self._guard(self._batchnorm_backward, dout, cache)
+        return self._guard("batchnorm_backward", self._batchnorm_backward, dout, cache)
 
     def dropout(self, x: np.ndarray, p: float, train: bool, seed: int) -> tuple[np.ndarray, Any]:
-        return self._guard(self._dropout, x, p, train, seed)
+        return self._guard(_mode("dropout_forward", train), self._dropout, x, p, train, seed)
 
     def dropout_backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return self._guard(self._dropout_backward, dout, cache)
+        return self._guard("dropout_backward", self._dropout_backward, dout, cache)
 
     def running_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """The running mean and variance as they stand in the student's ``bn_param``."""
@@ -115,13 +117,14 @@ class StudentLayers:
 
     # --- one call each ---------------------------------------------------------------------------
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def _guard(self, where: str, fn: Any, *args: Any) -> Any:
         if self.error is not None:
             raise self.error
         if time.monotonic() > self.deadline:
             self.error = CallTimedOut(self.budget)
             raise self.error
         self.calls += 1
+        self.where = where
         try:
             return fn(*args)
         except BaseException as exc:
@@ -204,6 +207,10 @@ class LayerComparison:
         scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
         err = float(np.max(np.abs(got - expected), initial=0.0)) / scale
         self.errors[what] = max(self.errors.get(what, 0.0), err)
+
+
+def _mode(function: str, train: bool) -> str:
+    return f"{function} in {'train' if train else 'test'} mode"
 
 
 def _floats(value: Any, what: str, shape: tuple[int, ...]) -> np.ndarray:

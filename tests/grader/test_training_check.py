@@ -156,7 +156,8 @@ def test_forward_returning_none_fails_with_its_hint(factory, assignment, warm):
     result = grade(factory, assignment, source, DROPOUT)
     assert result.status is Status.FAILED
     assert result.hint == "returned_none"
-    assert result.output.startswith("While training the dropout network: dropout_forward returned None")
+    assert result.output.startswith("While training the dropout network (dropout_forward in train mode): "
+                                    "dropout_forward returned None")
 
 
 def test_a_hanging_backward_times_out(assignment, warm):
