@@ -23,15 +23,19 @@ run: $(STAMP)
 	$(VENV)/bin/autograder serve
 
 # The default suite: unit tests plus the real-service tests (real Redis, real Celery worker).
-test: $(STAMP)
+test: $(STAMP) browsers
 	$(PYTEST) -m "not slow" -q
 
 # Long tests: the full corpora, fault injection, the browser.
-test-slow: $(STAMP)
+test-slow: $(STAMP) browsers
 	$(PYTEST) -m "slow" -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) browsers
 	$(PYTEST) -q
+
+# Debian's Chromium for the Playwright tests (Playwright's own download is unreachable here).
+browsers:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -80,14 +80,13 @@ def overview(request: Request, web: InstructorDep, settings: SettingsDep, sessio
 @router.get("/submissions", response_class=HTMLResponse)
 def submissions_table(request: Request, web: InstructorDep, session: SessionDep,
                       student: str = "", status: str = "", assignment: str = "",
-                      min_score: Annotated[float | None, Query()] = None,
-                      max_score: Annotated[float | None, Query()] = None,
-                      since: Annotated[datetime | None, Query()] = None,
-                      until: Annotated[datetime | None, Query()] = None,
+                      min_score: str = "", max_score: str = "", since: str = "", until: str = "",
                       sort: str = "received", order: str = "desc",
                       page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    f = queries.Filters(student=student, status=status, assignment=assignment, min_score=min_score,
-                        max_score=max_score, since=since, until=until, sort=sort, order=order, page=page)
+    # A browser sends every field of the filter form, the empty ones as "": those mean "any".
+    f = queries.Filters(student=student, status=status, assignment=assignment, min_score=_num(min_score),
+                        max_score=_num(max_score), since=_day(since), until=_day(until), sort=sort,
+                        order=order, page=page)
     rows, total = queries.page(session, f)
     pages = max(1, -(-total // queries.PAGE_SIZE))
     name = "_rows.html" if request.headers.get("x-fragment") == "rows" else "submissions.html"
@@ -182,7 +181,25 @@ def resend(request: Request, delivery_id: int, _w: InstructorDep, _: CsrfDep, se
 
 
 @router.get("/live.json")
-async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep,
+               submission: str = "") -> JSONResponse:
+    """Counts, queue and workers; with ``submission``, that one's status (its page reloads on a change)."""
     health = await run_in_threadpool(actions.queue_health, settings.redis_url, settings.queue)
+    row = session.get(Submission, submission) if submission else None
     return JSONResponse({"version": queries.version(session), "counts": queries.status_counts(session),
-                         "oldest_queued_s": queries.oldest_queued_s(session), "queue": health})
+                         "oldest_queued_s": queries.oldest_queued_s(session), "queue": health,
+                         "submission": row.status if row else None})
+
+
+def _num(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        raise Problem(422, "Invalid filter", f"`{text}` is not a number") from None
+
+
+def _day(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text.strip() else None
+    except ValueError:
+        raise Problem(422, "Invalid filter", f"`{text}` is not a date (YYYY-MM-DD)") from None

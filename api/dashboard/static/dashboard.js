@@ -15,12 +15,10 @@
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) { if (html !== null) rows.innerHTML = html; });
   }
-  function refreshDetail(counts) {
-    var meta = document.getElementById("meta");
-    if (meta && (meta.dataset.status === "queued" || meta.dataset.status === "running")) window.location.reload();
-  }
+  var meta = document.getElementById("meta");
   function poll() {
-    fetch("/dashboard/live.json", { credentials: "same-origin" })
+    var url = "/dashboard/live.json" + (meta ? "?submission=" + encodeURIComponent(meta.dataset.id) : "");
+    fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
         if (!s) return;
@@ -40,7 +38,8 @@
           });
           if (!(s.queue.workers || []).length) list.innerHTML = "<li class=error>no worker is alive" + (s.queue.error ? " (" + s.queue.error + ")" : "") + "</li>";
         }
-        if (lastVersion !== null && s.version !== lastVersion) { refreshRows(); refreshDetail(c); }
+        if (meta && s.submission && s.submission !== meta.dataset.status) window.location.reload();
+        if (s.version !== lastVersion) refreshRows();  // also on the first poll: the page may be stale already
         lastVersion = s.version;
       })
       .catch(function () { text("live-counts", "offline"); });

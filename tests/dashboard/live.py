@@ -1,0 +1,62 @@
+"""The real service for browser and end-to-end tests: uvicorn on 127.0.0.1 (free port) plus a real worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from api.lms.receiver import free_port
+from api.settings import Settings
+from tests.workers.service import Worker
+
+GRADER = "tests.dashboard.reports:ReportGrader"
+
+
+@contextmanager
+def uvicorn_server(app: Any, port: int) -> Iterator[str]:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The settings a worker subprocess must share with the API for LMS delivery."""
+    secrets = {k: v.get_secret_value() for k, v in settings.lms_secrets.items()}
+    import json
+
+    return {"AUTOGRADER_LMS_SECRETS": json.dumps(secrets), "AUTOGRADER_PORT": str(settings.port),
+            "AUTOGRADER_LMS_CALLBACK_BACKOFF_S": str(settings.lms_callback_backoff_s),
+            "AUTOGRADER_LMS_CALLBACK_BACKOFF_MAX_S": str(settings.lms_callback_backoff_max_s),
+            "AUTOGRADER_LMS_CALLBACK_MAX_ATTEMPTS": str(settings.lms_callback_max_attempts),
+            "AUTOGRADER_LMS_CALLBACK_TIMEOUT_S": "2"}
+
+
+@contextmanager
+def live_service(settings: Settings, redis_url: str, log: Path) -> Iterator[tuple[str, Settings, Worker]]:
+    """API on a free port and one worker grading with the report-writing fake grader."""
+    from api.main import create_app
+
+    port = free_port()
+    settings = settings.model_copy(update={"redis_url": redis_url, "port": port})
+    worker = Worker(database_url=settings.database, redis_url=redis_url, log=log, grader=GRADER,
+                    **worker_env(settings)).start()
+    try:
+        with uvicorn_server(create_app(settings), port) as url:
+            yield url, settings, worker
+    finally:
+        worker.stop()
