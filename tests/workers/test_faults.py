@@ -1,7 +1,8 @@
 """Nothing lost: kill -9 a worker mid-grading, restart Redis with a queue; each submission graded once.
 
-The fake grader's ``sleep`` directive makes grading take a known time, so the
-kill lands mid-grading; the sweeper's deadline is shortened to seconds.
+The real grader grades the reference solution with a sleep at import, so grading
+takes a known time and the kill lands mid-grading; the sweeper's deadline is
+shortened to seconds.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from api.db.session import session_factory
 from api.queue import CeleryQueue
 from api.redis_server import PrivateRedis
 from api.submissions import create
-from tests.workers.service import Worker
+from tests.workers.service import ROOT, Worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
+REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
 FAST_SWEEP = {"AUTOGRADER_SWEEP_AFTER_S": "4", "AUTOGRADER_SWEEP_INTERVAL_S": "1",
               "AUTOGRADER_TASK_SOFT_TIME_LIMIT_S": "2", "AUTOGRADER_TASK_TIME_LIMIT_S": "3"}
 
@@ -38,7 +40,8 @@ def submit_many(settings, n: int, sleep: float) -> list[str]:
         create_token(session=s, student="alice")
         student = s.scalar(select(Student))
         return [create(session=s, queue=queue, student=student, assignment="ex08",
-                       content=f"# fake: sleep={sleep}\nx = {i}\n".encode())[0].id for i in range(n)]
+                       content=REFERENCE + f"\nimport time\ntime.sleep({sleep})  # submission {i}\n".encode())[0].id
+                for i in range(n)]
 
 
 def wait_all_graded(settings, ids: list[str], timeout: float) -> list[Submission]:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.auth import create_token
 from api.db.session import session_factory
 from api.main import create_app
-from tests.workers.service import FAKE, REAL, ROOT, Worker, real_grader_works
+from tests.workers.service import REAL, ROOT, Worker
 
 pytestmark = pytest.mark.service
 REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
@@ -19,7 +19,7 @@ REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
 
 @pytest.fixture(scope="module")
 def grader_factory() -> str:
-    return REAL if real_grader_works() else FAKE
+    return REAL
 
 
 @pytest.fixture
