@@ -28,7 +28,7 @@ def regrade(*, session: Session, queue: TaskQueue, submission_id: str) -> bool:
     moved = session.execute(
         update(Submission).where(Submission.id == submission_id, Submission.status.in_(DONE))
         .values(status=SubmissionStatus.QUEUED.value, report=None, score=None, max_score=None, error=None,
-                started_at=None, finished_at=None, enqueued_at=None)).rowcount
+                started_at=None, finished_at=None, enqueued_at=None)).rowcount  # type: ignore[attr-defined]
     session.commit()
     if not moved:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -44,7 +44,7 @@ def hbars(labels: Sequence[str], values: Sequence[float], *, title: str, width: 
     return Markup("".join(out) + "</svg>")
 
 
-def lines(series: dict[str, Sequence[float]], *, title: str, width: int = 420, height: int = 240,
+def lines(series: Mapping[str, Sequence[float]], *, title: str, width: int = 420, height: int = 240,
           xlabel: str = "epoch") -> Markup:
     """One polyline per named series over a shared x (epochs), with a legend."""
     values = [v for s in series.values() for v in s if v is not None]

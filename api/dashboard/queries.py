@@ -36,7 +36,7 @@ class Filters:
     page: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def apply(self, q: Select[Any]) -> Select[Any]:
+    def apply(self, q: Select[Any, Any]) -> Select[Any, Any]:
         conds = [c for c in (
             Student.name.ilike(f"%{self.student}%") if self.student else None,
             Submission.status == self.status if self.status else None,
