@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api import events, submissions
+from api import events, submissions, visibility
 from api.db.models import Submission
 from api.db.session import session_factory
 
@@ -34,7 +35,31 @@ def snapshot(database_url: str, submission_id: str) -> tuple[str, dict[str, Any]
         return "failed", {"id": row.id, "error": row.error}
 
 
-async def stream(submission_id: str, *, database_url: str, aredis: Any) -> AsyncIterator[str]:
+Redact = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def redact_nothing(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """For instructors: every event as it is."""
+    return data
+
+
+def redact_hidden(*, release_at: datetime | None) -> Redact:
+    """For students: hidden tests stay hidden until ``release_at`` (in test events and the report)."""
+
+    def redact(event: str, data: dict[str, Any]) -> dict[str, Any]:
+        if event == "test":
+            return visibility.test_event_for_student(data, release_at=release_at)
+        if event == "graded" and data.get("report") is not None:
+            report = visibility.for_student(data["report"], release_at=release_at)
+            return {**data, "report": report, "score": report["score"], "max_score": report["max_score"]}
+        return data
+
+    return redact
+
+
+async def stream(submission_id: str, *, database_url: str, aredis: Any,
+                 redact: Redact = redact_nothing) -> AsyncIterator[str]:
+    """The submission's events; ``redact(event, data)`` trims what the viewer may not see."""
     pubsub = aredis.pubsub() if aredis is not None else None
     try:
         if pubsub is not None:
@@ -46,13 +71,13 @@ async def stream(submission_id: str, *, database_url: str, aredis: Any) -> Async
             now = await run_in_threadpool(snapshot, database_url, submission_id)
             if now[0] == "graded" and not tests_seen:  # graded before we listened: replay from the report
                 for t in (now[1]["report"] or {}).get("tests", []):
-                    yield events.sse("test", test_event(submission_id, t))
+                    yield events.sse("test", redact("test", test_event(submission_id, t)))
             if now != last:
-                yield events.sse(*now)
+                yield events.sse(now[0], redact(*now))
                 last = now
             if now[0] in TERMINAL:
                 return
-            async for frame in _worker_events(pubsub):
+            async for frame in _worker_events(pubsub, redact):
                 tests_seen = tests_seen or frame.startswith("event: test")
                 yield frame
     finally:
@@ -61,11 +86,11 @@ async def stream(submission_id: str, *, database_url: str, aredis: Any) -> Async
 
 
 def test_event(submission_id: str, t: dict[str, Any]) -> dict[str, Any]:
-    keys = ("name", "number", "status", "score", "max_score")
+    keys = ("name", "number", "status", "score", "max_score", "visibility")
     return {"id": submission_id, **{k: t.get(k) for k in keys}}
 
 
-async def _worker_events(pubsub: Any) -> AsyncIterator[str]:
+async def _worker_events(pubsub: Any, redact: Redact) -> AsyncIterator[str]:
     """Per-test progress published by the worker during one poll interval (or a keep-alive)."""
     if pubsub is None:
         await asyncio.sleep(POLL_S)
@@ -81,4 +106,4 @@ async def _worker_events(pubsub: Any) -> AsyncIterator[str]:
         return
     payload = json.loads(msg["data"])
     if payload["event"] == "test":  # status changes come from the database snapshot instead
-        yield events.sse("test", payload["data"])
+        yield events.sse("test", redact("test", payload["data"]))

@@ -1,7 +1,7 @@
 """``/student``: sign in with a token (pasted or by link), upload, watch it graded, read own reports.
 
 Students see their own submissions only, and hidden tests only after
-``hidden_tests_release_at`` (:mod:`api.dashboard.visibility`). The live view
+``hidden_tests_release_at`` (:mod:`api.visibility`). The live view
 is the service's own event stream (:func:`api.progress.stream`), behind the
 session cookie instead of a bearer header so the browser's EventSource can use it.
 """
@@ -16,9 +16,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from api import submissions
+from api import submissions, visibility
 from api.auth import authenticate, digest
-from api.dashboard import auth, links, visibility
+from api.dashboard import auth, links
 from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render, report_of
 from api.db.models import Student, Submission
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep

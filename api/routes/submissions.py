@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Header, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
-from api import submissions
+from api import progress, submissions, visibility
 from api.db.models import Student, Submission
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
 from api.problems import Problem
@@ -49,14 +49,19 @@ def list_submissions(settings: SettingsDep, session: SessionDep, student: Studen
 
 @router.get("/{submission_id}", summary="Status, and the report once graded")
 def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep) -> dict:
-    return submissions.public(_visible(session, submission_id, student), base_url=settings.base_url)
+    body = submissions.public(_visible(session, submission_id, student), base_url=settings.base_url)
+    if not student.is_instructor and body.get("report") is not None:
+        body["report"] = visibility.for_student(body["report"], release_at=settings.hidden_tests_release_at)
+    return body
 
 
 @router.get("/{submission_id}/events", summary="Server-Sent Events: queued, running, test, graded")
 def events(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep,
            aredis: AsyncRedisDep) -> StreamingResponse:
     _visible(session, submission_id, student)
-    return StreamingResponse(stream(submission_id, database_url=settings.database, aredis=aredis),
+    redact = progress.redact_nothing if student.is_instructor else \
+        progress.redact_hidden(release_at=settings.hidden_tests_release_at)
+    return StreamingResponse(stream(submission_id, database_url=settings.database, aredis=aredis, redact=redact),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

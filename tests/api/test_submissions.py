@@ -139,3 +139,42 @@ def test_parallel_uploads_are_all_accepted(settings, tokens):
         codes = list(pool.map(lambda i: upload(client, tokens["alice"], GOOD + f"# {i}\n".encode()).status_code,
                               range(64)))
     assert codes == [202] * 64 and len(set(queue.sent)) == 64 == count_rows(settings)
+
+
+def _graded_with_a_hidden_test(settings, sid: str) -> None:
+    from grader.report import Report, Status, TestResult
+
+    tests = [TestResult("dropout_forward: fraction", "1", 2.0, 2.0, Status.PASSED, "ok", tags=["dropout_forward"]),
+             TestResult("dropout_backward: secret", "2", 0.0, 1.0, Status.FAILED, "HIDDEN-DETAIL 3e-2",
+                        visibility="hidden", tags=["dropout_backward"])]
+    report = Report(2.0, 3.0, 0.1, "", tests, "ex08", 0, "test", "0" * 64)
+    with session_factory(settings.database)() as s:
+        row = s.get(Submission, sid)
+        row.status, row.report, row.score, row.max_score = "graded", report.to_json(), 2.0, 3.0
+        s.commit()
+
+
+def test_students_do_not_see_hidden_tests_until_released_instructors_do(client, tokens, settings):
+    sid = upload(client, tokens["alice"]).json()["id"]
+    _graded_with_a_hidden_test(settings, sid)
+    mine = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['alice']}"})
+    assert mine.status_code == 200
+    report = mine.json()["report"]
+    assert "HIDDEN-DETAIL" not in mine.text and "secret" not in mine.text
+    assert [t["status"] for t in report["tests"]] == ["passed", "hidden"]
+    assert report["max_score"] == 2.0 and report["hidden_count"] == 1
+    events = client.get(f"/api/v1/submissions/{sid}/events", headers={"Authorization": f"Bearer {tokens['alice']}"})
+    assert "graded" in events.text and "HIDDEN-DETAIL" not in events.text and "secret" not in events.text
+    prof = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['prof']}"})
+    assert "HIDDEN-DETAIL" in prof.text
+
+
+def test_hidden_tests_show_after_the_release_date(client, tokens, settings):
+    from datetime import UTC, datetime, timedelta
+
+    sid = upload(client, tokens["alice"]).json()["id"]
+    _graded_with_a_hidden_test(settings, sid)
+    client.app.state.settings = settings.model_copy(
+        update={"hidden_tests_release_at": datetime.now(UTC) - timedelta(minutes=1)})
+    mine = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['alice']}"})
+    assert "HIDDEN-DETAIL" in mine.text

@@ -8,6 +8,19 @@ from typing import Any
 HIDDEN = ("hidden", "after_due_date", "after_published")
 
 
+def hidden(test: dict[str, Any], *, release_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a student must not see this test's details yet."""
+    return test.get("visibility", "visible") in HIDDEN and not released(release_at, now)
+
+
+def test_event_for_student(event: dict[str, Any], *, release_at: datetime | None) -> dict[str, Any]:
+    """A per-test progress event with a hidden test's name, status and points removed."""
+    if not hidden(event, release_at=release_at):
+        return event
+    return {"id": event.get("id"), "number": event.get("number"), "name": "hidden test", "status": "hidden",
+            "score": None, "max_score": None, "visibility": "hidden"}
+
+
 def released(release_at: datetime | None, now: datetime | None = None) -> bool:
     if release_at is None:
         return False
