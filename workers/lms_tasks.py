@@ -8,6 +8,7 @@ after an exponential, jittered delay until ``lms_callback_max_attempts``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from api.db.session import session_factory
 from api.lms import delivery
@@ -28,6 +29,18 @@ def schedule_callbacks(submission_id: str) -> None:
         ids = delivery.schedule(s, submission_id)
     for delivery_id in ids:
         app.send_task(TASK, (delivery_id,), retry=False)
+
+
+def requeue_overdue(settings) -> list[int]:  # type: ignore[no-untyped-def]
+    """Called by the sweeper: re-send deliveries whose retry message never ran (a lost broker message)."""
+    grace = timedelta(seconds=max(60.0, 2 * settings.lms_callback_timeout_s))
+    with session_factory(settings.database)() as s:
+        ids = delivery.overdue(s, grace=grace)
+    for delivery_id in ids:
+        app.send_task(TASK, (delivery_id,), retry=False)
+    if ids:
+        log.warning("re-sent %d overdue LMS deliver%s", len(ids), "y" if len(ids) == 1 else "ies")
+    return ids
 
 
 @app.task(name=TASK, acks_late=True, ignore_result=True)

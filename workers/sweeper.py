@@ -36,6 +36,7 @@ def sweep_once(settings: Settings, enqueue) -> list[str]:  # type: ignore[no-unt
 def start(settings: Settings) -> threading.Event:
     """Sweep every ``sweep_interval_s`` in a daemon thread until the returned event is set."""
     from api.queue import CeleryQueue
+    from workers import lms_tasks
 
     queue = CeleryQueue(settings)
     stop = threading.Event()
@@ -44,7 +45,8 @@ def start(settings: Settings) -> threading.Event:
         while not stop.wait(settings.sweep_interval_s):
             try:
                 sweep_once(settings, queue.enqueue)
-            except Exception:  # noqa: BLE001 - database briefly away: try again next interval
+                lms_tasks.requeue_overdue(settings)
+            except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")
 
     threading.Thread(target=loop, name="sweeper", daemon=True).start()

@@ -126,6 +126,21 @@ def backoff(attempts: int, *, base: float, cap: float, rng: Callable[[], float] 
     return full * (0.5 + 0.5 * rng())
 
 
+def overdue(session: Session, *, grace: timedelta) -> list[int]:
+    """Pending deliveries whose next attempt is ``grace`` past due: their task message was lost.
+
+    Each one found has its next attempt moved to now, so the next sweep leaves
+    it alone for another ``grace`` while the re-sent task runs.
+    """
+    now = utcnow()
+    rows = list(session.scalars(select(LmsDelivery).where(
+        LmsDelivery.status == DeliveryStatus.PENDING.value, LmsDelivery.next_attempt_at < now - grace)))
+    for d in rows:
+        d.next_attempt_at = now
+    session.commit()
+    return [d.id for d in rows]
+
+
 def resend(session: Session, delivery_id: int) -> bool:
     """Put a delivery back in the queue with a fresh set of attempts (the dashboard's button)."""
     d = session.get(LmsDelivery, delivery_id)

@@ -118,3 +118,21 @@ def test_reference_receiver_verifies_and_deduplicates():
         bad = {**signing.sign("wrong", raw, integration="moodle"), signing.DELIVERY: "8"}
         assert c.post("/grades", content=raw, headers=bad).status_code == 401
     assert list(app.state.grades) == ["7"]
+
+
+def test_overdue_finds_deliveries_whose_retry_message_was_lost_once_per_grace(sessions, graded):
+    from datetime import timedelta
+
+    from api.db.models import utcnow
+
+    with sessions() as s:
+        (did,) = delivery.schedule(s, graded)
+        assert delivery.overdue(s, grace=timedelta(seconds=60)) == []  # just scheduled: its task is on its way
+        s.get(LmsDelivery, did).next_attempt_at = utcnow() - timedelta(minutes=5)  # the retry never ran
+        s.commit()
+        assert delivery.overdue(s, grace=timedelta(seconds=60)) == [did]
+        assert delivery.overdue(s, grace=timedelta(seconds=60)) == []  # claimed: not re-sent every sweep
+        s.get(LmsDelivery, did).status = "delivered"
+        s.get(LmsDelivery, did).next_attempt_at = utcnow() - timedelta(minutes=5)
+        s.commit()
+        assert delivery.overdue(s, grace=timedelta(seconds=60)) == []
