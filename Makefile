@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check grader api workers reference tests bench
+	$(VENV)/bin/ruff check grader api workers reference tests bench scripts
 	$(VENV)/bin/mypy
 
 clean:

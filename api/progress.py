@@ -50,8 +50,8 @@ def redact_hidden(*, release_at: datetime | None) -> Redact:
         if event == "test":
             return visibility.test_event_for_student(data, release_at=release_at)
         if event == "graded" and data.get("report") is not None:
-            report = visibility.for_student(data["report"], release_at=release_at)
-            return {**data, "report": report, "score": report["score"], "max_score": report["max_score"]}
+            report = visibility.for_student(data["report"], release_at=release_at) or {}
+            return {**data, "report": report, "score": report.get("score"), "max_score": report.get("max_score")}
         return data
 
     return redact

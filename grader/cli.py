@@ -7,7 +7,6 @@ this group; these two work without any service dependency.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -86,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

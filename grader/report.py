@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """How one test ended. Every value but ``INTERNAL_ERROR`` is the student's doing."""
 
     PASSED = "passed"

@@ -147,7 +147,7 @@ def seeding(ctx: CheckContext) -> Verdict:
 
         def mask(seed: int | None, param_seed: object = None, x: np.ndarray = x, p: float = p,
                  shape: tuple[int, ...] = case.shape) -> np.ndarray:
-            param = {"mode": "train", "p": p} | ({} if param_seed is None else {"seed": int(param_seed)})
+            param = {"mode": "train", "p": p} | ({} if param_seed is None else {"seed": int(param_seed)})  # type: ignore[call-overload]
             return forward_out(ctx, x, param, seed, shape) == 0
 
         first = mask(ctx.student_seed("seeding", i, 1), seeds[0])
