@@ -131,27 +131,42 @@ def grade(source: bytes, *, assignment: str = "ex08", seed: int = 0, training: b
 
 
 class _TimeoutMemo:
-    """A sandbox that remembers which functions timed out and fails their later calls at once.
+    """A sandbox that remembers which calls timed out and fails the same kind of call at once.
 
-    A student whose function loops forever should wait one timeout, not one per test.
+    A student whose function loops forever should wait one timeout, not one per
+    test. "The same kind" is the function and the ``mode`` it was called in
+    (read from a bn_param/dropout_param dict among the arguments), so an endless
+    loop in the train branch does not cost the test-mode tests of a correct
+    test branch.
     """
 
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
-        self._timed_out: dict[str, CallTimedOut] = {}
+        self._timed_out: dict[tuple[str, str | None], CallTimedOut] = {}
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
-        if function in self._timed_out:
-            raise self._timed_out[function]
+        key = (function, _mode_of([*args, *kwargs.values()]))
+        if key in self._timed_out:
+            raise self._timed_out[key]
         try:
             return self._sandbox.call(function, *args, **kwargs)
         except CallTimedOut as exc:
             exc.function = function  # type: ignore[attr-defined]
-            self._timed_out[function] = exc
+            self._timed_out[key] = exc
             raise
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sandbox, name)
+
+
+def _mode_of(args: list[Any]) -> str | None:
+    """The ``mode`` of the first param dict among the arguments (also inside a cache tuple)."""
+    for arg in args:
+        if isinstance(arg, dict) and isinstance(arg.get("mode"), str):
+            return str(arg["mode"])
+        if isinstance(arg, tuple | list) and (mode := _mode_of(list(arg))) is not None:
+            return mode
+    return None
 
 
 def _run_test(ctx: CheckContext) -> TestResult:
@@ -171,7 +186,7 @@ def _run_test(ctx: CheckContext) -> TestResult:
     except CallTimedOut as exc:
         who = getattr(exc, "function", "code")
         return _result(ctx.test, Status.TIMEOUT, f"Your {who} {exc} and was stopped (once it timed out, it "
-                                                 "is not called again for this submission). Look for an "
+                                                 "is not called again in the same mode for this submission). Look for an "
                                                  "endless loop, or for work that grows much faster than the input.")
     except ChildDied as exc:
         return _result(ctx.test, Status.ERROR, f"Your code crashed: {exc.reason}. This happens on "

@@ -77,7 +77,7 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
         if not err < GRAD_TOL:
             raise Fail(f"Numerical gradient check on a {shape} input with p = {p}: the relative error "
                        f"of dx is {err:.2e}, expected below {GRAD_TOL:.0e}. dx must be dout times the "
-                       "same mask and scale your forward pass applied.")
+                       "same mask and scale your forward pass applied.", hint=_diagnose(dx, dout, expected))
     return Verdict(True, "dx matches the numerical gradient of your dropout_forward (relative error "
                          f"below {GRAD_TOL:.0e}).")
 
@@ -99,8 +99,25 @@ def matches_mask(ctx: CheckContext) -> Verdict:
         if not np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
             raise Fail(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
                        f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
-                       "Use the mask stored in the cache, with the same scaling as in dropout_forward.")
+                       "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
+                       hint=_diagnose(dx, dout, expected))
     return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
+
+
+def _diagnose(dx: np.ndarray, dout: np.ndarray, expected: np.ndarray) -> str:
+    """Name the mistake when dx is exactly what a known one gives; ``expected`` is dout * multiplier."""
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+    nonzero = np.abs(dout) > 1e-12
+    if np.any(nonzero):
+        factor = float(np.median(dx[nonzero] / dout[nonzero]))
+        if close(dx, dout * factor) and not close(expected, dout * factor):
+            return "backward_ignores_mask"  # dx = dout, or dout / (1 - p): no unit gets zero gradient
+    kept = expected != 0
+    if np.any(kept) and not close(expected, dout * kept) and close(dx, dout * kept):
+        return "backward_missing_scale"  # the 0/1 mask applied, its 1/(1-p) forgotten
+    return ""
 
 
 @check("dropout_backward.test_mode")

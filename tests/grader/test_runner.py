@@ -93,3 +93,11 @@ def test_report_is_gradescope_compatible_json(grader, reference_source):
         assert t["status"] in ("passed", "failed", "error", "timeout")
         assert t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     assert Report.from_json(report.to_json()).to_dict() == d
+
+
+def test_a_hang_in_the_train_branch_does_not_cost_the_test_mode_test(quick_grader):
+    report = quick_grader.grade(_source("hanging_dropout_backward_train_branch.py"), training=False)
+    backward = {t.check: t for t in report.tests if t.tags == ["dropout_backward"]}
+    assert backward["dropout_backward.test_mode"].status is Status.PASSED
+    assert {backward[c].status for c in ("dropout_backward.numeric_gradient", "dropout_backward.matches_mask")} \
+        == {Status.TIMEOUT}

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=backward_missing_scale
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=backward_ignores_mask
 import numpy as np
 
 
