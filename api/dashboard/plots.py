@@ -46,30 +46,49 @@ def hbars(labels: Sequence[str], values: Sequence[float], *, title: str, width: 
 
 def lines(series: Mapping[str, Sequence[float]], *, title: str, width: int = 420, height: int = 240,
           xlabel: str = "epoch") -> Markup:
-    """One polyline per named series over a shared x (epochs), with a legend."""
+    """One polyline per named series over a shared x (epochs 1..n), with a legend.
+
+    A series that would hide one drawn before it (a correct student's curve on the
+    reference's) is dashed, so that both stay visible.
+    """
     values = [v for s in series.values() for v in s if v is not None]
     if not values:
         return Markup("")
     lo, hi = min(values), max(values)
     hi = hi if hi > lo else lo + 1
     n = max(len(s) for s in series.values())
-    left, top, plot_w, plot_h = 44, 28, width - 60, height - 70
+    left, top, plot_w, plot_h = 44, 28, width - 60, height - 86
 
-    def xy(i: int, v: float) -> str:
+    def xy(i: int, v: float) -> tuple[float, float]:
         x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
-        return f"{x:.1f},{top + plot_h * (1 - (v - lo) / (hi - lo)):.1f}"
+        return x, top + plot_h * (1 - (v - lo) / (hi - lo))
 
     out = [_head(width, height, title), _axis(left, top, plot_h, left + plot_w, hi, "{:.3g}", lo)]
+    if n <= 20:
+        out += [f'<text x="{xy(i, lo)[0]:.1f}" y="{top + plot_h + 13}" font-size="10" text-anchor="middle">'
+                f"{i + 1}</text>" for i in range(n)]
+    out.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h + 26}" font-size="10" text-anchor="middle">'
+               f"{escape(xlabel)}</text>")
+    drawn: list[list[tuple[float, float]]] = []
+    legend_x = float(left)
     for k, (name, s) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        pts = " ".join(xy(i, v) for i, v in enumerate(s) if v is not None)
-        out.append(f'<polyline class="curve" points="{pts}" fill="none" stroke="{color}" stroke-width="2.5">'
-                   f'<title>{escape(name)}</title></polyline>')
-        out.append(f'<rect x="{left + 110 * k}" y="{height - 18}" width="12" height="4" fill="{color}"/>'
-                   f'<text x="{left + 110 * k + 16}" y="{height - 12}" font-size="11">{escape(name)}</text>')
-    out.append(f'<text x="{left + plot_w / 2}" y="{height - 28}" font-size="10" text-anchor="middle">'
-               f'{escape(xlabel)}</text>')
+        pts = [xy(i, v) for i, v in enumerate(s) if v is not None]
+        dash = ' stroke-dasharray="7 5"' if any(_covers(pts, d) for d in drawn) else ""
+        drawn.append(pts)
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        out.append(f'<polyline class="curve" points="{points}" fill="none" stroke="{color}" stroke-width="2.5"'
+                   f"{dash}><title>{escape(name)}</title></polyline>")
+        out.append(f'<rect x="{legend_x:.0f}" y="{height - 18}" width="12" height="4" fill="{color}"/>'
+                   f'<text x="{legend_x + 16:.0f}" y="{height - 12}" font-size="11">{escape(name)}</text>')
+        legend_x += 30 + 6.5 * len(name)  # 11px text: ~6.5px per character
     return Markup("".join(out) + "</svg>")
+
+
+def _covers(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> bool:
+    """Whether polyline ``a`` lies on ``b`` to within a stroke's width everywhere."""
+    return len(a) == len(b) and all(abs(p[0] - q[0]) < 2.5 and abs(p[1] - q[1]) < 2.5
+                                    for p, q in zip(a, b, strict=True))
 
 
 def _head(width: int, height: int, title: str) -> str:

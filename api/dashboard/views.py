@@ -81,9 +81,9 @@ def source_html(content: bytes) -> Markup:
     return Markup(highlight(content.decode("utf-8", "replace"), PythonLexer(), fmt))
 
 
-def curve_charts(report: dict[str, Any] | None) -> list[Markup]:
-    """One line chart per metric of the training test's ``data["curves"]`` (network → metric → values)."""
-    charts = []
+def curve_charts(report: dict[str, Any] | None) -> list[tuple[str, list[Markup]]]:
+    """Per test with ``data["curves"]`` (network → metric → values): its name and one line chart per metric."""
+    groups = []
     for t in (report or {}).get("tests", []):
         curves = (t.get("data") or {}).get("curves")
         if not isinstance(curves, dict):
@@ -95,8 +95,10 @@ def curve_charts(report: dict[str, Any] | None) -> list[Markup]:
             for metric, values in (metrics or {}).items():
                 if isinstance(values, list) and values:
                     by_metric.setdefault(metric, {})[network] = values
-        charts += [plots.lines(series, title=f"{metric} per epoch") for metric, series in by_metric.items()]
-    return charts
+        charts = [plots.lines(series, title=f"{metric} per epoch") for metric, series in by_metric.items()]
+        if charts:
+            groups.append((str(t.get("name", "")), charts))
+    return groups
 
 
 def report_of(row: Any) -> dict[str, Any] | None:

@@ -1,4 +1,9 @@
-"""The real service for browser and end-to-end tests: uvicorn on 127.0.0.1 (free port) plus a real worker."""
+"""The real service for browser and end-to-end tests: uvicorn on 127.0.0.1 (free port) plus a real worker.
+
+The worker runs the real grader (``grader.runner:Grader``) in the real sandbox.
+Starting one costs its warm-up (torch, Lightning, the reference training runs:
+~7 s on two cores), so callers start it once per module.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,15 @@ from api.lms.receiver import free_port
 from api.settings import Settings
 from tests.workers.service import Worker
 
-GRADER = "tests.dashboard.reports:ReportGrader"
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
+
+RIGHT = (SUBMISSIONS / "correct" / "reference_style.py").read_bytes()
+"""Full marks."""
+WRONG = (SUBMISSIONS / "wrong" / "dropout_forward__keep_convention.py").read_bytes()
+"""Treats p as the keep probability: three dropout_forward tests fail with hint ``keep_convention``."""
+WRONG_FAILS = ["dropout_forward: fraction of units dropped", "dropout_forward: kept units scaled by 1/(1-p)",
+               "dropout_forward: mean preserved"]
+"""The tests WRONG fails, as reference/ex08/assignment.toml names them."""
 
 
 @contextmanager
@@ -47,14 +60,15 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def live_service(settings: Settings, redis_url: str, log: Path) -> Iterator[tuple[str, Settings, Worker]]:
-    """API on a free port and one worker grading with the report-writing fake grader."""
+def live_service(settings: Settings, redis_url: str, log: Path, *,
+                 training: bool = False) -> Iterator[tuple[str, Settings, Worker]]:
+    """API on a free port and one worker grading with the real grader (training checks only if ``training``)."""
     from api.main import create_app
 
     port = free_port()
     settings = settings.model_copy(update={"redis_url": redis_url, "port": port})
-    worker = Worker(database_url=settings.database, redis_url=redis_url, log=log, grader=GRADER,
-                    **worker_env(settings)).start()
+    worker = Worker(database_url=settings.database, redis_url=redis_url, log=log,
+                    AUTOGRADER_TRAINING=str(training).lower(), **worker_env(settings)).start()
     try:
         with uvicorn_server(create_app(settings), port) as url:
             yield url, settings, worker

@@ -1,15 +1,16 @@
-"""Report fixtures for the dashboard, and a fake grader (``AUTOGRADER_GRADER_FACTORY``) that writes them.
+"""Hand-made reports, inserted as graded rows: test data for the HTTP-level dashboard tests.
 
-``# fake: keep_convention`` in a source makes the dropout test fail with that
-hint; anything else passes everything. Every report has a hidden test and the
-training test's curves, as the real grader's would.
+They are small on purpose (4 tests, 6 points) and have what ex08's real reports
+lack: a hidden test (``HIDDEN-DETAIL`` in its output). ``# canned: keep_convention``
+in a source makes the dropout test fail with that hint; anything else passes
+everything. The browser tests grade real submissions with the real grader and
+use these only to show a student a hidden test.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Any
 
 from grader.report import Report, Status, TestResult
@@ -19,7 +20,7 @@ CURVES = {"reference": {"train_loss": [2.3, 1.1, 0.6, 0.4], "val_acc": [0.3, 0.7
 
 
 def tests_for(source: str) -> list[TestResult]:
-    wrong = "# fake: keep_convention" in source
+    wrong = "# canned: keep_convention" in source
     dropout = (TestResult("dropout_forward: train-mode scaling", "2", 0.0, 2.0, Status.FAILED,
                           "expected mean 1.0 after inverted dropout, measured 0.25: p looks like the keep "
                           "probability", tags=["dropout_forward"], hint="keep_convention")
@@ -39,26 +40,7 @@ def tests_for(source: str) -> list[TestResult]:
 def report_for(source: bytes) -> Report:
     tests = tests_for(source.decode("utf-8", "replace"))
     return Report(sum(t.score for t in tests), sum(t.max_score for t in tests), 0.1, "", tests, "ex08", 0,
-                  "fake", hashlib.sha256(source).hexdigest(), {"fake": True})
-
-
-class ReportGrader:
-    def __init__(self, assignment: str = "ex08", insecure: bool = False, device: str | None = None) -> None:
-        self.assignment = assignment
-
-    def warm_up(self) -> None:
-        pass
-
-    def grade(self, source: bytes, *, seed: int = 0, training: bool = True,
-              progress: Callable[[TestResult], None] | None = None) -> Report:
-        report = report_for(source)
-        for t in report.tests:
-            if progress:
-                progress(t)
-        return report
-
-    def close(self) -> None:
-        pass
+                  "canned", hashlib.sha256(source).hexdigest(), {"canned": True})
 
 
 def add_graded(sessions: Any, student: str, source: bytes, **fields: Any) -> str:

@@ -1,9 +1,15 @@
-"""The dashboard and the student page in Debian's headless Chromium, against uvicorn and a real worker."""
+"""The dashboard and the student page in Debian's headless Chromium, against uvicorn and a real worker.
+
+The worker grades with the real grader, training checks included, so the
+detail page shows real reports and real training curves. One worker serves the
+whole module (its warm-up trains the reference networks: ~7 s).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -17,17 +23,21 @@ from pydantic import SecretStr
 from api.auth import create_token
 from api.dashboard.auth import hash_password
 from api.db.migrate import upgrade
+from api.db.models import Submission
 from api.db.session import session_factory
 from api.settings import Settings
-from tests.dashboard.live import live_service
+from grader.feedback import HINTS
+from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
+from tests.dashboard.reports import add_graded
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "browser-test-password"
-RIGHT = b"import numpy as np\n\n\ndef dropout_forward(x, p):\n    return x\n"
-WRONG = b"# fake: keep_convention\nimport numpy as np\n\n\ndef dropout_forward(x, p):\n    return x * p\n"
+TRAINING = {"training: batch-norm network learns like the reference": "batchnorm",
+            "training: dropout network trains and is deterministic in eval mode": "dropout"}
+"""The training tests of reference/ex08/assignment.toml, and the network each trains on the student's layers."""
 
 
 def _chromium() -> str:
@@ -45,7 +55,7 @@ def service(tmp_path_factory, redis_url):
     upgrade(url)
     settings = Settings(env="development", data_dir=tmp, database_url=url, redis_url=None, broker_url=None,
                         instructor_password=SecretStr(hash_password(PASSWORD, iterations=1000)))
-    with live_service(settings, redis_url, tmp / "worker.log") as running:
+    with live_service(settings, redis_url, tmp / "worker.log", training=True) as running:
         yield running
 
 
@@ -61,13 +71,20 @@ def graded(service):
                        headers={"Authorization": f"Bearer {tokens[name]}"}, timeout=10)
         assert r.status_code == 202, r.text
         ids[name] = r.json()["id"]
-    for sid in ids.values():
+    for name, sid in ids.items():
         with httpx.stream("GET", f"{url}/api/v1/submissions/{sid}/events", timeout=60,
-                          headers={"Authorization": f"Bearer {tokens['alice' if sid == ids['alice'] else 'bob']}"}) as r:
+                          headers={"Authorization": f"Bearer {tokens[name]}"}) as r:
             for line in r.iter_lines():
                 if line.startswith("event: graded"):
                     break
     return ids
+
+
+def stored_report(settings: Settings, sid: str) -> dict:
+    with session_factory(settings.database)() as s:
+        row = s.get(Submission, sid)
+        assert row is not None and row.status == "graded" and row.report, row and row.error
+        return json.loads(row.report)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +113,15 @@ def login(page) -> None:
     page.wait_for_url("**/dashboard/submissions")
 
 
-def test_instructor_finds_the_failing_test_regrades_and_exports(page, graded, tmp_path):
+def test_the_real_reports_were_stored(service, graded):
+    right, wrong = (stored_report(service[1], graded[n]) for n in ("alice", "bob"))
+    assert right["score"] == right["max_score"] == wrong["max_score"] == 31  # every test of ex08, training too
+    assert [t["name"] for t in wrong["tests"] if t["status"] != "passed"] == WRONG_FAILS
+    assert {t["hint"] for t in wrong["tests"] if t["status"] != "passed"} == {"keep_convention"}
+    assert wrong["score"] == 26 and wrong["sandbox"]["insecure"] is False
+
+
+def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, graded):
     login(page)
     rows = page.locator("#submissions tbody tr")
     assert rows.count() == 2 and "graded" in rows.first.inner_text()
@@ -104,23 +129,50 @@ def test_instructor_finds_the_failing_test_regrades_and_exports(page, graded, tm
     page.click("#filters button[type=submit]")
     assert page.locator("#submissions tbody tr").count() == 1
     page.click(f"a[href='/dashboard/submissions/{graded['bob']}']")
+    assert page.inner_text(".score") == "26 / 31"
     failing = page.locator("tr.test.status-failed")
-    assert failing.count() == 1 and "dropout_forward: train-mode scaling" in failing.inner_text()
-    assert "keep_convention" in failing.inner_text() and "measured 0.25" in failing.inner_text()
-    assert page.locator("#curves svg polyline.curve").count() == 4
-    assert page.locator(".source-wrap .source").inner_text().count("dropout_forward") == 1
+    assert failing.locator("summary").all_inner_texts() == WRONG_FAILS
+    assert page.locator("tr.test.status-passed").count() == 20
+    for text in failing.all_inner_texts():
+        assert "Hint: keep_convention" in text and HINTS["keep_convention"] in text
+    outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
+    assert failing.locator("pre.output").all_inner_texts() == [outputs[n] for n in WRONG_FAILS]  # measurements
+    assert page.locator(".source-wrap .source").inner_text().count("def dropout_forward") == 1
 
     page.once("dialog", lambda d: d.accept())
     page.click("#regrade")
     page.wait_for_url("**regraded=1")
     page.wait_for_function("document.getElementById('status').textContent === 'graded'", timeout=30000)
-    assert page.locator("tr.test.status-failed").count() == 1  # graded again, same verdict
+    page.wait_for_selector("tr.test.status-failed")
+    assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS  # same verdict
 
     with page.expect_download() as dl:
         page.click("#export-csv")
     text = Path(dl.value.path()).read_text()
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text))}
-    assert rows["alice"]["latest_score"] == "6" and rows["bob"]["best_score"] == "4"
+    assert rows["alice"]["latest_score"] == "31" and rows["bob"]["best_score"] == "26"
+
+
+def test_detail_page_plots_the_real_training_curves(page, service, graded):
+    report = stored_report(service[1], graded["bob"])
+    curves = {t["name"]: t["data"]["curves"] for t in report["tests"] if "curves" in t["data"]}
+    assert list(curves) == list(TRAINING)
+    metrics = ["train_loss", "train_acc", "val_loss", "val_acc"]
+    for name, network in TRAINING.items():  # the networks of grader/checks/training.py's _data
+        assert list(curves[name]) == ["simple", f"{network}_reference", network]
+        assert all(list(c) == metrics for c in curves[name].values())
+    epochs = next(t["data"]["epochs"] for t in report["tests"] if t["name"] in TRAINING)
+
+    login(page)
+    page.goto(f"/dashboard/submissions/{graded['bob']}")
+    charts = page.locator("#curves svg.chart")
+    assert charts.count() == len(TRAINING) * len(metrics)
+    titles = charts.evaluate_all("els => els.map(e => e.querySelector('title').textContent)")
+    assert titles == [f"{m} per epoch" for m in metrics] * len(TRAINING)
+    lines = page.locator("#curves polyline.curve").evaluate_all(
+        "els => els.map(e => [e.querySelector('title').textContent, e.getAttribute('points').split(' ').length])")
+    assert lines == [[network, epochs] for net in TRAINING.values() for _ in metrics
+                     for network in ("simple", f"{net}_reference", net)]
 
 
 def test_regrade_all_asks_for_confirmation(page, graded):
@@ -147,12 +199,14 @@ def test_screenshot_of_the_detail_page_is_not_blank(page, graded, tmp_path):
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert img.shape[1] == 1280 and img.shape[0] > 900 and shot.stat().st_size > 40_000
     assert tuple(img[5, 5]) == (15, 23, 42)  # the dark header bar
-    box = page.locator("#curves svg").first.bounding_box()
-    crop = img[int(box["y"]):int(box["y"] + box["height"]), int(box["x"]):int(box["x"] + box["width"])]
-    r, g, b = crop[..., 0], crop[..., 1], crop[..., 2]
-    assert ((b > 180) & (r < 80)).sum() > 100  # the reference curve (#2563eb)
-    assert ((r > 180) & (g < 80)).sum() > 100  # the student's curve (#dc2626)
-    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 50  # text, badges, highlighted source: not flat
+    box = page.locator("#curves svg").first.bounding_box()  # the batch-norm network's train_loss
+    plot = img[int(box["y"]):int(box["y"] + 0.75 * box["height"]), int(box["x"]):int(box["x"] + box["width"])]
+    r, g, b = plot[..., 0], plot[..., 1], plot[..., 2]  # the lines only: the legend is below 75%
+    assert ((b > 180) & (r < 80)).sum() > 100  # the simple network (#2563eb)
+    assert ((r > 180) & (g < 80)).sum() > 100  # the reference network (#dc2626), under ...
+    assert ((g > 130) & (r < 60) & (b < 100)).sum() > 100  # ... the student's layers' (#16a34a), dashed
+    colors = np.unique(img[..., 0] << 16 | img[..., 1] << 8 | img[..., 2])
+    assert len(colors) > 50  # text, badges, highlighted source: not flat
 
 
 def test_student_signs_in_by_link_uploads_and_watches_it_graded(page, service):
@@ -165,7 +219,21 @@ def test_student_signs_in_by_link_uploads_and_watches_it_graded(page, service):
     page.click("#upload button[type=submit]")
     page.wait_for_url("**/student/submissions/*")
     page.wait_for_selector("tr.test.status-failed", timeout=30000)
+    assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
     body = page.inner_text("main")
-    assert "keep_convention" in body and "HIDDEN-DETAIL" not in body and "1 hidden test" in body
+    assert "26 / 31" in body and HINTS["keep_convention"] in body and "hidden test" not in body
     page.goto("/student")
     assert page.locator("#attempts tr").count() == 2  # header + this attempt; alice's and bob's are not shown
+
+
+def test_student_does_not_see_a_hidden_test_before_the_release_date(page, service):
+    """ex08 hides no test, so the row is inserted with a hand-made report that has one (test data)."""
+    url, settings, _ = service
+    with session_factory(settings.database)() as s:
+        token = create_token(session=s, student="dora")
+    sid = add_graded(session_factory(settings.database), "dora", b"# canned: keep_convention\n")
+    page.goto(f"/student/login?token={token}")
+    page.goto(f"/student/submissions/{sid}")
+    body = page.inner_text("main")
+    assert "keep_convention" in body and "1 hidden test" in body and "3 / 5" in body
+    assert "HIDDEN-DETAIL" not in body and "hidden gradient check" not in body

@@ -22,7 +22,7 @@ from tests.dashboard.reports import add_graded
 
 PASSWORD = "correct horse battery"
 RIGHT = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x\n"
-WRONG = b"# fake: keep_convention\nimport numpy as np\n"
+WRONG = b"# canned: keep_convention\nimport numpy as np\n"
 
 
 @pytest.fixture

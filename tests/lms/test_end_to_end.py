@@ -1,4 +1,8 @@
-"""An LMS simulator posts signed submissions to the real service and receives signed grades, also after an outage."""
+"""An LMS simulator posts signed submissions to the real service and receives signed grades, also after an outage.
+
+The worker grades with the real grader and sandbox; the training checks are off
+(the browser tests cover them), so ex08 is worth 26 points here.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,20 @@ import time
 
 import httpx
 import pytest
+from markupsafe import escape
 from pydantic import SecretStr
 
 from api.db.lms_models import LmsDelivery
 from api.db.session import session_factory
 from api.lms import signing
 from api.lms.receiver import Receiver
-from tests.dashboard.live import live_service
+from grader.feedback import HINTS
+from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
 
 pytestmark = pytest.mark.service
 SECRET = "e2e-secret"
-RIGHT = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x\n"
-WRONG = b"# fake: keep_convention\nimport numpy as np\n"
+FULL = 26.0
+"""ex08's points without the training tests."""
 
 
 @pytest.fixture
@@ -62,12 +68,13 @@ def test_signed_grades_reach_the_lms_and_survive_an_outage(service):
         assert submit(url, "s2", WRONG, receiver.url).status_code == 200  # the LMS retried: same submission
         got = wait_for(lambda: len(receiver.grades) >= 2 and receiver.grades, what="two grades")
         by_ext = {g["external_submission_id"]: g for g in got}
-        assert (by_ext["s1"]["score"], by_ext["s1"]["max_score"]) == (6.0, 6.0)
-        assert by_ext["s2"]["score"] == 4.0
+        assert (by_ext["s1"]["score"], by_ext["s1"]["max_score"]) == (FULL, FULL)
+        assert (by_ext["s2"]["score"], by_ext["s2"]["max_score"]) == (FULL - 5, FULL)
         failing = [t for t in by_ext["s2"]["tests"] if t["status"] == "failed"]
-        assert [t["name"] for t in failing] == ["dropout_forward: train-mode scaling"]
+        assert [t["name"] for t in failing] == WRONG_FAILS
         page = httpx.get(by_ext["s2"]["report_url"], timeout=10)  # the link works without a token
-        assert page.status_code == 200 and "keep_convention" in page.text and "HIDDEN-DETAIL" not in page.text
+        assert page.status_code == 200 and "keep_convention" in page.text
+        assert escape(HINTS["keep_convention"]) in page.text
 
         receiver.stop()  # the LMS goes down
         assert submit(url, "s3", RIGHT, receiver.url).status_code == 202
@@ -76,7 +83,7 @@ def test_signed_grades_reach_the_lms_and_survive_an_outage(service):
         receiver.start()  # back up, same port
         got = wait_for(lambda: [g for g in receiver.grades if g["external_submission_id"] == "s3"],
                        what="the grade after the outage")
-        assert got[0]["score"] == 6.0
+        assert got[0]["score"] == FULL
         last = wait_for(lambda: [d for d in deliveries(settings) if d.status == "delivered"][2:], what="log")
         assert last[0].attempts >= 4 and last[0].status_codes.startswith("- - -")
         assert last[0].status_codes.endswith("200") and last[0].delivered_at is not None
