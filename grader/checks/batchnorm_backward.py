@@ -178,11 +178,15 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
         err = bm.norm_error(out, ref_out)
         forward_ok = err < FORWARD_MATCH_TOL
         why = "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})"
-        if numeric:
+        # The student's own cache is the yardstick only when their forward is right: a backward that merely
+        # agrees with a wrong forward (say out = gamma * x + beta) earns nothing; it is judged on the
+        # template's cache below instead.
+        target = None
+        if forward_ok and numeric:
             student = lambda x, g, b: student_forward(ctx, x, g, b, case.bn_param)[0]  # noqa: E731
-            target = _numeric_of(ctx, case, student, columnwise=forward_ok)
-        else:
-            target = ref_grads if forward_ok else None
+            target = _numeric_of(ctx, case, student, columnwise=True)
+        elif forward_ok:
+            target = ref_grads
         if target is not None:
             own_miss = _attempt(ctx, fn, case, cache, target, tol, "on the cache of your own batchnorm_forward")
             if own_miss is None:

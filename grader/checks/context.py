@@ -114,7 +114,9 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None,
         raise Fail(f"{what} should have shape {tuple(shape)}, but has shape {value.shape}.")
     if dtype is not None and value.dtype != np.dtype(dtype):
         raise Fail(f"{what} should have dtype {np.dtype(dtype)}, but has dtype {value.dtype}.")
-    if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+    if value.dtype.kind == "c":
+        raise Fail(f"{what} holds complex numbers; real floating-point numbers were expected.")
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
         raise Fail(f"{what} contains NaN or infinite values.")
     return value
 

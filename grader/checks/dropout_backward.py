@@ -68,7 +68,8 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
         dout = rng.standard_normal(shape)
         param = {"mode": "train", "p": p, "seed": int(ctx.student_seed("mask", str(shape), p) % 10_000)}
         try:
-            _, cache = _forward(ctx, x, param)
+            out, cache = _forward(ctx, x, param)
+            _require_dropout(out, x)
         except (Fail, SandboxError) as exc:
             return _template_fallback(ctx, exc)
         dx = _backward(ctx, dout, cache, shape)
@@ -92,6 +93,7 @@ def matches_mask(ctx: CheckContext) -> Verdict:
         param = {"mode": "train", "p": p, "seed": int(ctx.student_seed("mask", str(shape), p) % 10_000)}
         try:
             out, cache = _forward(ctx, x, param)
+            _require_dropout(out, x)
         except (Fail, SandboxError) as exc:
             return _template_fallback(ctx, exc)
         dx = _backward(ctx, dout, cache, shape)
@@ -102,6 +104,23 @@ def matches_mask(ctx: CheckContext) -> Verdict:
                        "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
                        hint=_diagnose(dx, dout, expected))
     return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
+
+
+def _require_dropout(out: np.ndarray, x: np.ndarray) -> None:
+    """Fail unless ``out`` is *a* dropout of ``x``: some units zeroed, the others scaled by one common factor.
+
+    Only then is the student's own forward a fair yardstick for the backward
+    (a wrong convention or scale still qualifies, and costs points in
+    dropout_forward only). An identity, an all-zero or an unrelated forward
+    does not: the backward is then judged on the template's cache instead, so
+    a backward that merely agrees with a forward that does nothing earns nothing.
+    """
+    kept = out != 0
+    if not kept.any() or kept.all():
+        raise Fail("your dropout_forward " + ("dropped every unit" if not kept.any() else "dropped no unit"))
+    factors = out[kept] / x[kept]
+    if not (np.median(factors) > 0 and np.allclose(factors, np.median(factors), rtol=1e-5)):
+        raise Fail("your dropout_forward does not scale the kept units by one common factor")
 
 
 def _diagnose(dx: np.ndarray, dout: np.ndarray, expected: np.ndarray) -> str:

@@ -126,6 +126,12 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
     """The train-mode output has the input's mean (inverted dropout), within a Bernstein bound."""
     samples = train_samples(ctx, MEAN_CASES, "mean", inputs=_mean_input)
     for s in samples:
+        # An output that drops nothing (or everything) is no dropout, whatever its mean: a correct mask
+        # of these sizes (n >= 4000, keep in [0.05, 0.95]) keeps all or none with probability < 1e-89.
+        if s.dropped in (0, s.n):
+            raise Fail(f"With {s.describe()}, out {'drops no unit' if s.dropped == 0 else 'drops every unit'}: "
+                       "train-mode dropout must drop each unit with probability p, so the mean cannot be "
+                       "judged.", hint=diagnose(ctx, samples))
         total = float(np.sum(s.x, dtype=np.float64))
         got = float(np.sum(s.out, dtype=np.float64))
         tolerance = mean_tolerance(s.x, s.keep, MEAN_ALPHA)
@@ -209,6 +215,9 @@ def input_unchanged(ctx: CheckContext) -> Verdict:
         forward_out(ctx, handle, {"mode": mode, "p": student_p(ctx, case.q)}, ctx.student_seed("input", i),
                     case.shape)
         after = ctx.sandbox.get(handle)
+        if type(after) is not np.ndarray or after.shape != x.shape or after.dtype != x.dtype:
+            raise Fail(f"In {mode} mode, dropout_forward changed the input array itself (its shape, dtype "
+                       "or type), not only a copy of it.", hint="input_modified")
         if not np.array_equal(after, x):
             changed = int(np.count_nonzero(after != x))
             raise Fail(f"In {mode} mode, dropout_forward changed {changed} of the {x.size} values of the input "
