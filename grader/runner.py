@@ -73,9 +73,10 @@ class Grader:
         notes = [] if training else ["The training checks were skipped (--no-training)."]
         try:
             sandbox = self.factory.open(source)
-        except ImportFailed as exc:
-            results = [_not_run(t, _import_message(exc), Status.ERROR) for t in tests]
-            output = "\n".join([_import_message(exc), *notes])
+        except (ImportFailed, ChildDied, CallTimedOut) as exc:  # the student's code, while being imported
+            message, status = _open_failure(exc)
+            results = [_not_run(t, message, status) for t in tests]
+            output = "\n".join([message, *notes])
             return self._report(results, output, seed, source, started)
         try:
             results = self._run_all(_TimeoutMemo(sandbox), tests, seed, started, progress)
@@ -220,6 +221,16 @@ def _result(test: TestSpec, status: Status, output: str, *, score: float = 0.0, 
 
 def _not_run(test: TestSpec, message: str, status: Status) -> TestResult:
     return _result(test, status, message)
+
+
+def _open_failure(exc: ImportFailed | ChildDied | CallTimedOut) -> tuple[str, Status]:
+    if isinstance(exc, ImportFailed):
+        return _import_message(exc), Status.ERROR
+    if isinstance(exc, CallTimedOut):
+        return (f"Importing your layers.py {exc} and was stopped, so no test could run. Look for code at "
+                "the top level of the file (outside any function) that loops or waits."), Status.TIMEOUT
+    return (f"Your layers.py could not be loaded, so no test could run: {exc.reason}. Run the file once "
+            "with `python layers.py` and keep the file to function definitions."), Status.ERROR
 
 
 def _import_message(exc: ImportFailed) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import select
 import shutil
 import signal
 import socket
@@ -33,13 +35,37 @@ from grader.sandbox.interface import (
     ImportFailed,
     MissingFunction,
     NotData,
-    SandboxError,
-    SandboxUnavailable,
     StaleHandle,
     StudentRaised,
 )
 
 OUTPUT_CAP = 64 * 1024  # bytes of the student's output shown back
+
+# Terminal escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-byte ESC forms), then every control
+# character left: C0 but newline and tab, DEL, C1. Student text reaches TAs' terminals and logs.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
+                      r"|[PX^_][^\x1b\n]*(?:\x1b\\)?|[ -/]*[0-~])?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# Which replies the child may give to which request; anything else is a protocol violation (ChildDied).
+_REPLY_KINDS = ("ok", "handle", "raised", "missing", "not_data", "bad_path", "ready", "import_error", "internal")
+_EXPECTED = {
+    "put": frozenset({"handle", "bad_path"}),
+    "call": frozenset({"handle", "raised", "missing", "bad_path"}),
+    "item": frozenset({"handle", "bad_path", "not_data"}),
+    "get": frozenset({"ok", "not_data", "bad_path"}),
+}
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (newline and tab are kept).
+
+    Everything the child says is untrusted: printed output, exception types,
+    messages and tracebacks, type names. They end up in terminals, logs and
+    reports, where an escape sequence could clear the screen, retitle a
+    window, write to the clipboard or hide text.
+    """
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -142,27 +168,34 @@ class ChildSandbox:
             self._pid = self._launcher.launch(channel=child_end, submission=self._submission,
                                               output_fd=self._output.fileno(), scratch=self._scratch,
                                               limits=self.limits)
+        except BaseException:
+            judge_end.close()
+            raise
         finally:
             child_end.close()
         self._sock = judge_end
         self._generation += 1
-        reply, _ = self._receive(self.limits.import_timeout, during="importing your layers.py")
-        if "internal" in reply:
-            how = self._kill()
-            raise SandboxUnavailable(f"{str(reply['internal'])[:500]} ({how})")
-        if "import_error" in reply:
+        try:
+            reply, _ = self._read(self.limits.import_timeout)
+        except _Ended as ended:
+            raise ImportFailed(f"your code ended the process while being imported ({ended.how})") from None
+        kind = _kind(reply)
+        if kind == "import_error":
             self._kill()
-            raise ImportFailed(str(reply["import_error"])[:2000], _int_or_none(reply.get("line")))
+            raise ImportFailed(printable(str(reply["import_error"]))[:2000], _int_or_none(reply.get("line")))
         names = reply.get("ready")
-        if type(names) is not list:
-            self._kill()
-            raise ChildDied("the child sent an unexpected first message")
+        if kind != "ready" or type(names) is not list:
+            how = self._kill()
+            raise ChildDied(f"your code sent the grader a message of its own while being imported ({how})")
         self._functions = frozenset(n for n in names if type(n) is str and len(n) < 200)
 
     def _ensure_child(self) -> None:
         if self._sock is None:
             self.restarts += 1
-            self._start()
+            try:
+                self._start()
+            except ImportFailed as exc:  # it imported before: the restart's failure is the student's code's
+                raise ChildDied(f"your code could not be imported again after a restart: {exc.message}") from None
 
     def _kill(self) -> str:
         reason = ""
@@ -197,7 +230,8 @@ class ChildSandbox:
             raise CallTimedOut(self.limits.submission_timeout)
         return min(timeout, left)
 
-    def _receive(self, timeout: float, during: str) -> tuple[Any, list[bytes]]:
+    def _read(self, timeout: float) -> tuple[dict[str, Any], list[bytes]]:
+        """One message from the child; :class:`_Ended` (the child is then reaped) when the channel broke."""
         assert self._sock is not None
         timeout = self._budget(timeout)
         try:
@@ -208,15 +242,30 @@ class ChildSandbox:
             raise CallTimedOut(timeout) from None
         except (EOFError, OSError, protocol.ProtocolError) as exc:
             how = self._kill()
-            raise ChildDied(f"the process running your code ended while {during} ({how or exc})") from None
+            raise _Ended(how or str(exc)) from None
         if type(message) is not dict:
-            self._kill()
-            raise ChildDied("the child sent a malformed message")
+            how = self._kill()
+            raise _Ended(f"it sent a malformed message; {how}")
         return message, blobs
+
+    def _unsolicited(self) -> bool:
+        """Whether the child has sent something nobody asked for (bytes waiting before a request)."""
+        assert self._sock is not None
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        if not poller.poll(0):
+            return False
+        try:  # readable: data, or EOF (a dead child, which shows when the request is sent)
+            return bool(self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except OSError:
+            return False
 
     def _request(self, message: dict[str, Any], blobs: list[bytes], timeout: float, during: str) -> Any:
         self._ensure_child()
         assert self._sock is not None
+        if self._unsolicited():
+            how = self._kill()
+            raise ChildDied(f"your code sent the grader messages it did not ask for, before {during} ({how})")
         try:
             self._sock.settimeout(self._budget(timeout))
             self._sock.sendall(protocol.pack(message, blobs))
@@ -226,27 +275,34 @@ class ChildSandbox:
         except OSError:
             how = self._kill()
             raise ChildDied(f"the process running your code ended before {during} ({how})") from None
-        reply, out = self._receive(timeout, during)
-        return self._interpret(reply, out)
+        try:
+            reply, out = self._read(timeout)
+        except _Ended as ended:
+            raise ChildDied(f"the process running your code ended while {during} ({ended.how})") from None
+        return self._interpret(message["op"], reply, out, during)
 
-    def _interpret(self, reply: dict[str, Any], blobs: list[bytes]) -> Any:
-        if "ok" in reply:
+    def _interpret(self, op: str, reply: dict[str, Any], blobs: list[bytes], during: str) -> Any:
+        kind = _kind(reply)
+        if kind not in _EXPECTED[op] or (kind == "handle" and type(reply["handle"]) is not int):
+            how = self._kill()
+            what = f"a reply of kind '{kind}'" if kind else "a reply of no known kind"
+            raise ChildDied(f"your code interfered with the grader's channel: it sent {what} while {during} "
+                            f"({how})")
+        if kind == "ok":
             try:
                 return protocol.decode(reply["ok"], blobs, refs=False)
             except protocol.ProtocolError as exc:
-                raise NotData(f"a value that is not plain data ({exc})") from None
-        if "handle" in reply and type(reply["handle"]) is int:
-            return Handle(reply["handle"], str(reply.get("type", "?"))[:200], self._generation)
-        if "raised" in reply:
-            raise StudentRaised(str(reply["raised"])[:200], str(reply.get("message", ""))[:2000],
-                                str(reply.get("traceback", ""))[-4000:], _int_or_none(reply.get("line")))
-        if "missing" in reply:
-            raise MissingFunction(str(reply["missing"])[:200])
-        if "not_data" in reply:
-            raise NotData(f"an object of type {str(reply['not_data'])[:200]}")
-        if "bad_path" in reply:
-            raise NotData(f"not the structure expected ({str(reply['bad_path'])[:300]})")
-        raise SandboxError(f"unexpected reply from the child: {str(reply)[:200]}")
+                raise NotData(f"a value that is not plain data ({printable(str(exc))})") from None
+        if kind == "handle":
+            return Handle(reply["handle"], printable(str(reply.get("type", "?")))[:200], self._generation)
+        if kind == "raised":
+            raise StudentRaised(printable(str(reply["raised"]))[:200], printable(str(reply.get("message", "")))[:2000],
+                                printable(str(reply.get("traceback", "")))[-4000:], _int_or_none(reply.get("line")))
+        if kind == "missing":
+            raise MissingFunction(printable(str(reply["missing"]))[:200])
+        if kind == "not_data":
+            raise NotData(f"an object of type {printable(str(reply['not_data']))[:200]}")
+        raise NotData(f"not the structure expected ({printable(str(reply['bad_path']))[:300]})")
 
     def _encode_ref(self, value: Any) -> Any:
         if isinstance(value, Handle):
@@ -289,7 +345,7 @@ class ChildSandbox:
         self._output.flush()
         self._output.seek(0)
         data = self._output.read(OUTPUT_CAP + 1)
-        text = data[:OUTPUT_CAP].decode("utf-8", errors="replace")
+        text = printable(data[:OUTPUT_CAP].decode("utf-8", errors="replace"))
         if len(data) > OUTPUT_CAP:
             text += f"\n[output truncated after {OUTPUT_CAP // 1024} KiB]"
         return text
@@ -304,3 +360,17 @@ class ChildSandbox:
 
 def _int_or_none(v: Any) -> int | None:
     return v if type(v) is int else None
+
+
+def _kind(reply: dict[str, Any]) -> str | None:
+    """The one known kind of a reply (``ok``, ``handle``, ...); None when it has none or several."""
+    kinds = [k for k in _REPLY_KINDS if k in reply]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+class _Ended(Exception):
+    """The channel broke (EOF, a malformed frame); the child has been reaped, ``how`` says how it ended."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how

@@ -56,7 +56,10 @@ class ZygoteLauncher:
         request = {"op": "fork", "submission": submission, "scratch": scratch,
                    "memory": limits.memory_bytes, "cpu": limits.cpu_seconds, "fsize": limits.output_bytes,
                    "layers": sorted(self.layers if layers is None else layers)}
-        return int(self._ask(request, [channel.fileno(), output_fd])["pid"])
+        reply = self._ask(request, [channel.fileno(), output_fd])
+        if "internal" in reply:  # the zygote's word, not the child's: the child never speaks on this socket
+            raise SandboxUnavailable(str(reply["internal"])[:600])
+        return int(reply["pid"])
 
     def reap(self, pid: int) -> str:
         return str(self._ask({"op": "reap", "pid": pid}, [])["how"])

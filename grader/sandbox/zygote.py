@@ -5,8 +5,11 @@ may hold CUDA and secrets) with an environment of thread-pool settings only;
 it preloads numpy with every thread pool at one thread, then waits on its
 control socket. Requests are JSON datagrams; a ``fork`` request carries the
 child's channel and output descriptors (SCM_RIGHTS). The forked child applies
-:mod:`grader.sandbox.lockdown` and serves the submission
-(:mod:`grader.sandbox.unsafe_child`); the zygote answers with its pid. A
+:mod:`grader.sandbox.lockdown`, reports on a private pipe that it did (or why
+it could not), closes that pipe and only then imports and serves the submission
+(:mod:`grader.sandbox.unsafe_child`). The zygote answers with the pid, or with
+``internal`` when the lock-down failed: only this control socket speaks for the
+grader, never the child's channel, which the student's code controls. A
 ``reap`` request kills that child (it is the zygote's child, so only the
 zygote can wait for it) and answers how it ended. When the judge goes away
 (EOF on the control socket) the zygote kills its children and exits.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -33,6 +37,7 @@ PRELOAD = ("math", "copy", "random", "functools", "itertools", "collections", "c
            "warnings", "time", "re", "abc", "dataclasses", "numbers", "operator", "json", "traceback",
            "importlib.util", "numpy", "numpy.linalg", "numpy.random")
 MAX_REQUEST = 64 * 1024
+LOCKDOWN_TIMEOUT = 5.0  # seconds a child may take to lock itself down (it takes a few ms); below the judge's wait
 
 
 def runtime_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -89,8 +94,12 @@ def main() -> None:
             break
         request = json.loads(data)
         if request["op"] == "fork":
-            reply: dict[str, Any] = {"pid": _fork(request, fds, control, runtime, hidden)}
-            children.add(reply["pid"])
+            pid, failure = _fork(request, fds, control, runtime, hidden)
+            if failure is None:
+                reply: dict[str, Any] = {"pid": pid}
+                children.add(pid)
+            else:
+                reply = {"internal": f"{failure} ({_reap(pid)})"}
         else:
             children.discard(request["pid"])
             reply = {"how": _reap(request["pid"])}
@@ -100,40 +109,65 @@ def main() -> None:
 
 
 def _fork(request: dict[str, Any], fds: list[int], control: socket.socket, runtime: tuple[str, ...],
-          hidden: tuple[str, ...]) -> int:
+          hidden: tuple[str, ...]) -> tuple[int, str | None]:
+    """Fork a child and wait until it has locked itself down; returns its pid and why it failed (None: it did not)."""
     sys.stdout.flush()
     sys.stderr.flush()
     channel, output = fds
+    status_r, status_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             control.close()
-            _child(request, channel, output, runtime, hidden)
+            os.close(status_r)
+            _child(request, channel, output, status_w, runtime, hidden)
         finally:
             os._exit(70)
+    os.close(status_w)
     os.close(channel)
     os.close(output)
-    return pid
+    try:
+        return pid, _lockdown_failure(status_r)
+    finally:
+        os.close(status_r)
 
 
-def _child(request: dict[str, Any], channel: int, output: int, runtime: tuple[str, ...],
+def _lockdown_failure(status: int) -> str | None:
+    """Read the child's lock-down report: None when it wrote ``ok``, else what went wrong."""
+    data = b""
+    while True:
+        ready, _, _ = select.select([status], [], [], LOCKDOWN_TIMEOUT)
+        if not ready:
+            return f"lock-down did not finish within {LOCKDOWN_TIMEOUT:g} s"
+        chunk = os.read(status, 4096)
+        if not chunk:
+            break
+        data += chunk
+    if data == b"ok":
+        return None
+    return data.decode("utf-8", "replace")[:500] or "the child ended during its lock-down"
+
+
+def _child(request: dict[str, Any], channel: int, output: int, status: int, runtime: tuple[str, ...],
            hidden: tuple[str, ...]) -> None:
-    from grader.sandbox import lockdown, protocol, unsafe_child
+    from grader.sandbox import lockdown, unsafe_child
 
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
     conf = lockdown.Confinement(
-        scratch=request["scratch"], submission=request["submission"], keep_fds=(channel,),
+        scratch=request["scratch"], submission=request["submission"], keep_fds=(channel, status),
         memory_bytes=request["memory"], cpu_seconds=request["cpu"], file_bytes=request["fsize"],
         layers=frozenset(request["layers"]), runtime=runtime, hidden=hidden)
-    sock = socket.socket(fileno=channel)
     try:
         path, _timings = lockdown.apply(conf)
     except BaseException as exc:  # never run student code half-confined
-        protocol.send(sock, {"internal": f"lock-down failed: {type(exc).__name__}: {exc}"})
+        os.write(status, f"lock-down failed: {type(exc).__name__}: {exc}".encode()[:500])
         return
+    os.write(status, b"ok")
+    os.close(status)  # before any student code: the report cannot be forged
+    sock = socket.socket(fileno=channel)
     unsafe_child.serve(sock, path)
     sys.stdout.flush()
     sys.stderr.flush()
