@@ -31,9 +31,27 @@ DENIED = (
     "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "syslog",
     "acct", "quotactl", "personality", "landlock_create_ruleset", "landlock_add_rule",
     "landlock_restrict_self",
+    # SysV IPC: shared memory outlives its mapping (outside RLIMIT_AS) and, without an IPC
+    # namespace, the child itself; message queues and semaphores likewise live in the kernel
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semctl",
 )
 # Signals: only to ourselves (arg 0 is the target pid / tgid).
 SELF_ONLY = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+# Calls that act on (or reveal) another process's limits, scheduling or session, gated by the kernel
+# only on uid equality: denied unless the pid argument is 0, "the caller". (syscall, index of the pid
+# argument). glibc's setrlimit/getrlimit call prlimit64(0, ...); sched_getaffinity stays allowed (glibc's
+# pthread_getattr_np and OpenBLAS ask it for their own threads by tid).
+OWN_ONLY = (
+    ("prlimit64", 0), ("sched_setaffinity", 0), ("sched_setscheduler", 0), ("sched_setparam", 0),
+    ("sched_setattr", 0), ("sched_getscheduler", 0), ("sched_getparam", 0), ("sched_getattr", 0),
+    ("sched_rr_get_interval", 0), ("setpriority", 1), ("getpriority", 1), ("ioprio_set", 1),
+    ("ioprio_get", 1), ("getpgid", 0), ("getsid", 0), ("setpgid", 0), ("get_robust_list", 0),
+    ("migrate_pages", 0), ("move_pages", 0),
+)
+# ... and never "every process of my uid" (PRIO_USER = 2, IOPRIO_WHO_USER = 3 as the first argument, even
+# with who = 0): without a per-job uid that is the worker's uid, judge and zygote included.
+WHOLE_UID = (("setpriority", 2), ("ioprio_set", 3))
 
 
 def install(keep_fds: tuple[int, ...] = ()) -> None:
@@ -50,4 +68,11 @@ def install(keep_fds: tuple[int, ...] = ()) -> None:
     me = os.getpid()
     for name in SELF_ONLY:
         f.add_rule(deny, name, sc.Arg(0, sc.NE, me))
+    for name, index in OWN_ONLY:
+        try:
+            f.add_rule(deny, name, sc.Arg(index, sc.NE, 0))
+        except Exception:  # a syscall this kernel/architecture lacks
+            continue
+    for name, which in WHOLE_UID:
+        f.add_rule(deny, name, sc.Arg(0, sc.EQ, which))
     f.load()

@@ -11,7 +11,8 @@ from grader.sandbox import SandboxFactory, doctor
 from grader.sandbox.interface import CallTimedOut, ChildDied, StudentRaised
 
 PROBES = b'''
-import os, socket, signal, resource
+import ctypes, os, socket, signal, resource
+_libc = ctypes.CDLL(None, use_errno=True)
 
 def attempt(what, arg=None):
     if what == "socket":
@@ -33,7 +34,39 @@ def attempt(what, arg=None):
         os.setuid(0)
     elif what == "listdir":
         return sorted(os.listdir(arg))
+    elif what in ("shmget", "msgget", "semget"):
+        rc = getattr(_libc, what)(0, *((4096,) if what == "shmget" else (1,) if what == "semget" else ()), 0o1600)
+        if rc < 0:
+            raise OSError(ctypes.get_errno(), what)
+    elif what == "prlimit":
+        resource.prlimit(arg, resource.RLIMIT_NOFILE, (32, 32))
+    elif what == "renice":
+        os.setpriority(os.PRIO_PROCESS, arg, 19)
+    elif what == "renice_uid":
+        os.setpriority(os.PRIO_USER, 0, 19)
+    elif what == "affinity":
+        os.sched_setaffinity(arg, {0})
+    elif what == "scheduler":
+        os.sched_setscheduler(arg, os.SCHED_BATCH, os.sched_param(0))
+    elif what == "getpgid":
+        return os.getpgid(arg)
+    elif what == "getsid":
+        return os.getsid(arg)
+    elif what == "ioprio":
+        if _libc.syscall(251, 1, arg, 3 << 13) != 0:
+            raise OSError(ctypes.get_errno(), "ioprio_set")
     return "done"
+
+def own_limits_and_scheduling():
+    """What honest code may still do to itself."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    os.setpriority(os.PRIO_PROCESS, 0, 5)
+    cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    import numpy as np
+    a = np.random.rand(64, 64)
+    return [os.getpgid(0) == os.getpgrp(), os.getsid(0) > 0, len(cpus) > 0, float((a @ a.T).trace()) > 0,
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0]]
 
 def facts():
     return {"uid": os.getuid(), "cwd": os.getcwd(), "env": dict(os.environ),
@@ -68,6 +101,26 @@ def test_host_has_the_minimum(factory):
 @pytest.mark.parametrize("what", ["socket", "unix", "exec", "fork"])
 def test_escape_syscalls_are_denied(sb, what):
     assert _denied(sb, what) == "PermissionError"
+
+
+@pytest.mark.parametrize("what", ["shmget", "msgget", "semget"])
+def test_sysv_ipc_is_denied(sb, what):
+    assert _denied(sb, what) == "PermissionError"
+
+
+@pytest.mark.parametrize("what", ["prlimit", "renice", "affinity", "scheduler", "getpgid", "getsid", "ioprio"])
+@pytest.mark.parametrize("target", ["judge", "zygote", "init"])
+def test_other_processes_limits_and_scheduling_are_out_of_reach(sb, factory, what, target):
+    pid = {"judge": os.getpid(), "zygote": factory._zygote._proc.pid, "init": 1}[target]
+    assert _denied(sb, what, pid) == "PermissionError"
+
+
+def test_renicing_every_process_of_the_uid_is_denied(sb):
+    assert _denied(sb, "renice_uid") == "PermissionError"
+
+
+def test_own_limits_scheduling_and_numpy_still_work(sb):
+    assert sb.get(sb.call("own_limits_and_scheduling")) == [True, True, True, True, 32]
 
 
 def test_cannot_signal_the_judge_or_zygote(sb):
