@@ -57,6 +57,21 @@ def attempt(what, arg=None):
             raise OSError(ctypes.get_errno(), "ioprio_set")
     return "done"
 
+def threads(n):
+    import threading
+    stop, started = threading.Event(), []
+    for _ in range(n):
+        try:
+            t = threading.Thread(target=stop.wait, daemon=True)
+            t.start()
+            started.append(t)
+        except RuntimeError:
+            break
+    stop.set()
+    for t in started:
+        t.join()
+    return len(started)
+
 def own_limits_and_scheduling():
     """What honest code may still do to itself."""
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
@@ -166,6 +181,15 @@ def test_fork_bomb_at_import_is_contained(factory):
     src = b"import os\nfor _ in range(100):\n    try:\n        os.fork()\n    except OSError:\n        pass\ndef f(x): return x\n"
     with factory.open(src) as box:
         assert np.array_equal(box.get(box.call("f", np.ones(2))), np.ones(2))
+
+
+def test_thread_flood_is_capped(factory):
+    """RLIMIT_NPROC (8 tasks) binds with a per-job uid (root) or in the child's own user namespace."""
+    if not (factory.layers["uid"]["active"] or factory.layers["namespaces"]["active"]):
+        pytest.skip("NPROC would count the worker's own processes: not set")
+    with factory.open(PROBES) as box:
+        assert 1 <= box.get(box.call("threads", 48)) <= 7
+        assert box.get(box.call("threads", 3)) == 3  # a few threads still work
 
 
 def test_memory_hog_dies_and_the_sandbox_restarts(factory):
