@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     """Import path of the grader class; tests point it at a fake (the one seam)."""
     training: bool = True
     """Run the training check (the slowest part) when grading uploads."""
+    training_data: str = "digits"
+    """Data of the training check: ``digits`` (scikit-learn's bundled set) or the path of a local
+    FashionMNIST folder (torchvision layout, nothing downloaded), the course's own data set."""
 
     task_soft_time_limit_s: int = 240
     task_time_limit_s: int = 300

@@ -30,16 +30,19 @@ def cli() -> None:
 @click.option("--assignment", default="ex08", show_default=True, help="Assignment id.")
 @click.option("--convention", type=click.Choice(["drop", "keep"]), default=None,
               help="Override the assignment's dropout convention.")
+@click.option("--training-data", default="digits", show_default=True,
+              help="Data of the training check: digits, or the path of a local FashionMNIST folder.")
 @click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
 def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: str,
-          convention: str | None, insecure: bool) -> None:
+          convention: str | None, training_data: str, insecure: bool) -> None:
     """Grade the student's file PATH and print the report."""
     _single_threaded()
     from grader.assignments import UnknownAssignment
     from grader.runner import Grader
 
     try:
-        grader = Grader(assignment, insecure=insecure, dropout_convention=convention)
+        grader = Grader(assignment, insecure=insecure, dropout_convention=convention,
+                        options={"training_data": training_data})
     except UnknownAssignment as exc:
         raise click.BadParameter(str(exc), param_hint="--assignment") from None
     try:

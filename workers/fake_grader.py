@@ -17,7 +17,8 @@ from grader.report import Report, Status, TestResult
 
 
 class FakeGrader:
-    def __init__(self, assignment: str = "ex08", insecure: bool = False, device: str | None = None) -> None:
+    def __init__(self, assignment: str = "ex08", insecure: bool = False, device: str | None = None,
+                 options: dict | None = None) -> None:
         self.assignment, self.device, self.warmed = assignment, device, False
 
     def warm_up(self) -> None:

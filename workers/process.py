@@ -35,7 +35,8 @@ def device_for(index: int, settings: Settings) -> str | None:
 def load_grader(settings: Settings, *, assignment: str, device: str | None) -> Any:
     module, _, name = settings.grader_factory.partition(":")
     cls = getattr(importlib.import_module(module), name)
-    return cls(assignment=assignment, insecure=settings.insecure_sandbox, device=device)
+    return cls(assignment=assignment, insecure=settings.insecure_sandbox, device=device,
+               options={"training_data": settings.training_data})
 
 
 def sandbox_layers() -> Any:

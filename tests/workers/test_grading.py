@@ -66,3 +66,15 @@ def test_internal_errors_retry_then_fail(ctx, sessions, directive):
     assert grading.run(sid, task_id="t", ctx=ctx) == "failed"
     row = status(sessions, sid)
     assert row.status == "failed" and "internal error" in row.error and row.report is None
+
+
+def test_worker_grader_takes_the_training_data_setting(settings, tmp_path):
+    from workers.process import load_grader
+
+    configured = settings.model_copy(update={"training_data": str(tmp_path / "FashionMNIST")})
+    grader = load_grader(configured, assignment="ex08", device="cpu")
+    try:
+        assert grader.options["training_data"] == str(tmp_path / "FashionMNIST")
+        assert grader.options["device"] == "cpu"
+    finally:
+        grader.close()
