@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -64,7 +65,9 @@ class Submission(Base):
     filename: Mapped[str] = mapped_column(String(255), default="layers.py")
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
-    seed: Mapped[int] = mapped_column(Integer, default=0)
+    seed: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbelow(2**31))
+    """Grading seed, drawn per submission: inputs differ between submissions (nothing to harvest and
+    replay), and a regrade reuses it, so it gives the same report."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.QUEUED.value, index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

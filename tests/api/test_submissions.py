@@ -178,3 +178,12 @@ def test_hidden_tests_show_after_the_release_date(client, tokens, settings):
         update={"hidden_tests_release_at": datetime.now(UTC) - timedelta(minutes=1)})
     mine = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['alice']}"})
     assert "HIDDEN-DETAIL" in mine.text
+
+
+def test_each_submission_gets_its_own_grading_seed(client, tokens, settings):
+    # A fixed seed would show every student the same inputs, which could be harvested and replayed.
+    ids = [upload(client, tokens[name], content=GOOD + f"# {i}\n".encode()).json()["id"]
+           for i, name in enumerate(["alice", "bob", "alice"])]
+    with session_factory(settings.database)() as s:
+        seeds = [s.get(Submission, i).seed for i in ids]
+    assert len(set(seeds)) == 3 and all(0 <= x < 2**31 for x in seeds)
