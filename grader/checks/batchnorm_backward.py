@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from grader.checks import batchnorm_math as bm
-from grader.checks.batchnorm_forward import OUT_TOL, student_forward
+from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
 from grader.checks.context import CheckContext, Fail, Verdict, as_array, as_tuple
 from grader.checks.registry import check
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
@@ -176,15 +176,18 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
     else:
         out, cache = forward
         err = bm.norm_error(out, ref_out)
-        forward_ok = err < FORWARD_MATCH_TOL
+        decided = ctx.shared.get(FORWARD_RIGHT)  # the train-output test's verdict, when it ran first
+        forward_ok = decided if decided is not None else err < FORWARD_MATCH_TOL
         why = "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})"
         # The student's own cache is the yardstick only when their forward is right: a backward that merely
         # agrees with a wrong forward (say out = gamma * x + beta) earns nothing; it is judged on the
         # template's cache below instead.
         target = None
         if forward_ok and numeric:
-            student = lambda x, g, b: student_forward(ctx, x, g, b, case.bn_param)[0]  # noqa: E731
-            target = _numeric_of(ctx, case, student, columnwise=True)
+            # Central differences of the *reference* forward: the student's is the same function when
+            # right, and a forward that replays its first output under perturbation cannot zero the target.
+            reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
+            target = _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
         elif forward_ok:
             target = ref_grads
         if target is not None:

@@ -79,10 +79,16 @@ def describe(n: int, d: int, scale: float, offset: float, dtype: Any, eps: float
            f"{abs(offset):g}, {eps_text}"
 
 
+FORWARD_RIGHT = "batchnorm_forward.right"
+
+
 @check("batchnorm_forward.train_output")
 def train_output(ctx: CheckContext) -> Verdict:
     """Train-mode `out` equals gamma * (x - mean) / sqrt(var + eps) + beta, float64 and float32."""
     rng = ctx.rng("data")
+    # The backward checks read this verdict (FORWARD_RIGHT): it decides, once per submission, whether the
+    # student's own cache is the yardstick, so a forward cannot steer that choice call by call.
+    ctx.shared[FORWARD_RIGHT] = False
     for n, d, scale, offset, dtype, eps in TRAIN_CASES:
         x, gamma, beta = bm.batch(rng, n, d, scale, offset, dtype)
         param: dict[str, Any] = {"mode": "train"} if eps is None else {"mode": "train", "eps": eps}
@@ -99,6 +105,7 @@ def train_output(ctx: CheckContext) -> Verdict:
                        f"gamma * (x - mean) / sqrt(var + eps) + beta (biased variance): largest deviation "
                        f"{err:.2e} of the largest |out|, allowed {tol:.0e}.{detail}",
                        hint=found[0] if found else "")
+    ctx.shared[FORWARD_RIGHT] = True
     return Verdict(True, f"Train-mode out matches the reference on {len(TRAIN_CASES)} batches "
                          "(N = 4 to 200, float64 and float32, default and custom eps).")
 
