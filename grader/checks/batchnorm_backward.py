@@ -124,6 +124,10 @@ def _param_grad(value: Any, name: str, fn: str, n: int, d: int) -> np.ndarray:
         got = f"shape {value.shape}" if type(value) is np.ndarray else "a single number"
         raise Fail(f"The {name} returned by {fn} is {got} for a batch of shape ({n}, {d}); expected shape "
                    f"({d},): it is summed over the wrong axis (or over all of them).", hint="wrong_axis")
+    if type(value) is np.ndarray and value.shape == (1, d):
+        # sum(axis=0, keepdims=True): the right numbers in a (1, D) row, which broadcasts wherever
+        # gamma does (the notebook's rel_error accepts it too); not worth the points of the whole test.
+        value = value.reshape(d)
     return as_array(value, f"The {name} returned by {fn}", (d,))
 
 

@@ -268,7 +268,7 @@ def invalid_mode(ctx: CheckContext) -> Verdict:
     try:
         result = ctx.sandbox.call("batchnorm_forward", x, gamma, beta, {"mode": "validation"})
     except StudentRaised as exc:
-        if exc.exc_type == "ValueError":
+        if exc.is_a("ValueError"):  # a subclass of ValueError is a ValueError
             return Verdict(True, "bn_param['mode'] = 'validation' raises ValueError.")
         raise Fail(f"bn_param['mode'] = 'validation' should raise ValueError, but raised {exc.exc_type}: "
                    f"{exc.message[:200]}") from None

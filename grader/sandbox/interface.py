@@ -58,12 +58,19 @@ class MissingFunction(SandboxError):
 class StudentRaised(SandboxError):
     """The student's function raised an exception."""
 
-    def __init__(self, exc_type: str, message: str, traceback: str = "", line: int | None = None) -> None:
+    def __init__(self, exc_type: str, message: str, traceback: str = "", line: int | None = None,
+                 bases: tuple[str, ...] = ()) -> None:
         super().__init__(f"{exc_type}: {message}")
         self.exc_type = exc_type
         self.message = message
         self.traceback = traceback
         self.line = line
+        self.bases = bases or (exc_type,)
+        """Names of the exception's classes, its own first (as the child reported them)."""
+
+    def is_a(self, name: str) -> bool:
+        """Whether the exception is (a subclass of) the built-in exception ``name``."""
+        return name in self.bases
 
 
 class CallTimedOut(SandboxError):

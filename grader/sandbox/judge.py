@@ -296,8 +296,11 @@ class ChildSandbox:
         if kind == "handle":
             return Handle(reply["handle"], printable(str(reply.get("type", "?")))[:200], self._generation)
         if kind == "raised":
+            bases = reply.get("bases")
+            names = tuple(printable(str(b))[:100] for b in bases[:8]) if type(bases) is list else ()
             raise StudentRaised(printable(str(reply["raised"]))[:200], printable(str(reply.get("message", "")))[:2000],
-                                printable(str(reply.get("traceback", "")))[-4000:], _int_or_none(reply.get("line")))
+                                printable(str(reply.get("traceback", "")))[-4000:], _int_or_none(reply.get("line")),
+                                (printable(str(reply["raised"]))[:200], *names))
         if kind == "missing":
             raise MissingFunction(printable(str(reply["missing"]))[:200])
         if kind == "not_data":

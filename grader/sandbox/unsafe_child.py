@@ -162,8 +162,9 @@ def _raised(exc: BaseException, path: str) -> dict[str, Any]:
         message = str(exc)
     except Exception:
         message = "<unprintable>"
+    bases = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"][:8]
     return {"raised": type(exc).__name__, "message": message[:2000], "traceback": text[-4000:],
-            "line": _student_line(exc.__traceback__, path)}
+            "line": _student_line(exc.__traceback__, path), "bases": bases}
 
 
 def _store(table: dict[int, Any], value: Any) -> dict[str, Any]:
