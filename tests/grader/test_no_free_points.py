@@ -20,6 +20,11 @@ CEILINGS = {
     # out = gamma * x + beta (no normalisation) with its matching gradient; correct dropout
     "unnormalised_batchnorm.py": {"batchnorm_backward": 0.0},
     # every function returns zeros of the right shape
+    # forward replays its first output when the input is only perturbed; backward returns zeros
+    "replayed_batchnorm_forward.py": {"batchnorm_backward": 0.0},
+    "replayed_dropout_forward.py": {"dropout_backward": 1.0},
+    # forward exact at first, slightly off once the backward tests start, to pick the template's cache
+    "forward_steers_cache_choice.py": {"batchnorm_backward": 0.0},
     "all_zeros.py": {"batchnorm_forward": 0.5, "batchnorm_backward": 0.0, "dropout_forward": 1.0,
                      "dropout_backward": 0.0},
 }
