@@ -79,13 +79,22 @@ def batchnorm_network(ctx: CheckContext) -> Verdict:
 
 @check("training.dropout_network")
 def dropout_network(ctx: CheckContext) -> Verdict:
-    """The dropout network learns (about as well as the reference's) and is deterministic in eval mode."""
+    """The dropout network learns (about as well as the reference's) and is deterministic in eval mode.
+
+    It must also have been real inverted dropout while it trained, judged from what the student's
+    dropout_forward returned on the run's own activations (:func:`dropout_behaviour_probe`): about p of
+    the units with a nonzero input zeroed in train mode (false-failure chance <= 1e-9), the others
+    exactly x / keep, and eval mode the identity. Accuracy alone cannot tell: an identity, a
+    non-inverted or a test-time-scaled dropout learn digits just as well.
+    """
     from grader.training import runs
-    from grader.training.probes import eval_determinism_probe
+    from grader.training.probes import dropout_behaviour_probe, eval_determinism_probe
 
     reference = runs.reference_runs(ctx.assignment, ctx.reference, ctx.options)
     layers = _layers(ctx)
     model, curves = _run("dropout", "dropout", layers, ctx)
+    # Judged first (while only training and validation have called dropout_forward), then the eval probe.
+    behaviour = dropout_behaviour_probe(layers)
     data = _data(ctx, reference.curves, "dropout", curves, layers)
     ref = reference.curves["dropout"]
     problems = []
@@ -99,14 +108,22 @@ def dropout_network(ctx: CheckContext) -> Verdict:
                         f"last {curves['train_loss'][-1]:.4f})")
     probe = eval_determinism_probe(model, layers, _dataset(ctx))
     data["eval_probe"] = probe.data
+    data["dropout_behaviour"] = behaviour.data
     if probe.problem:
         problems.append(probe.problem)
+    if behaviour.problem:
+        problems.append(behaviour.problem)
     if problems:
-        raise Fail(_failure("dropout", problems, _explain(layers.compare.errors)),
-                   hint=probe.hint, data=data)
+        explanation = _explain(layers.compare.errors)
+        if behaviour.problem:
+            explanation = (f"{explanation} The dropout_forward tests (fraction of units dropped, kept units "
+                           "scaled, test mode is the identity) name the mistake.").strip()
+        raise Fail(_failure("dropout", problems, explanation), hint=probe.hint or behaviour.hint, data=data)
     note = f" {probe.note}" if probe.note else ""
     return Verdict(True, f"Your dropout network learned (final validation accuracy {_pct(acc)}, reference "
-                         f"{_pct(ref_acc)}) and gives identical outputs on repeated eval passes.{note}",
+                         f"{_pct(ref_acc)}); in training your dropout zeroed "
+                         f"{_pct(behaviour.data.get('fraction_dropped', 0.0))} of the units and scaled the "
+                         f"others by 1/keep, and in eval mode it returned its input unchanged.{note}",
                    data=data)
 
 
@@ -116,7 +133,7 @@ def _layers(ctx: CheckContext) -> Any:
     from grader.training.functions import StudentLayers
 
     return StudentLayers(ctx.sandbox, budget=BUDGET_SHARE * ctx.assignment.submission_timeout,
-                         reference=ctx.reference)
+                         reference=ctx.reference, convention=ctx.assignment.dropout_convention)
 
 
 def _run(title: str, kind: str, layers: Any, ctx: CheckContext) -> tuple[Any, dict[str, list[float]]]:

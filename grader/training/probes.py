@@ -91,6 +91,65 @@ def eval_determinism_probe(model: Network, layers: StudentLayers, data: Data) ->
     return probe
 
 
+DROPOUT_ALPHA = 1e-9
+"""Chance that a correct dropout fails :func:`dropout_behaviour_probe`'s fraction test (an upper bound)."""
+SCALE_TOL = 1e-6
+"""Kept units within this (relative) of x / keep, eval output within this of x. float32 rounding: ~6e-8."""
+
+
+def dropout_fraction_tolerance(live: int, alpha: float = DROPOUT_ALPHA) -> float:
+    """How far the fraction of live units dropped may stray from p in a correct implementation.
+
+    A correct mask drops each unit independently with probability p, whatever
+    its input, so among ``live`` units the number dropped is Binomial(live, p).
+    Hoeffding's inequality gives P(|fraction - p| >= t) <= 2 exp(-2 live t^2)
+    for every p and every ``live``; t = sqrt(ln(2 / alpha) / (2 live)) makes
+    that at most ``alpha`` = 1e-9. A run passes ~1e5 to 1e6 live units
+    (digits: ~4e5), so t is about 0.005 there: for p = 0.5 that is 6.5
+    binomial standard deviations, yet an identity (0 dropped) or a mask with
+    the other convention at p != 0.5 is off by far more.
+    """
+    return float(np.sqrt(np.log(2.0 / alpha) / (2.0 * max(live, 1))))
+
+
+def dropout_behaviour_probe(layers: StudentLayers) -> Probe:
+    """What the student's dropout did during the run: drop about p, scale the kept by 1/keep, eval = identity."""
+    seen = layers.dropout_seen
+    probe = Probe(data={"train_units_nonzero_input": seen.live, "train_units_zeroed": seen.zeroed,
+                        "train_kept_error": seen.kept_error, "eval_units": seen.eval_units,
+                        "eval_error": seen.eval_error})
+    problems: list[str] = []
+    if seen.live:
+        fraction, tol = seen.zeroed / seen.live, dropout_fraction_tolerance(seen.live)
+        probe.data.update(fraction_dropped=fraction, fraction_tolerance=tol, p_drop=seen.drop)
+        if abs(fraction - seen.drop) > tol:
+            problems.append(f"in train mode it zeroed {_pct(fraction)} of the {seen.live} units with a nonzero "
+                            f"input, expected {_pct(seen.drop)} ± {_pct(tol)} (a drop probability of "
+                            f"{seen.drop:g})")
+        keep = 1.0 - seen.drop
+        if seen.kept_error > SCALE_TOL:
+            low, high = seen.kept_ratio
+            measured = (f"x times {low:.4g}" if np.isclose(low, high, rtol=1e-6) else
+                        f"between x times {low:.4g} and x times {high:.4g}") if low <= high else "not finite"
+            problems.append(f"in train mode the units it kept came out {measured}, expected x / keep = x / {keep:g} "
+                            f"(largest relative difference {seen.kept_error:.3g})")
+            if not problems[:-1] and low <= high and np.isclose(low, 1.0, rtol=1e-6) \
+                    and np.isclose(high, 1.0, rtol=1e-6):  # it drops about p, but does not rescale
+                probe.hint = "missing_rescale"
+    if seen.eval_error > SCALE_TOL:
+        zeroed = f", {seen.eval_zeroed} nonzero inputs came out as 0" if seen.eval_zeroed else ""
+        problems.append(f"in eval mode its output was not its input (largest relative difference "
+                        f"{seen.eval_error:.3g}{zeroed})")
+        probe.hint = probe.hint or "scaled_at_test"
+    if problems:
+        probe.problem = "; ".join(problems)
+    return probe
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
 def one_class_batch(data: Data) -> torch.Tensor:
     """Up to PROBE_SIZE validation inputs of the most frequent class."""
     x, y = data.val.tensors

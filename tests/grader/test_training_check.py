@@ -19,7 +19,7 @@ from grader.checks.context import CheckContext, derive_seed
 from grader.report import Status
 from grader.runner import _run_test
 from grader.sandbox import Limits, SandboxFactory
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SUBMISSIONS
 
 REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_text()
 BACKWARD_DX = ("    dx = ivar / N * (N * dx_norm - dx_norm.sum(axis=0) - x_norm * (dx_norm * x_norm).sum(axis=0))")
@@ -255,3 +255,67 @@ def test_checks_run_on_a_local_fashion_mnist_folder(factory, assignment, tmp_pat
         assert result.status is Status.PASSED, result.output
         assert result.data["data"] == "fashion_mnist"
 
+
+
+# --- dropout must really be inverted dropout while it trains ------------------------------------------
+
+NOT_REAL_DROPOUT = [
+    "no_free_points/identity_dropout.py",  # returns x in both modes
+    "no_free_points/identity_dropout_in_training.py",  # red team: train-mode mask of ones
+    "no_free_points/noninverted_dropout.py",  # red team: drops, but kept units not scaled
+    "no_free_points/scaled_at_test_dropout.py",  # red team: no rescale, test mode times (1 - p)
+    "no_free_points/fixed_mask_at_test_dropout.py",  # red team: test mode applies a fixed mask
+    "wrong/dropout_forward__no_rescale.py",
+    "wrong/dropout_forward__scale_at_test.py",
+]
+
+
+@pytest.mark.parametrize("name", NOT_REAL_DROPOUT)
+def test_dropout_that_is_not_inverted_dropout_fails_the_dropout_network(factory, assignment, warm, name):
+    result = grade(factory, assignment, (SUBMISSIONS / name).read_bytes(), DROPOUT)
+    assert result.status is Status.FAILED, result.output
+    assert result.score == 0
+    assert "dropout_forward tests" in result.output
+    assert "name the mistake" in result.output
+
+
+def test_identity_dropout_is_failed_for_what_it_dropped(factory, assignment, warm):
+    source = (SUBMISSIONS / "no_free_points/identity_dropout_in_training.py").read_bytes()
+    result = grade(factory, assignment, source, DROPOUT)
+    assert "in train mode it zeroed 0.0% of the" in result.output
+    behaviour = result.data["dropout_behaviour"]
+    assert behaviour["train_units_zeroed"] == 0 < behaviour["train_units_nonzero_input"]
+
+
+def test_scaling_mistakes_are_named_with_their_hints(factory, assignment, warm):
+    no_rescale = grade(factory, assignment, (SUBMISSIONS / "no_free_points/noninverted_dropout.py").read_bytes(),
+                       DROPOUT)
+    assert "the units it kept came out x times 1, expected x / keep = x / 0.5" in no_rescale.output
+    assert no_rescale.hint == "missing_rescale"
+    at_test = grade(factory, assignment, (SUBMISSIONS / "wrong/dropout_forward__scale_at_test.py").read_bytes(),
+                    DROPOUT)
+    assert "in eval mode its output was not its input" in at_test.output
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests" / "submissions" / "correct").glob("*.py")))
+def test_correct_submissions_pass_the_dropout_network(factory, assignment, warm, name):
+    source = (ROOT / "tests" / "submissions" / "correct" / name).read_bytes()
+    result = grade(factory, assignment, source, DROPOUT)
+    assert result.status is Status.PASSED, result.output
+    behaviour = result.data["dropout_behaviour"]
+    assert abs(behaviour["fraction_dropped"] - 0.5) <= behaviour["fraction_tolerance"]
+    assert behaviour["train_kept_error"] <= 1e-6 and behaviour["eval_error"] <= 1e-6
+
+
+def test_fraction_tolerance_is_a_hoeffding_bound_at_1e_9():
+    from grader.training.probes import dropout_fraction_tolerance
+
+    for live in (10, 1000, 400_000):
+        t = dropout_fraction_tolerance(live)
+        assert 2 * np.exp(-2 * live * t * t) <= 1e-9 * (1 + 1e-9)
+    assert dropout_fraction_tolerance(400_000) < 0.01  # still tight enough to catch 0% or the other convention
+
+
+def test_identity_dropout_gets_no_rescale_hint(factory, assignment, warm):
+    source = (SUBMISSIONS / "no_free_points/identity_dropout_in_training.py").read_bytes()
+    assert grade(factory, assignment, source, DROPOUT).hint == ""  # it drops nothing: not "unscaled"
