@@ -25,6 +25,8 @@ tests/grader/test_dropout_checks.py.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from grader.checks.context import CheckContext, Fail, Verdict
@@ -133,6 +135,14 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
             raise Fail(f"With {s.describe()}, out {'drops no unit' if s.dropped == 0 else 'drops every unit'}: "
                        "train-mode dropout must drop each unit with probability p, so the mean cannot be "
                        "judged.", hint=diagnose(ctx, samples))
+        if _scale_keeps_the_mean(s) is not None:
+            if _scale_keeps_the_mean(s):
+                continue
+            kept = s.n - s.dropped
+            raise Fail(f"With {s.describe()}, out keeps {kept / s.n:.1%} of the units and scales them by "
+                       f"{_common_scale(s):.4g}, so its expected mean is {kept / s.n * _common_scale(s):.3f} "
+                       "times the input's: train-mode dropout must scale the kept units by one over the "
+                       "fraction it keeps.", hint=diagnose(ctx, samples))
         total = float(np.sum(s.x, dtype=np.float64))
         got = float(np.sum(s.out, dtype=np.float64))
         tolerance = mean_tolerance(s.x, s.keep, MEAN_ALPHA)
@@ -142,6 +152,32 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
                        f"implementation falls outside with probability below {MEAN_ALPHA:.0e}).",
                        hint=diagnose(ctx, samples))
     return Verdict(True, f"The mean of the output equals the mean of the input in all {len(samples)} cases.")
+
+
+def _common_scale(s: Sample) -> float:
+    kept = s.out != 0
+    return float(np.median(s.out[kept].astype(np.float64) / s.x[kept]))
+
+
+def _scale_keeps_the_mean(s: Sample) -> bool | None:
+    """For an output that scales every kept unit by one factor c: is c one over the fraction it keeps?
+
+    The expected mean of such an output is c * k times the input's, k being the implementation's own
+    probability of keeping a unit, so the mean is preserved iff 1/c = k. k is estimated by the kept
+    fraction f of n units: by Hoeffding, |f - k| <= sqrt(log(2 / alpha) / (2 n)) except with
+    probability alpha (MEAN_ALPHA, so at most 1e-9 over the cases). The verdict then does not hinge
+    on the luck of one mask, also for a wrong convention that still preserves the mean (keep
+    instead of drop, scaled by 1/p), which the fraction test already costs points. ``None`` when the
+    kept units share no common factor: the Bernstein test on the sums decides then.
+    """
+    kept = s.out != 0
+    ratios = s.out[kept].astype(np.float64) / s.x[kept]
+    c = float(np.median(ratios))
+    if not (c > 0 and np.allclose(ratios, c, rtol=1e-5)):
+        return None
+    f = kept.mean()
+    slack = math.sqrt(math.log(2 / MEAN_ALPHA) / (2 * s.n))
+    return abs(1 / c - f) <= slack
 
 
 @check("dropout_forward.seeding")

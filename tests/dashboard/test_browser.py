@@ -118,7 +118,7 @@ def test_the_real_reports_were_stored(service, graded):
     assert right["score"] == right["max_score"] == wrong["max_score"] == 31  # every test of ex08, training too
     assert [t["name"] for t in wrong["tests"] if t["status"] != "passed"] == WRONG_FAILS
     assert {t["hint"] for t in wrong["tests"] if t["status"] != "passed"} == {"keep_convention"}
-    assert wrong["score"] == 26 and wrong["sandbox"]["insecure"] is False
+    assert wrong["score"] == 27 and wrong["sandbox"]["insecure"] is False
 
 
 def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, graded):
@@ -129,10 +129,10 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     page.click("#filters button[type=submit]")
     assert page.locator("#submissions tbody tr").count() == 1
     page.click(f"a[href='/dashboard/submissions/{graded['bob']}']")
-    assert page.inner_text(".score") == "26 / 31"
+    assert page.inner_text(".score") == "27 / 31"
     failing = page.locator("tr.test.status-failed")
     assert failing.locator("summary").all_inner_texts() == WRONG_FAILS
-    assert page.locator("tr.test.status-passed").count() == 20
+    assert page.locator("tr.test.status-passed").count() == 23 - len(WRONG_FAILS)  # 23 tests in ex08
     for text in failing.all_inner_texts():
         assert "Hint: keep_convention" in text and HINTS["keep_convention"] in text
     outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
@@ -150,7 +150,7 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
         page.click("#export-csv")
     text = Path(dl.value.path()).read_text()
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text))}
-    assert rows["alice"]["latest_score"] == "31" and rows["bob"]["best_score"] == "26"
+    assert rows["alice"]["latest_score"] == "31" and rows["bob"]["best_score"] == "27"
 
 
 def test_detail_page_plots_the_real_training_curves(page, service, graded):
@@ -221,7 +221,7 @@ def test_student_signs_in_by_link_uploads_and_watches_it_graded(page, service):
     page.wait_for_selector("tr.test.status-failed", timeout=30000)
     assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
     body = page.inner_text("main")
-    assert "26 / 31" in body and HINTS["keep_convention"] in body and "hidden test" not in body
+    assert "27 / 31" in body and HINTS["keep_convention"] in body and "hidden test" not in body
     page.goto("/student")
     assert page.locator("#attempts tr").count() == 2  # header + this attempt; alice's and bob's are not shown
 
