@@ -281,6 +281,8 @@ def _mode(function: str, train: bool) -> str:
 
 
 def _floats(value: Any, what: str, shape: tuple[int, ...]) -> np.ndarray:
+    if len(shape) == 1 and type(value) is np.ndarray and value.shape == (1, *shape):
+        value = value.reshape(shape)  # dgamma/dbeta summed with keepdims: the layer checks accept it too
     array = as_array(value, what, shape)
     if array.dtype.kind != "f":
         raise Fail(f"{what} should hold floating-point numbers, but has dtype {array.dtype}.")
