@@ -29,35 +29,35 @@ def pick_grader() -> str:
     return "grader.runner:Grader"
 
 
-def in_process(factory: str) -> list[float]:
+def in_process(factory: str, training: bool = False, n: int = N) -> list[float]:
     from api.settings import Settings
     from workers.process import load_grader
 
     g = load_grader(Settings(env="development", grader_factory=factory), assignment="ex08", device=None)
     g.warm_up()
     times = []
-    for i in range(N):
+    for i in range(n):
         t = time.perf_counter()
-        g.grade(SOURCE, seed=i % 2, training=False)
+        g.grade(SOURCE, seed=i % 2, training=training)
         times.append(time.perf_counter() - t)
     g.close()
     return times
 
 
 class Service:
-    def __init__(self, tmp: Path, factory: str, concurrency: int) -> None:
+    def __init__(self, tmp: Path, factory: str, concurrency: int, training: bool = False) -> None:
         from api.db.migrate import upgrade
         from api.redis_server import PrivateRedis
         from api.settings import Settings
 
         self.redis = PrivateRedis(tmp / "redis").start()
         self.settings = Settings(env="development", data_dir=tmp, redis_url=self.redis.url, rate_limit=10**6,
-                                 port=_port(), grader_factory=factory, training=False,
+                                 port=_port(), grader_factory=factory, training=training,
                                  worker_concurrency=concurrency)
         upgrade(self.settings.database)
         self.log = tmp / "worker.log"
         env = {**self.settings.child_environ(), "AUTOGRADER_GRADER_FACTORY": factory,
-               "AUTOGRADER_TRAINING": "false", "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency)}
+               "AUTOGRADER_TRAINING": str(training).lower(), "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency)}
         self.worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
                                        stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
         self._start_api()
@@ -131,9 +131,9 @@ def _port() -> int:
     return free_port()
 
 
-def sequential(svc: Service) -> list[float]:
+def sequential(svc: Service, n: int = N) -> list[float]:
     out = []
-    for _ in range(N):
+    for _ in range(n):
         _, sid = svc.upload()
         out += svc.latencies([sid])
     return out
@@ -184,3 +184,14 @@ def main() -> None:
                     print(burst(svc))
             finally:
                 svc.close()
+    # The configuration a course runs: with the training check (most of the grading time).
+    n = int(os.environ.get("BENCH_TRAINING_N", "8"))
+    base_t = p(in_process(factory, training=True, n=n), 50)
+    print(f"with the training check (the default configuration); N={n}")
+    print(row("in-process grading", [base_t], base_t))
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = Service(Path(tmp), factory, 1, training=True)
+        try:
+            print(row("sequential, 1 worker process(es)", sequential(svc, n), base_t))
+        finally:
+            svc.close()
