@@ -13,12 +13,17 @@ def hidden(test: dict[str, Any], *, release_at: datetime | None, now: datetime |
     return test.get("visibility", "visible") in HIDDEN and not released(release_at, now)
 
 
+def _redacted(test: dict[str, Any]) -> dict[str, Any]:
+    """A hidden test as a student sees it: its number, nothing else."""
+    return {"number": test.get("number"), "name": "hidden test", "status": "hidden", "score": None,
+            "max_score": None, "output": "", "hint": "", "visibility": "hidden", "tags": [], "data": {}}
+
+
 def test_event_for_student(event: dict[str, Any], *, release_at: datetime | None) -> dict[str, Any]:
     """A per-test progress event with a hidden test's name, status and points removed."""
     if not hidden(event, release_at=release_at):
         return event
-    return {"id": event.get("id"), "number": event.get("number"), "name": "hidden test", "status": "hidden",
-            "score": None, "max_score": None, "visibility": "hidden"}
+    return {"id": event.get("id"), **_redacted(event)}
 
 
 def released(release_at: datetime | None, now: datetime | None = None) -> bool:
@@ -33,14 +38,7 @@ def for_student(report: dict[str, Any] | None, *, release_at: datetime | None,
     """The report with hidden tests reduced to a name, and the score counting visible tests only."""
     if report is None or released(release_at, now):
         return report
-    tests = []
-    for t in report.get("tests", []):
-        if t.get("visibility", "visible") in HIDDEN:
-            tests.append({"number": t.get("number"), "name": "hidden test", "status": "hidden",
-                          "score": None, "max_score": None, "output": "", "hint": "", "visibility": "hidden",
-                          "tags": [], "data": {}})
-        else:
-            tests.append(t)
+    tests = [_redacted(t) if t.get("visibility", "visible") in HIDDEN else t for t in report.get("tests", [])]
     shown = [t for t in tests if t["status"] != "hidden"]
     return {**report, "tests": tests, "score": sum(t.get("score") or 0 for t in shown),
             "max_score": sum(t.get("max_score") or 0 for t in shown),

@@ -75,7 +75,7 @@ class Grader:
             sandbox = self.factory.open(source)
         except (ImportFailed, ChildDied, CallTimedOut) as exc:  # the student's code, while being imported
             message, status = _open_failure(exc)
-            results = [_not_run(t, message, status) for t in tests]
+            results = [_result(t, status, message) for t in tests]
             output = "\n".join([message, *notes])
             return self._report(results, output, seed, source, started)
         try:
@@ -93,8 +93,8 @@ class Grader:
         results = []
         for test in tests:
             if time.monotonic() - started > self.assignment.submission_timeout:
-                result = _not_run(test, "Not run: your submission used up its total time "
-                                        f"({self.assignment.submission_timeout:g} s).", Status.TIMEOUT)
+                result = _result(test, Status.TIMEOUT, "Not run: your submission used up its total time "
+                                                       f"({self.assignment.submission_timeout:g} s).")
             else:
                 ctx = CheckContext(sandbox=sandbox, reference=self.reference, assignment=self.assignment,
                                    test=test, seed=derive_seed(seed, test.name), shared=shared,
@@ -217,10 +217,6 @@ def _result(test: TestSpec, status: Status, output: str, *, score: float = 0.0, 
     return TestResult(name=test.name, number=test.number, score=score, max_score=test.points,
                       status=status, output=output, visibility=test.visibility, tags=[test.tag],
                       check=test.check, hint=hint, data=data or {})
-
-
-def _not_run(test: TestSpec, message: str, status: Status) -> TestResult:
-    return _result(test, status, message)
 
 
 def _open_failure(exc: ImportFailed | ChildDied | CallTimedOut) -> tuple[str, Status]:

@@ -29,7 +29,7 @@ import numpy as np
 
 from grader.checks import batchnorm_math as bm
 from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
-from grader.checks.context import CheckContext, Fail, Verdict, as_array, as_tuple
+from grader.checks.context import CheckContext, Fail, Verdict, as_array, as_tuple, unkeepdims
 from grader.checks.registry import check
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
 
@@ -124,11 +124,7 @@ def _param_grad(value: Any, name: str, fn: str, n: int, d: int) -> np.ndarray:
         got = f"shape {value.shape}" if type(value) is np.ndarray else "a single number"
         raise Fail(f"The {name} returned by {fn} is {got} for a batch of shape ({n}, {d}); expected shape "
                    f"({d},): it is summed over the wrong axis (or over all of them).", hint="wrong_axis")
-    if type(value) is np.ndarray and value.shape == (1, d):
-        # sum(axis=0, keepdims=True): the right numbers in a (1, D) row, which broadcasts wherever
-        # gamma does (the notebook's rel_error accepts it too); not worth the points of the whole test.
-        value = value.reshape(d)
-    return as_array(value, f"The {name} returned by {fn}", (d,))
+    return as_array(unkeepdims(value, (d,)), f"The {name} returned by {fn}", (d,))
 
 
 def _attempt(ctx: CheckContext, fn: str, case: Case, cache: Handle, target: Grads, tol: float,

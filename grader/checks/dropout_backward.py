@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.context import CheckContext, Fail, Verdict, as_array, expect_pair, rel_error
+from grader.checks.dropout_samples import common_scale
 from grader.checks.registry import check
 from grader.sandbox.interface import Handle, SandboxError
 
@@ -40,8 +41,7 @@ def _backward(ctx: CheckContext, dout: np.ndarray, cache: Any, shape: tuple[int,
     return as_array(dx, "The dx returned by dropout_backward", shape)
 
 
-def _cases(ctx: CheckContext) -> list[tuple[tuple[int, ...], float]]:
-    return [((10, 10), 0.8), ((10, 10), 0.3), ((3, 4, 5), 0.5), ((2, 3, 2, 4), 0.25)]
+CASES = [((10, 10), 0.8), ((10, 10), 0.3), ((3, 4, 5), 0.5), ((2, 3, 2, 4), 0.25)]  # (shape, p), 2-D to 4-D
 
 
 def _numeric_gradient(ctx: CheckContext, x: np.ndarray, param: dict[str, Any], dout: np.ndarray,
@@ -92,7 +92,7 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
 def matches_mask(ctx: CheckContext) -> Verdict:
     """dx equals dout times the forward's effective multiplier (out / x), on 2-D to 4-D inputs."""
     rng = ctx.rng("data")
-    for shape, p in _cases(ctx):
+    for shape, p in CASES:
         x = rng.uniform(1.0, 2.0, shape)  # no zeros, so out / x is the mask times its scale
         dout = rng.standard_normal(shape)
         param = {"mode": "train", "p": p, "seed": int(ctx.student_seed("mask", str(shape), p) % 10_000)}
@@ -123,8 +123,8 @@ def _require_dropout(out: np.ndarray, x: np.ndarray) -> None:
     kept = out != 0
     if not kept.any() or kept.all():
         raise Fail("your dropout_forward " + ("dropped every unit" if not kept.any() else "dropped no unit"))
-    factors = out[kept] / x[kept]
-    if not (np.median(factors) > 0 and np.allclose(factors, np.median(factors), rtol=1e-5)):
+    scale = common_scale(out, x)
+    if scale is None or scale <= 0:
         raise Fail("your dropout_forward does not scale the kept units by one common factor")
 
 

@@ -45,6 +45,7 @@ from grader.checks.dropout_samples import (
     diagnose,
     forward_out,
     fraction_hint,
+    kept_scale,
     make_input,
     shape_text,
     student_p,
@@ -135,12 +136,14 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
             raise Fail(f"With {s.describe()}, out {'drops no unit' if s.dropped == 0 else 'drops every unit'}: "
                        "train-mode dropout must drop each unit with probability p, so the mean cannot be "
                        "judged.", hint=diagnose(ctx, samples))
-        if _scale_keeps_the_mean(s) is not None:
-            if _scale_keeps_the_mean(s):
+        keeps_mean = _scale_keeps_the_mean(s)
+        if keeps_mean is not None:
+            if keeps_mean:
                 continue
             kept = s.n - s.dropped
+            scale = kept_scale(s) or 0.0
             raise Fail(f"With {s.describe()}, out keeps {kept / s.n:.1%} of the units and scales them by "
-                       f"{_common_scale(s):.4g}, so its expected mean is {kept / s.n * _common_scale(s):.3f} "
+                       f"{scale:.4g}, so its expected mean is {kept / s.n * scale:.3f} "
                        "times the input's: train-mode dropout must scale the kept units by one over the "
                        "fraction it keeps.", hint=diagnose(ctx, samples))
         total = float(np.sum(s.x, dtype=np.float64))
@@ -154,11 +157,6 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
     return Verdict(True, f"The mean of the output equals the mean of the input in all {len(samples)} cases.")
 
 
-def _common_scale(s: Sample) -> float:
-    kept = s.out != 0
-    return float(np.median(s.out[kept].astype(np.float64) / s.x[kept]))
-
-
 def _scale_keeps_the_mean(s: Sample) -> bool | None:
     """For an output that scales every kept unit by one factor c: is c one over the fraction it keeps?
 
@@ -170,12 +168,10 @@ def _scale_keeps_the_mean(s: Sample) -> bool | None:
     instead of drop, scaled by 1/p), which the fraction test already costs points. ``None`` when the
     kept units share no common factor: the Bernstein test on the sums decides then.
     """
-    kept = s.out != 0
-    ratios = s.out[kept].astype(np.float64) / s.x[kept]
-    c = float(np.median(ratios))
-    if not (c > 0 and np.allclose(ratios, c, rtol=1e-5)):
+    c = kept_scale(s)
+    if c is None or c <= 0:
         return None
-    f = kept.mean()
+    f = (s.n - s.dropped) / s.n
     slack = math.sqrt(math.log(2 / MEAN_ALPHA) / (2 * s.n))
     return abs(1 / c - f) <= slack
 

@@ -133,14 +133,19 @@ def _keys(ctx: CheckContext) -> tuple[str, str]:
     return "drop_convention", "divide_by_one_minus_p"
 
 
-def kept_scale(sample: Sample) -> float | None:
-    """The one factor every kept unit was multiplied by, or None when there is no such factor."""
-    kept = sample.out != 0
+def common_scale(out: np.ndarray, x: np.ndarray) -> float | None:
+    """The one factor every kept (nonzero) unit of ``out`` is ``x`` times, or None when there is none."""
+    kept = out != 0
     if not kept.any():
         return None
-    ratios = sample.out[kept].astype(np.float64) / sample.x[kept].astype(np.float64)
+    ratios = out[kept].astype(np.float64) / x[kept].astype(np.float64)
     middle = float(np.median(ratios))
     return middle if np.all(np.abs(ratios - middle) <= 1e-5 * abs(middle)) else None
+
+
+def kept_scale(sample: Sample) -> float | None:
+    """The one factor every kept unit was multiplied by, or None when there is no such factor."""
+    return common_scale(sample.out, sample.x)
 
 
 def _all_scales(samples: list[Sample], target: Any) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.checks.context import Fail, as_array, as_tuple, expect_pair
+from grader.checks.context import Fail, as_array, as_tuple, expect_pair, unkeepdims
 from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
 
 EPS = 1e-5
@@ -281,9 +281,7 @@ def _mode(function: str, train: bool) -> str:
 
 
 def _floats(value: Any, what: str, shape: tuple[int, ...]) -> np.ndarray:
-    if len(shape) == 1 and type(value) is np.ndarray and value.shape == (1, *shape):
-        value = value.reshape(shape)  # dgamma/dbeta summed with keepdims: the layer checks accept it too
-    array = as_array(value, what, shape)
+    array = as_array(unkeepdims(value, shape), what, shape)
     if array.dtype.kind != "f":
         raise Fail(f"{what} should hold floating-point numbers, but has dtype {array.dtype}.")
     return array
