@@ -38,19 +38,14 @@ def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: s
     """Grade the student's file PATH and print the report."""
     _single_threaded()
     from grader.assignments import UnknownAssignment
-    from grader.runner import Grader
+    from grader.runner import grade as grade_source
 
     try:
-        grader = Grader(assignment, insecure=insecure, dropout_convention=convention,
-                        options={"training_data": training_data})
+        report = grade_source(path.read_bytes(), assignment=assignment, seed=seed, training=not no_training,
+                              insecure=insecure, dropout_convention=convention,
+                              options={"training_data": training_data})
     except UnknownAssignment as exc:
         raise click.BadParameter(str(exc), param_hint="--assignment") from None
-    try:
-        if not no_training:
-            grader.warm_up()
-        report = grader.grade(path.read_bytes(), seed=seed, training=not no_training)
-    finally:
-        grader.close()
     click.echo(report.to_json(indent=2) if as_json else render(report))
 
 

@@ -120,9 +120,11 @@ class Grader:
 
 
 def grade(source: bytes, *, assignment: str = "ex08", seed: int = 0, training: bool = True,
-          insecure: bool = False, device: str | None = None) -> Report:
+          insecure: bool = False, device: str | None = None, dropout_convention: str | None = None,
+          options: dict[str, Any] | None = None) -> Report:
     """Grade one submission with a fresh :class:`Grader` (the CLI's path)."""
-    grader = Grader(assignment, insecure=insecure, device=device)
+    grader = Grader(assignment, insecure=insecure, device=device, dropout_convention=dropout_convention,
+                    options=options)
     try:
         if training:
             grader.warm_up()
