@@ -3,7 +3,7 @@
 ``python -m bench`` (``make bench``) runs :func:`main`. It prints the median
 (and p90) of at least 50 submissions through the production path
 (``SandboxFactory().open`` + ``call`` + ``get``), the same through
-``SubprocessLauncher`` (a fresh interpreter per child) as the baseline, their
+``UnconfinedLauncher`` (a fresh interpreter per child) as the baseline, their
 ratio, and what each lock-down layer adds on top of the base.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.sandbox import ChildSandbox, SandboxFactory
 from grader.sandbox.doctor import BASE
-from grader.sandbox.judge import SubprocessLauncher
+from grader.sandbox.launchers import UnconfinedLauncher
 
 SOURCE = b"import numpy as np\n\ndef dropout_forward(x, dropout_param):\n    return x, None\n"
 TARGET_MS = 30.0
@@ -61,11 +61,11 @@ def main() -> None:
         extra = {k: statistics.median(v) - base for k, v in samples.items()}
     finally:
         factory.close()
-    fresh, _ = _median(lambda: ChildSandbox(SOURCE, launcher=SubprocessLauncher()), RUNS)
+    fresh, _ = _median(lambda: ChildSandbox(SOURCE, launcher=UnconfinedLauncher()), RUNS)
     print(f"sandbox: fork-to-first-result, all layers on ({', '.join(layers)}), {RUNS} runs")
     print(f"  zygote median {full:.1f} ms (p90 {full_p90:.1f} ms), target <= {TARGET_MS:.0f} ms: "
           f"{'ok' if full <= TARGET_MS else 'MISSED'}")
-    print(f"  fresh interpreter (SubprocessLauncher) median {fresh:.1f} ms; ratio {fresh / full:.1f}x faster")
+    print(f"  fresh interpreter (UnconfinedLauncher) median {fresh:.1f} ms; ratio {fresh / full:.1f}x faster")
     print(f"  base (session, fds, no_new_privs) {base:.1f} ms; each layer adds: "
           + ", ".join(f"{k} {v:+.1f} ms" for k, v in extra.items()))
 

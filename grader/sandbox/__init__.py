@@ -7,49 +7,63 @@ per submission.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from grader.sandbox.interface import Sandbox, SandboxUnavailable
-from grader.sandbox.judge import ChildSandbox, Launcher, Limits, SubprocessLauncher
+from grader.sandbox.judge import ChildSandbox, Limits
+from grader.sandbox.launchers import Launcher, UnconfinedLauncher, ZygoteLauncher
+from grader.sandbox.modes import BASE
 
 
 class SandboxFactory:
-    """Opens one :class:`ChildSandbox` per submission, with the host's strongest launcher.
+    """Opens one :class:`ChildSandbox` per submission, in the strongest mode this host accepts.
 
     By default it starts a zygote, probes which lock-down layers this host
-    allows (:mod:`grader.sandbox.doctor`) and forks every child with all of
-    them. It raises :class:`SandboxUnavailable` when the minimum (a separate
-    process, rlimits, seccomp) is missing, unless ``insecure=True``, which
-    :meth:`describe` (and so every report) then states.
+    allows (:mod:`grader.sandbox.doctor`), picks the first accepted mode
+    (:mod:`grader.sandbox.modes`: (a) root, (b) userns, (c) landlock), checks
+    that mode's layers once together, and forks every child with them. It
+    raises :class:`SandboxUnavailable` when no mode is available (or not
+    ``mode``, when one is asked for), unless ``insecure=True``: then children
+    get whatever layers work, and :meth:`describe` (so every report) says so.
     """
 
     def __init__(self, *, insecure: bool = False, limits: Limits | None = None,
-                 launcher: Launcher | None = None) -> None:
+                 launcher: Launcher | None = None, mode: str | None = None) -> None:
         self.insecure = insecure
         self.limits = limits or Limits()
         self.layers: dict[str, dict[str, Any]] = {}
-        self._zygote: Any = None
-        self._launcher = launcher or self._strongest()
+        self.mode: str | None = None
+        """The accepted mode the children run in; None when insecure (or a launcher was given)."""
+        self._zygote: ZygoteLauncher | None = None
+        self._launcher = launcher or self._strongest(mode)
 
-    def _strongest(self) -> Launcher:
-        from grader.sandbox import doctor
-        from grader.sandbox.launcher import ZygoteLauncher
+    def _strongest(self, wanted: str | None) -> Launcher:
+        from grader.sandbox import doctor, modes
 
         try:
-            zygote = ZygoteLauncher()
+            zygote: ZygoteLauncher | None = ZygoteLauncher()
             self.layers = doctor.detect(zygote)
         except (OSError, SandboxUnavailable) as exc:
             zygote, self.layers = None, {"process": {"active": False, "why": f"no working zygote: {exc}"}}
-        missing = doctor.missing_minimum(self.layers)
-        if missing and not self.insecure:
+        mode = modes.choose(self.layers, root=os.geteuid() == 0, wanted=wanted) if zygote else None
+        layers = mode.layers(self.layers) if mode else BASE | {n for n, v in self.layers.items() if v["active"]}
+        try:
+            if zygote is not None and mode is not None:
+                doctor.verify(zygote, layers)
+            elif not self.insecure or wanted is not None:
+                raise SandboxUnavailable(
+                    f"this host offers no accepted sandbox mode{f' ({wanted})' if wanted else ''}: "
+                    f"{'; '.join(doctor.missing_minimum(self.layers)) or 'no working zygote'}; run "
+                    "`autograder doctor` for what the host must allow, or pass --insecure for development only")
+        except SandboxUnavailable:
             if zygote is not None:
                 zygote.close()
-            raise SandboxUnavailable(
-                f"this host cannot confine student code (missing: {', '.join(missing)}); "
-                "run `autograder doctor`, or pass --insecure for development only")
+            raise
         if zygote is None:
-            return SubprocessLauncher()
-        zygote.layers = frozenset(doctor.BASE) | {n for n, v in self.layers.items() if v["active"]}
+            return UnconfinedLauncher()
+        zygote.layers = layers
+        self.mode = mode.name if mode else None
         self._zygote = zygote
         return zygote
 
@@ -61,7 +75,7 @@ class SandboxFactory:
         """Which isolation layers protect the children (recorded in every report)."""
         active = sorted(n for n, v in self.layers.items() if v["active"]) or ["process"]
         return {"launcher": "zygote" if self._zygote is not None else type(self._launcher).__name__,
-                "insecure": self.insecure, "layers": active,
+                "insecure": self.insecure, "mode": self.mode, "layers": active,
                 "missing": {n: v["why"] for n, v in self.layers.items() if not v["active"]}}
 
     def close(self) -> None:

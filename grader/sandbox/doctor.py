@@ -5,8 +5,10 @@ that layer on top of the base (own session, closed descriptors,
 ``no_new_privs``), and has the child report what it observes: a denied
 ``socket()`` for seccomp, an unreadable ``/`` for Landlock, no ``/proc`` for
 the namespaces, a uid of 60000+ for the per-job uid, its own rlimits. A layer
-is active only when its effect was seen. ``autograder doctor`` prints
-:func:`report_text`; ``/healthz`` serves :func:`layers`.
+is active only when its effect was seen. The mode (:mod:`grader.sandbox.modes`)
+is then chosen from the active layers and checked once more with all of its
+layers together (:func:`verify`), capabilities included. ``autograder doctor``
+prints :func:`report_text`; ``/healthz`` serves :func:`layers`.
 """
 
 from __future__ import annotations
@@ -16,20 +18,25 @@ import os
 import platform
 from typing import Any
 
-from grader.sandbox.interface import SandboxError
+from grader.sandbox import modes
+from grader.sandbox.interface import SandboxError, SandboxUnavailable
 from grader.sandbox.judge import ChildSandbox, Limits
+from grader.sandbox.modes import BASE
 
-BASE = frozenset({"session", "fds", "no_new_privs"})
 OPTIONAL = ("rlimits", "seccomp", "landlock", "uid", "namespaces")
-MINIMUM = ("process", "rlimits", "seccomp")
 PROBE_LIMITS = Limits(call_timeout=5.0, import_timeout=5.0, memory_bytes=1536 * 1024**2)
 
 PROBE = b'''
-import os, resource, socket
+import ctypes, os, resource, socket
+
+def caps():
+    header, data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()
+    ctypes.CDLL(None).syscall(125, header, data)
+    return sum(data)
 
 def probe():
     seen = {"uid": os.getuid(), "cwd": os.getcwd(), "proc": os.path.exists("/proc/self/status"),
-            "as": resource.getrlimit(resource.RLIMIT_AS)[0]}
+            "as": resource.getrlimit(resource.RLIMIT_AS)[0], "caps": caps()}
     for name, attempt in (("socket", lambda: socket.socket().close()), ("list_root", lambda: os.listdir("/"))):
         try:
             attempt()
@@ -53,7 +60,7 @@ _WHY_NOT = {
 
 
 def detect(launcher: Any) -> dict[str, dict[str, Any]]:
-    """Try each layer through ``launcher`` (a :class:`~grader.sandbox.launcher.ZygoteLauncher`)."""
+    """Try each layer through ``launcher`` (a :class:`~grader.sandbox.launchers.ZygoteLauncher`)."""
     result: dict[str, dict[str, Any]] = {"process": {"active": True, "why": "a forked child per submission"}}
     for layer in OPTIONAL:
         result[layer] = _try(launcher, layer)
@@ -73,15 +80,34 @@ def _try(launcher: Any, layer: str) -> dict[str, Any]:
     return {"active": True, "why": "verified in a probe child"}
 
 
+def verify(launcher: Any, layers: frozenset[str]) -> None:
+    """Fork one child with all of ``layers`` and check each effect, and that it holds no capability."""
+    try:
+        with ChildSandbox(PROBE, launcher=launcher.with_layers(layers), limits=PROBE_LIMITS) as sb:
+            seen = sb.get(sb.call("probe"))
+    except SandboxError as exc:
+        raise SandboxUnavailable(f"the layers {sorted(layers)} do not work together: {exc}") from None
+    # Inside the namespace tree Landlock grants "/" (the tree is the runtime): its effect was seen alone.
+    checked = [n for n in _EFFECT if n in layers and not (n == "landlock" and "namespaces" in layers)]
+    failed = [n for n in checked if not _EFFECT[n](seen)]
+    if seen["caps"] != 0:
+        failed.append("capabilities")
+    if failed:
+        raise SandboxUnavailable(f"not in effect together: {', '.join(failed)} ({seen})")
+
+
 def missing_minimum(found: dict[str, dict[str, Any]]) -> list[str]:
-    """The layers of the minimum (separate process, rlimits, seccomp) this host lacks."""
-    return [name for name in MINIMUM if not found.get(name, {}).get("active")]
+    """Empty when some accepted mode is available to this judge; else, per mode, the layers it lacks."""
+    root = os.geteuid() == 0
+    if modes.choose(found, root=root) is not None:
+        return []
+    return [f"{name}: {', '.join(lacks)}" for name, lacks in modes.missing(found, root=root).items()]
 
 
 @functools.cache
 def layers() -> dict[str, dict[str, Any]]:
     """Each layer: ``{"active": bool, "why": str}``; probed once per process."""
-    from grader.sandbox.launcher import ZygoteLauncher
+    from grader.sandbox.launchers import ZygoteLauncher
 
     try:
         launcher = ZygoteLauncher()
@@ -96,12 +122,23 @@ def layers() -> dict[str, dict[str, Any]]:
 
 
 def report_text() -> str:
-    """What ``autograder doctor`` prints: one line per layer, then the verdict."""
+    """What ``autograder doctor`` prints: one line per layer, the mode, what the host must allow."""
     found = layers()
+    root = os.geteuid() == 0
     lines = [f"host: Linux {platform.release()}, euid {os.geteuid()}"]
     for name, info in found.items():
         lines.append(f"  {'ok  ' if info['active'] else 'MISS'} {name:<11} {info['why']}")
-    missing = missing_minimum(found)
-    verdict = ("minimum present: grading allowed" if not missing
-               else f"minimum missing ({', '.join(missing)}): grading refused unless --insecure")
-    return "\n".join([*lines, verdict])
+    mode = modes.choose(found, root=root)
+    if mode is not None:
+        lines.append(f"mode: {mode.name} {mode.label}: {mode.summary}")
+        lines.append("grading allowed; this mode needs the host to allow:")
+        lines += [f"  - {need}" for need in mode.host_must_allow]
+        return "\n".join(lines)
+    lines.append("mode: none accepted: grading refused unless --insecure (development only)")
+    for name, lacks in modes.missing(found, root=root).items():
+        m = modes.BY_NAME[name]
+        lines.append(f"  {name} {m.label} lacks {', '.join(lacks)}; it needs the host to allow:")
+        lines += [f"    - {need}" for need in m.host_must_allow]
+    if not root:
+        lines.append("  (the root modes (a) and (c) need the worker to run as root)")
+    return "\n".join(lines)

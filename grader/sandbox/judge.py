@@ -7,8 +7,9 @@ call (then SIGKILL of the child's whole process group, and a reap), a cap on
 every message and on the output it reads back, and strict decoding of every
 value. When a child dies, the next call starts a fresh one.
 
-How a child is started is the :class:`Launcher`'s business (a plain
-subprocess here; a fork of a locked-down zygote in production).
+How a child is started is the :class:`~grader.sandbox.launchers.Launcher`'s
+business (:mod:`grader.sandbox.launchers`: a fork of a locked-down zygote in
+production).
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import select
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox import protocol
 from grader.sandbox.interface import (
@@ -38,6 +38,9 @@ from grader.sandbox.interface import (
     StaleHandle,
     StudentRaised,
 )
+
+if TYPE_CHECKING:
+    from grader.sandbox.launchers import Launcher
 
 OUTPUT_CAP = 64 * 1024  # bytes of the student's output shown back
 
@@ -88,62 +91,17 @@ class Limits:
     """Largest message the judge reads from the child."""
 
 
-class Launcher(Protocol):
-    """Starts one child that serves the submission over a socket."""
-
-    def launch(self, *, channel: socket.socket, submission: str, output_fd: int, scratch: str,
-               limits: Limits) -> int:
-        """Start a child serving ``submission`` on ``channel``; returns its pid (a process-group leader)."""
-        ...
-
-    def reap(self, pid: int) -> str:
-        """Wait for a killed or exited child; returns how it ended, in words."""
-        ...
-
-
-class SubprocessLauncher:
-    """A fresh interpreter per child: the minimum isolation (a separate process), no lock-down."""
-
-    def launch(self, *, channel: socket.socket, submission: str, output_fd: int, scratch: str,
-               limits: Limits) -> int:
-        import subprocess
-
-        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.sandbox.unsafe_child", str(channel.fileno()), submission],
-            pass_fds=[channel.fileno()], stdin=subprocess.DEVNULL, stdout=output_fd, stderr=output_fd,
-            cwd=scratch, env=env, start_new_session=True,
-        )
-        self._procs = getattr(self, "_procs", {})
-        self._procs[proc.pid] = proc
-        return proc.pid
-
-    def reap(self, pid: int) -> str:
-        proc = self._procs.pop(pid)
-        code = proc.wait()
-        return _describe_exit(code)
-
-
-def _describe_exit(code: int) -> str:
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exited with status {code}"
-
-
 class ChildSandbox:
     """The student's module in a child process; see the module docstring."""
 
-    def __init__(self, source: bytes, *, launcher: Launcher | None = None, limits: Limits | None = None,
+    def __init__(self, source: bytes, *, launcher: Launcher, limits: Limits | None = None,
                  filename: str = "layers.py") -> None:
         self.limits = limits or Limits()
-        self._launcher = launcher or SubprocessLauncher()
+        self._launcher = launcher
+        # 0700 (mkdtemp's mode): only the judge, and the child it is handed to (a per-job uid gets it by
+        # chown; a user namespace keeps the judge's uid), may enter it; never a concurrent submission.
         self._scratch = tempfile.mkdtemp(prefix="autograder-")
         weakref.finalize(self, shutil.rmtree, self._scratch, True)  # also when a caller forgets close()
-        os.chmod(self._scratch, 0o755)
         self._submission = os.path.join(self._scratch, filename)
         with open(self._submission, "wb") as f:
             f.write(source)

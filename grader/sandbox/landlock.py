@@ -4,7 +4,8 @@
 read only the given runtime paths, write only its scratch, neither bind nor
 connect TCP (ABI >= 4), and neither signal nor reach abstract Unix sockets
 outside its own Landlock domain (ABI >= 6). Paths in ``hidden`` are carved out
-of ``read_only`` by granting the siblings of each hidden entry one by one.
+of ``read_only``: a granted directory that contains one is replaced by its
+entries, recursively, so no rule reaches a hidden entry (see :func:`carve`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ def handled_fs(version: int) -> int:
 
 
 def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...], hidden: tuple[str, ...] = ()) -> None:
-    """Apply the policy described in the module docstring to the calling thread."""
+    """Apply the policy described in the module docstring to the calling thread.
+
+    ``hidden`` costs a directory walk per call: a caller that restricts many
+    times passes ``read_only=tuple(carve(...))``, computed once, and no ``hidden``.
+    """
     version = abi()
     if version <= 0:
         raise OSError("Landlock is not available")
@@ -69,7 +74,7 @@ def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...], hidden:
     size = ctypes.sizeof(_Ruleset) if version >= 6 else 16 if version >= 4 else 8
     ruleset = _syscall(SYS_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     try:
-        for path in _carve(read_only, hidden):
+        for path in carve(read_only, hidden) if hidden else read_only:
             _allow(ruleset, path, READ)
         for path in read_write:
             _allow(ruleset, path, fs & ~(EXECUTE | MAKE_CHAR | MAKE_BLOCK | MAKE_SOCK | MAKE_FIFO | IOCTL_DEV))
@@ -78,15 +83,33 @@ def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...], hidden:
         os.close(ruleset)
 
 
-def _carve(paths: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
-    """``paths`` with each hidden entry left out: its parent is replaced by the parent's other entries."""
-    out = list(paths)
-    for h in hidden:
-        parent = os.path.dirname(h)
-        if parent in out and os.path.lexists(h):
-            out.remove(parent)
-            out += [os.path.join(parent, n) for n in os.listdir(parent) if os.path.join(parent, n) not in hidden]
+def carve(paths: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
+    """``paths`` with every hidden entry left out.
+
+    A Landlock rule grants everything beneath its directory, and rules only add
+    up: no granted path may be a hidden entry or an ancestor of one (as
+    ``/usr/local/lib`` is of ``.../site-packages/reference`` in a non-editable
+    install). Each such path is replaced by its entries, down to the hidden one.
+    """
+    real_hidden = {os.path.realpath(h) for h in hidden if os.path.lexists(h)}
+    out: list[str] = []
+    for path in dict.fromkeys(os.path.realpath(p) for p in paths):
+        out += _expand(path, real_hidden)
     return out
+
+
+def _expand(path: str, hidden: set[str]) -> list[str]:
+    if path in hidden:
+        return []
+    if not any(h.startswith(path.rstrip("/") + "/") for h in hidden):
+        return [path]
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return []
+    # A symlink's rule would land on its target, which the directory's rule never reached: skip them.
+    entries = [os.path.join(path, n) for n in names if not os.path.islink(os.path.join(path, n))]
+    return [x for e in entries for x in _expand(e, hidden)]
 
 
 def _allow(ruleset: int, path: str, rights: int) -> None:

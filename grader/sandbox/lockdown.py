@@ -9,8 +9,10 @@ What it does, in this order (each step needs the privileges the next one drops):
    read-only binds of the Python runtime and a size-capped tmpfs scratch
    (:mod:`grader.sandbox.mounts`): no ``/proc``, no ``/dev``, no project
    files, no network interface but a downed loopback;
-3. a per-job uid (``60000 + pid % 10000``) when root, all capabilities dropped
-   otherwise;
+3. every capability dropped, in every mode: the bounding and ambient sets
+   while it still may, the effective/permitted/inheritable sets after a per-job
+   uid (``60000 + pid``: unique among live processes) when root; then checked
+   with ``capget`` (a user namespace grants a full set, which must not survive);
 4. every file descriptor closed but stdin (``/dev/null``), stdout/stderr (the
    capped output file) and the channel;
 5. rlimits: address space, CPU, open files, file size, no core, processes;
@@ -30,6 +32,7 @@ up to the limits. Wrong *values* are the judge's business, never this module's.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import resource
 import time
@@ -38,11 +41,13 @@ from dataclasses import dataclass, field
 from grader.sandbox import landlock, mounts, seccomp
 
 LAYERS = ("session", "namespaces", "uid", "fds", "rlimits", "no_new_privs", "landlock", "seccomp")
-UID_BASE = 60000
+UID_BASE = 60000  # + pid: two live children never share a uid
 
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class Confinement:
     """Read-only paths the interpreter needs (stdlib, site-packages, shared libraries)."""
     hidden: tuple[str, ...] = field(default_factory=tuple)
     """Paths inside ``runtime`` the child must not read (the project's own packages)."""
+    readable: tuple[str, ...] = field(default_factory=tuple)
+    """``runtime`` with ``hidden`` carved out: what Landlock grants without namespaces."""
 
 
 def apply(c: Confinement) -> tuple[str, dict[str, float]]:
@@ -76,15 +83,19 @@ def apply(c: Confinement) -> tuple[str, dict[str, float]]:
     path = c.submission
     scratch = c.scratch
     root = os.geteuid() == 0
-    uid = UID_BASE + os.getpid() % 10000 if root and "uid" in c.layers else None
+    uid = UID_BASE + os.getpid() if root and "uid" in c.layers else None
     with _timed(timings, "session"):
         os.setsid()
     if "namespaces" in c.layers:
         with _timed(timings, "namespaces"):
             scratch, path = mounts.enter(c, uid)
-    if "uid" in c.layers:
+    with _timed(timings, "capbset"):
+        _drop_bounding_and_ambient()
+    if uid is not None:
         with _timed(timings, "uid"):
-            _drop_identity(uid, scratch if "namespaces" not in c.layers else None)
+            _switch_uid(uid, scratch if "namespaces" not in c.layers else None)
+    with _timed(timings, "caps"):
+        mounts.drop_capabilities()
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # after the uid change, which clears it
     os.chdir(scratch)
     with _timed(timings, "fds"):
@@ -96,8 +107,10 @@ def apply(c: Confinement) -> tuple[str, dict[str, float]]:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if "landlock" in c.layers and landlock.abi() > 0:
         with _timed(timings, "landlock"):
-            runtime = c.runtime if "namespaces" not in c.layers else mounts.visible_runtime(c)
-            landlock.restrict(read_only=runtime, read_write=(scratch,), hidden=c.hidden)
+            # In the namespace tree the hidden packages are empty tmpfs mounts already; outside it,
+            # c.readable is the runtime with them carved out (computed once, in the zygote).
+            readable = c.readable if "namespaces" not in c.layers else mounts.visible_runtime(c)
+            landlock.restrict(read_only=readable, read_write=(scratch,))
     if "seccomp" in c.layers:
         with _timed(timings, "seccomp"):
             seccomp.install(keep_fds=c.keep_fds)
@@ -115,10 +128,16 @@ class _timed:
         self.into[self.name] = (time.perf_counter() - self.t0) * 1000
 
 
-def _drop_identity(uid: int | None, scratch: str | None) -> None:
-    if uid is None:
-        mounts.drop_capabilities()
-        return
+def _drop_bounding_and_ambient() -> None:
+    """No capability can come back (by exec or a setuid file): needs CAP_SETPCAP, which root and a new
+    user namespace have; a process without it has nothing to drop."""
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break  # past the kernel's last capability
+
+
+def _switch_uid(uid: int, scratch: str | None) -> None:
     if scratch is not None:
         os.chown(scratch, uid, uid)
         for name in os.listdir(scratch):

@@ -24,7 +24,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 MNT_DETACH = 2
-SYS_PIVOT_ROOT, SYS_CAPSET = 155, 126
+SYS_PIVOT_ROOT, SYS_CAPGET, SYS_CAPSET = 155, 125, 126
 _ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME,
              4096: MS_RELATIME}
 
@@ -81,10 +81,20 @@ def visible_runtime(c: Confinement) -> tuple[str, ...]:
 
 
 def drop_capabilities() -> None:
-    """Clear every capability of the calling process (those a user namespace granted included)."""
+    """Clear every capability of the calling process (those a user namespace granted included), and check."""
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)
     data = (ctypes.c_uint32 * 6)()
     _check(int(_libc.syscall(SYS_CAPSET, header, data)), "capset")
+    if any(capabilities()):
+        raise OSError("capabilities survived capset")
+
+
+def capabilities() -> tuple[int, int, int]:
+    """The calling process's effective, permitted and inheritable capability sets (64-bit masks)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(int(_libc.syscall(SYS_CAPGET, header, data)), "capget")
+    return (data[0] | data[3] << 32, data[1] | data[4] << 32, data[2] | data[5] << 32)
 
 
 def _map_identity(uid: int, gid: int) -> None:

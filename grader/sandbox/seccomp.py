@@ -14,6 +14,10 @@ import os
 import pyseccomp as sc
 
 CLONE_THREAD = 0x00010000
+# Every namespace flag clone(2) takes: a thread (CLONE_THREAD set) must not carry one either.
+CLONE_NAMESPACES = {"CLONE_NEWTIME": 0x80, "CLONE_NEWNS": 0x20000, "CLONE_NEWCGROUP": 0x02000000,
+                    "CLONE_NEWUTS": 0x04000000, "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000,
+                    "CLONE_NEWPID": 0x20000000, "CLONE_NEWNET": 0x40000000}
 
 DENIED = (
     # new sockets or connections (the channel already exists and stays usable)
@@ -35,6 +39,10 @@ DENIED = (
     # namespace, the child itself; message queues and semaphores likewise live in the kernel
     "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl",
     "semget", "semop", "semtimedop", "semctl",
+    # kernel memory outside RLIMIT_AS that a path-based rule (Landlock) does not see: anonymous shared
+    # memory files and POSIX message queues (the latter also shared host-wide without an IPC namespace)
+    "memfd_create", "memfd_secret", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr",
 )
 # Signals: only to ourselves (arg 0 is the target pid / tgid).
 SELF_ONLY = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
@@ -65,6 +73,8 @@ def install(keep_fds: tuple[int, ...] = ()) -> None:
             continue
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    for flag in CLONE_NAMESPACES.values():  # one rule per bit: the arguments of one rule are ANDed
+        f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     me = os.getpid()
     for name in SELF_ONLY:
         f.add_rule(deny, name, sc.Arg(0, sc.NE, me))

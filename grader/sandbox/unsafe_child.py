@@ -1,20 +1,36 @@
-"""UNSAFE: the only place where student code runs. This module executes inside the child.
+"""UNSAFE: the one place where student code runs, in a child forked from the zygote.
 
-The child imports the submission from its scratch directory and then serves the
-judge's requests over one socket: put data, call a function, get data back.
-Everything here is untrusted once the submission is imported: the student can
-patch this module, numpy or builtins, and send any bytes it likes. That is
-fine by design: the judge treats whatever arrives as *claimed values* from an
-adversary, decodes them strictly (:mod:`grader.sandbox.protocol`), and never
-imports or unpickles anything from this side. Confinement (what the child may
-touch: files, network, processes, memory, time) is applied before the import
-by :mod:`grader.sandbox.lockdown` and enforced by the judge's timeouts.
+:func:`unsafe_execute` is the whole untrusted path, from the fork to the exit:
+it confines the process (:mod:`grader.sandbox.lockdown`), tells the zygote it
+did, and only then imports the submission from its scratch directory and
+serves the judge's requests over one socket (put data, call a function, get
+data back). Once the submission is imported everything in this process is the
+student's: they can patch this module, numpy or builtins and send any bytes.
+That is fine by design: the judge treats whatever arrives as *claimed values*
+from an adversary, decodes them strictly (:mod:`grader.sandbox.protocol`) and
+never imports or unpickles anything from this side.
 
-Protected against: anything the student's code does to this process, the
-files, network and processes it may reach (see lockdown). Not protected
-against: kernel bugs reachable through allowed syscalls, CPU side channels,
-whatever the zygote's memory holds (no secret, by design). docs/sandbox.md has
-the full list.
+Accepted modes (:mod:`grader.sandbox.modes`; anything less is refused unless
+the insecure development flag is given): (a) root judge: mount/net/ipc/uts
+namespaces and ``pivot_root`` into a read-only tree, a per-job uid, Landlock,
+seccomp; (b) non-root judge: the same inside a user namespace of the child's
+own; (c) root judge without namespaces: Landlock, a per-job uid, seccomp. In
+every mode: rlimits, no capabilities, ``no_new_privs``, a 0700 scratch dir.
+
+Protected against: reading the reference, the grader, other submissions'
+scratch, the judge's environment or ``/proc``; writing outside scratch
+(``/dev/shm`` and ``/tmp`` included); network; exec, fork, new namespaces,
+ptrace, signals or rlimit/scheduling changes aimed at other processes;
+memory beyond the address-space limit through SysV/POSIX shared memory or
+memfd; forged results (the judge never parses output); CPU, wall-clock and
+output floods (judge timeouts, SIGKILL, caps).
+
+Not protected against: kernel bugs reachable through the allowed syscalls (the
+filter is a denylist); CPU side channels; whatever the zygote's memory holds
+(no secret, by design); CPU and memory fairness between concurrent gradings
+(no cgroups); a full disk in mode (c), where scratch is a host directory
+(RLIMIT_FSIZE caps each file, not their number); a student wasting their own
+time and memory up to the limits. ``docs/sandbox.md`` has the mode x attack table.
 """
 
 from __future__ import annotations
@@ -29,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox import protocol
+from grader.sandbox import lockdown, protocol
 from grader.sandbox.protocol import Ref, Unencodable
 
 MODULE_NAME = "layers"
@@ -67,6 +83,31 @@ class _CappedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def unsafe_execute(request: dict[str, Any], *, channel: int, output: int, status: int, runtime: Any) -> None:
+    """Confine this freshly forked process, report on ``status``, then run the submission (never returns
+    normally: the caller ``_exit``s). ``runtime`` is the zygote's :class:`~grader.sandbox.zygote.Runtime`."""
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    conf = lockdown.Confinement(
+        scratch=request["scratch"], submission=request["submission"], keep_fds=(channel, status),
+        memory_bytes=request["memory"], cpu_seconds=request["cpu"], file_bytes=request["fsize"],
+        layers=frozenset(request["layers"]), runtime=runtime.paths, hidden=runtime.hidden,
+        readable=runtime.readable)
+    try:
+        path, _timings = lockdown.apply(conf)
+    except BaseException as exc:  # never run student code half-confined
+        os.write(status, f"lock-down failed: {type(exc).__name__}: {exc}".encode()[:500])
+        return
+    os.write(status, b"ok")
+    os.close(status)  # before any student code: the report cannot be forged
+    serve(socket.socket(fileno=channel), path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def serve(sock: socket.socket, submission: str) -> None:
@@ -195,7 +236,7 @@ def _resolve(value: Any, table: dict[int, Any]) -> Any:
 
 
 def main() -> None:
-    """Entry point of a plainly spawned child: ``python -m grader.sandbox.unsafe_child FD PATH``."""
+    """Entry point of an unconfined child (insecure flag only): ``python -m grader.sandbox.unsafe_child FD PATH``."""
     fd, path = int(sys.argv[1]), sys.argv[2]
     sock = socket.socket(fileno=fd)
     try:

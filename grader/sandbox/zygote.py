@@ -4,10 +4,10 @@ The judge starts it as a fresh interpreter (never a fork of the judge, which
 may hold CUDA and secrets) with an environment of thread-pool settings only;
 it preloads numpy with every thread pool at one thread, then waits on its
 control socket. Requests are JSON datagrams; a ``fork`` request carries the
-child's channel and output descriptors (SCM_RIGHTS). The forked child applies
+child's channel and output descriptors (SCM_RIGHTS). The forked child runs
+:func:`grader.sandbox.unsafe_child.unsafe_execute`: it applies
 :mod:`grader.sandbox.lockdown`, reports on a private pipe that it did (or why
-it could not), closes that pipe and only then imports and serves the submission
-(:mod:`grader.sandbox.unsafe_child`). The zygote answers with the pid, or with
+it could not), closes that pipe and only then imports and serves the submission. The zygote answers with the pid, or with
 ``internal`` when the lock-down failed: only this control socket speaks for the
 grader, never the child's channel, which the student's code controls. A
 ``reap`` request kills that child (it is the zygote's child, so only the
@@ -27,12 +27,13 @@ import select
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 THREAD_ENV = {name: "1" for name in (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")}
-HIDDEN_PACKAGES = ("grader", "reference", "api", "workers", "tests")
+HIDDEN_PACKAGES = ("grader", "reference", "service", "api", "workers", "autograder", "tests")
+DISTRIBUTION = "autograder"
 PRELOAD = ("math", "copy", "random", "functools", "itertools", "collections", "collections.abc", "typing",
            "warnings", "time", "re", "abc", "dataclasses", "numbers", "operator", "json", "traceback",
            "importlib.util", "numpy", "numpy.linalg", "numpy.random")
@@ -40,18 +41,44 @@ MAX_REQUEST = 64 * 1024
 LOCKDOWN_TIMEOUT = 5.0  # seconds a child may take to lock itself down (it takes a few ms); below the judge's wait
 
 
-def runtime_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Read-only paths a child needs, and the project packages among them it must not see."""
+class Runtime(NamedTuple):
+    """What a child may read: computed once, in the zygote."""
+
+    paths: tuple[str, ...]
+    """The interpreter's stdlib, every site-packages on ``sys.path``, the system's shared libraries."""
+    hidden: tuple[str, ...]
+    """The project's own packages wherever they sit in ``paths`` (a non-editable install puts them there)."""
+    readable: tuple[str, ...]
+    """``paths`` with ``hidden`` carved out, for Landlock without namespaces (no rule on an ancestor)."""
+
+
+def runtime_paths() -> Runtime:
+    """Read-only paths a child needs, the project packages among them it must not see, and what is left."""
     import site
     import sysconfig
 
-    sites = [p for p in dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"],
-                                       sysconfig.get_paths()["platlib"]]) if os.path.isdir(p)]
+    from grader.sandbox import landlock
+
+    candidates = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+                  *(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages"))]
+    sites = [p for p in dict.fromkeys(candidates) if os.path.isdir(p)]
     system = [p for p in ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib", "/lib64") if os.path.isdir(p)
               and not os.path.islink(p)]
-    runtime = tuple(dict.fromkeys([sysconfig.get_paths()["stdlib"], *sites, *system]))
-    hidden = tuple(os.path.join(s, n) for s in sites for n in HIDDEN_PACKAGES)
-    return runtime, hidden
+    paths = tuple(dict.fromkeys([sysconfig.get_paths()["stdlib"], *sites, *system]))
+    names = dict.fromkeys([*HIDDEN_PACKAGES, *_installed_top_level()])
+    hidden = tuple(p for p in (os.path.join(d, n) for d in paths for n in names) if os.path.lexists(p))
+    return Runtime(paths, hidden, tuple(landlock.carve(paths, hidden)))
+
+
+def _installed_top_level() -> list[str]:
+    """The top-level packages of our own distribution, as installed (new packages are hidden without a list)."""
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution(DISTRIBUTION).read_text("top_level.txt") or ""
+    except metadata.PackageNotFoundError:
+        return []
+    return [n.strip() for n in text.splitlines() if n.strip() and "/" not in n]
 
 
 def _become_subreaper() -> None:
@@ -82,7 +109,7 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[-1]))
     _become_subreaper()
     _preload()
-    runtime, hidden = runtime_paths()
+    runtime = runtime_paths()
     os.chdir("/")
     children: set[int] = set()
     while True:
@@ -94,7 +121,7 @@ def main() -> None:
             break
         request = json.loads(data)
         if request["op"] == "fork":
-            pid, failure = _fork(request, fds, control, runtime, hidden)
+            pid, failure = _fork(request, fds, control, runtime)
             if failure is None:
                 reply: dict[str, Any] = {"pid": pid}
                 children.add(pid)
@@ -108,8 +135,8 @@ def main() -> None:
         _reap(pid)
 
 
-def _fork(request: dict[str, Any], fds: list[int], control: socket.socket, runtime: tuple[str, ...],
-          hidden: tuple[str, ...]) -> tuple[int, str | None]:
+def _fork(request: dict[str, Any], fds: list[int], control: socket.socket,
+          runtime: Runtime) -> tuple[int, str | None]:
     """Fork a child and wait until it has locked itself down; returns its pid and why it failed (None: it did not)."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -120,7 +147,10 @@ def _fork(request: dict[str, Any], fds: list[int], control: socket.socket, runti
         try:
             control.close()
             os.close(status_r)
-            _child(request, channel, output, status_w, runtime, hidden)
+            from grader.sandbox import unsafe_child  # preloaded: no import happens here
+
+            unsafe_child.unsafe_execute(request, channel=channel, output=output, status=status_w,
+                                        runtime=runtime)
         finally:
             os._exit(70)
     os.close(status_w)
@@ -146,32 +176,6 @@ def _lockdown_failure(status: int) -> str | None:
     if data == b"ok":
         return None
     return data.decode("utf-8", "replace")[:500] or "the child ended during its lock-down"
-
-
-def _child(request: dict[str, Any], channel: int, output: int, status: int, runtime: tuple[str, ...],
-           hidden: tuple[str, ...]) -> None:
-    from grader.sandbox import lockdown, unsafe_child
-
-    null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(output, 1)
-    os.dup2(output, 2)
-    conf = lockdown.Confinement(
-        scratch=request["scratch"], submission=request["submission"], keep_fds=(channel, status),
-        memory_bytes=request["memory"], cpu_seconds=request["cpu"], file_bytes=request["fsize"],
-        layers=frozenset(request["layers"]), runtime=runtime, hidden=hidden)
-    try:
-        path, _timings = lockdown.apply(conf)
-    except BaseException as exc:  # never run student code half-confined
-        os.write(status, f"lock-down failed: {type(exc).__name__}: {exc}".encode()[:500])
-        return
-    os.write(status, b"ok")
-    os.close(status)  # before any student code: the report cannot be forged
-    sock = socket.socket(fileno=channel)
-    unsafe_child.serve(sock, path)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def _reap(pid: int) -> str:

@@ -1,30 +1,53 @@
-"""The judge's handle on the zygote: :class:`ZygoteLauncher`, the production :class:`~grader.sandbox.judge.Launcher`.
+"""Every way the judge starts a child: the :class:`Launcher` protocol and its two implementations.
 
-It starts the zygote (:mod:`grader.sandbox.zygote`) as a fresh interpreter with
-an environment of thread-pool settings only, so the zygote inherits nothing
-from the judge: no secret, no CUDA context, no OpenMP pool. It restarts the
-zygote when it has died.
+- :class:`ZygoteLauncher` (production): asks a warm zygote (:mod:`grader.sandbox.zygote`)
+  to fork a child, which confines itself and only then runs the submission
+  (:mod:`grader.sandbox.unsafe_child`). The zygote is started as a fresh
+  interpreter whose environment holds thread-pool settings only, so it inherits
+  nothing from the judge: no secret, no CUDA context, no OpenMP pool. A dead
+  zygote is restarted on the next launch.
+- :class:`UnconfinedLauncher`: a fresh interpreter per child with **no**
+  confinement at all. Used only with the explicit insecure flag when no zygote
+  starts, and by the bench as a baseline; never in production.
+
+The judge's own work (timeouts, caps, strict decoding) is in :mod:`grader.sandbox.judge`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.sandbox.interface import SandboxUnavailable
-from grader.sandbox.judge import Limits
 from grader.sandbox.lockdown import LAYERS
 from grader.sandbox.zygote import THREAD_ENV
+
+if TYPE_CHECKING:
+    from grader.sandbox.judge import Limits
 
 CONTROL_TIMEOUT = 10.0
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.sandbox import zygote; "
          "sys.path.remove(sys.argv[1]); zygote.main()")
+
+
+class Launcher(Protocol):
+    """Starts one child that serves the submission over a socket."""
+
+    def launch(self, *, channel: socket.socket, submission: str, output_fd: int, scratch: str,
+               limits: Limits) -> int:
+        """Start a child serving ``submission`` on ``channel``; returns its pid (a process-group leader)."""
+        ...
+
+    def reap(self, pid: int) -> str:
+        """Wait for a killed or exited child; returns how it ended, in words."""
+        ...
 
 
 class ZygoteLauncher:
@@ -46,6 +69,11 @@ class ZygoteLauncher:
                 env=dict(THREAD_ENV, PYTHONDONTWRITEBYTECODE="1"), cwd="/", start_new_session=True)
         judge_end.settimeout(CONTROL_TIMEOUT)
         self._control = judge_end
+
+    @property
+    def pid(self) -> int | None:
+        """The zygote's pid (None when it is not running)."""
+        return self._proc.pid if self._proc is not None else None
 
     def with_layers(self, layers: frozenset[str]) -> _Subset:
         """A launcher sharing this zygote whose children apply only ``layers`` (for detection and the bench)."""
@@ -122,3 +150,30 @@ class _Subset:
 
     def reap(self, pid: int) -> str:
         return self.zygote.reap(pid)
+
+
+class UnconfinedLauncher:
+    """INSECURE: a fresh interpreter per child and no lock-down at all (insecure flag or the bench only)."""
+
+    def __init__(self) -> None:
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def launch(self, *, channel: socket.socket, submission: str, output_fd: int, scratch: str,
+               limits: Limits) -> int:
+        env = dict(THREAD_ENV, PATH="/usr/bin:/bin", PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "grader.sandbox.unsafe_child", str(channel.fileno()), submission],
+            pass_fds=[channel.fileno()], stdin=subprocess.DEVNULL, stdout=output_fd, stderr=output_fd,
+            cwd=scratch, env=env, start_new_session=True,
+        )
+        self._procs[proc.pid] = proc
+        return proc.pid
+
+    def reap(self, pid: int) -> str:
+        code = self._procs.pop(pid).wait()
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with status {code}"
