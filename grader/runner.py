@@ -18,8 +18,8 @@ from typing import Any
 
 from grader import __version__
 from grader.assignments import Assignment, TestSpec, load
-from grader.checks import registry
-from grader.checks.context import CheckContext, Fail, Verdict, derive_seed
+from grader.checks import loader, registry
+from grader.checks.support.context import CheckContext, Fail, Verdict, derive_seed
 from grader.feedback import hint_text
 from grader.report import Report, Status, TestResult
 from grader.sandbox import Limits, SandboxFactory
@@ -51,6 +51,7 @@ class Grader:
         self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
         self.timings: dict[str, float] = {}
         """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
+        loader.load()
         for test in self.assignment.tests:
             registry.get(test.check)  # an unknown check name fails now, not mid-grading
 
@@ -174,6 +175,7 @@ def _mode_of(args: list[Any]) -> str | None:
 
 def _run_test(ctx: CheckContext) -> TestResult:
     """Run one check and turn however it ended into a scored result."""
+    loader.load()
     check = registry.get(ctx.test.check)
     try:
         verdict = check(ctx)

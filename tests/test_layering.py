@@ -26,7 +26,7 @@ def _top_level(modules: set[str]) -> set[str]:
 def test_grader_imports_no_service_code():
     loaded = _top_level(_modules_after(
         "import grader, grader.runner, grader.cli\n"
-        "from grader.checks import registry; registry.load_all()"))
+        "from grader.checks import loader; loader.load()"))
     assert loaded.isdisjoint(FORBIDDEN_IN_GRADER), sorted(loaded & set(FORBIDDEN_IN_GRADER))
 
 

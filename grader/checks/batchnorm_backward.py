@@ -16,7 +16,7 @@ the forward's mistake costs points in the forward tests only. Where the
 forward is right but the backward is right only on the template's cache, the
 forward and backward disagree on the cache (hint ``backward_wrong_cache``).
 Wrong gradients are matched against the arithmetic of known mistakes
-(grader/checks/batchnorm_math.py) to name them. All inputs are seeded: no
+(grader/checks/support/batchnorm_math.py) to name them. All inputs are seeded: no
 verdict depends on luck.
 """
 
@@ -27,10 +27,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from grader.checks import batchnorm_math as bm
 from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
-from grader.checks.context import CheckContext, Fail, Verdict, as_array, as_tuple, unkeepdims
 from grader.checks.registry import check
+from grader.checks.support import batchnorm_math as bm
+from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, as_tuple, unkeepdims
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
 
 # Forward `out` within this of the reference counts as "your forward is right" (same bound as the

@@ -13,7 +13,7 @@ every expected value is computed here, in float64, from the very arrays the
 student received. Tolerances sit next to the constants, with the measured
 round-off of correct code and the size of the smallest mistake they must catch.
 A mistake is named only when the student's numbers match the arithmetic of
-that mistake (grader/checks/batchnorm_math.py).
+that mistake (grader/checks/support/batchnorm_math.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import batchnorm_math as bm
-from grader.checks.context import CheckContext, Fail, Verdict, as_array, expect_pair
 from grader.checks.registry import check
+from grader.checks.support import batchnorm_math as bm
+from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, expect_pair
 from grader.sandbox.interface import CallTimedOut, ChildDied, Handle, StudentRaised
 
 # Largest allowed bm.norm_error of `out` (max deviation / max |expected|). float64: correct code

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.context import CheckContext, Fail, Verdict, as_array, expect_pair, rel_error
-from grader.checks.dropout_samples import common_scale
 from grader.checks.registry import check
+from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, expect_pair, rel_error
+from grader.checks.support.dropout_samples import common_scale
 from grader.sandbox.interface import Handle, SandboxError
 
 GRAD_TOL = 1e-7  # correct code gives ~1e-11 in float64 (the notebook prints ~2e-11)

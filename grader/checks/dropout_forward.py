@@ -1,7 +1,7 @@
 """Checks of ``dropout_forward(x, dropout_param) -> (out, cache)``.
 
 How each test can fail a *correct* implementation, and how likely that is
-(derivations in :mod:`grader.checks.dropout_stats`, the numbers for the cases
+(derivations in :mod:`grader.checks.support.dropout_stats`, the numbers for the cases
 below in docs/statistics.md; every bound is computed for the actual n and q):
 
 * ``fraction_dropped`` (statistical): per case the dropped count must lie in
@@ -29,8 +29,9 @@ import math
 
 import numpy as np
 
-from grader.checks.context import CheckContext, Fail, Verdict
-from grader.checks.dropout_samples import (
+from grader.checks.registry import check
+from grader.checks.support.context import CheckContext, Fail, Verdict
+from grader.checks.support.dropout_samples import (
     FRACTION_ALPHA,
     FRACTION_CASES,
     MEAN_ALPHA,
@@ -51,8 +52,7 @@ from grader.checks.dropout_samples import (
     student_p,
     train_samples,
 )
-from grader.checks.dropout_stats import binomial_interval, mean_tolerance
-from grader.checks.registry import check
+from grader.checks.support.dropout_stats import binomial_interval, mean_tolerance
 from grader.sandbox.judge import OUTPUT_CAP as OUTPUT_SHOWN
 
 

@@ -1,7 +1,7 @@
 """Checks of the training part: the course's networks, trained on the student's layers.
 
 The batch-norm and dropout networks run in Lightning in the judge, with the
-student's functions as autograd Functions (:mod:`grader.training`). The student
+student's functions as autograd Functions (:mod:`grader.lightning`). The student
 only ever sees activations and gradients, never labels, losses or
 accuracies. Reference runs with the same fixed seed are trained once per worker
 (:func:`warm_up`); a correct student's network follows the reference's path to
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checks.context import CheckContext, Fail, Verdict
 from grader.checks.registry import check
+from grader.checks.support.context import CheckContext, Fail, Verdict
 
 TRAIN_LOSS_RTOL = 1e-3
 """Per-epoch train loss within 0.1% of the reference's (legitimate: <= 2.3e-5 absolute on ~0.35 to 1.5)."""
@@ -47,7 +47,7 @@ def warm_up(assignment: Any, options: dict[str, Any]) -> None:
     """Import torch and Lightning, and train and cache the reference networks (once per process)."""
     import importlib
 
-    from grader.training import runs
+    from grader.lightning import runs
 
     reference = importlib.import_module(f"reference.{assignment.id}.layers")
     runs.reference_runs(assignment, reference, options)
@@ -56,8 +56,8 @@ def warm_up(assignment: Any, options: dict[str, Any]) -> None:
 @check("training.batchnorm_network")
 def batchnorm_network(ctx: CheckContext) -> Verdict:
     """The batch-norm network trains like the reference's and evaluates with the running statistics."""
-    from grader.training import runs
-    from grader.training.probes import running_stats_probe
+    from grader.lightning import runs
+    from grader.lightning.probes import running_stats_probe
 
     reference = runs.reference_runs(ctx.assignment, ctx.reference, ctx.options)
     layers = _layers(ctx)
@@ -87,8 +87,8 @@ def dropout_network(ctx: CheckContext) -> Verdict:
     exactly x / keep, and eval mode the identity. Accuracy alone cannot tell: an identity, a
     non-inverted or a test-time-scaled dropout learn digits just as well.
     """
-    from grader.training import runs
-    from grader.training.probes import dropout_behaviour_probe, eval_determinism_probe
+    from grader.lightning import runs
+    from grader.lightning.probes import dropout_behaviour_probe, eval_determinism_probe
 
     reference = runs.reference_runs(ctx.assignment, ctx.reference, ctx.options)
     layers = _layers(ctx)
@@ -130,14 +130,14 @@ def dropout_network(ctx: CheckContext) -> Verdict:
 # --- helpers -------------------------------------------------------------------------------------
 
 def _layers(ctx: CheckContext) -> Any:
-    from grader.training.functions import StudentLayers
+    from grader.lightning.functions import StudentLayers
 
     return StudentLayers(ctx.sandbox, budget=BUDGET_SHARE * ctx.assignment.submission_timeout,
                          reference=ctx.reference, convention=ctx.assignment.dropout_convention)
 
 
 def _run(title: str, kind: str, layers: Any, ctx: CheckContext) -> tuple[Any, dict[str, list[float]]]:
-    from grader.training import runs
+    from grader.lightning import runs
 
     try:
         return runs.student_run(kind, layers, ctx.assignment, ctx.options)
@@ -148,14 +148,14 @@ def _run(title: str, kind: str, layers: Any, ctx: CheckContext) -> tuple[Any, di
 
 
 def _dataset(ctx: CheckContext) -> Any:
-    from grader.training import data
+    from grader.lightning import data
 
     return data.load(ctx.options.get("training_data"))
 
 
 def _data(ctx: CheckContext, reference: dict[str, Any], kind: str, curves: dict[str, list[float]],
           layers: Any) -> dict[str, Any]:
-    from grader.training import runs
+    from grader.lightning import runs
 
     return {"curves": {"simple": reference["simple"], f"{kind}_reference": reference[kind], kind: curves},
             "epochs": runs.EPOCHS, "data": _dataset(ctx).name,

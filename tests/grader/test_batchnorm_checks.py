@@ -16,7 +16,7 @@ import pytest
 import reference.ex08.layers as ref
 from grader.checks import batchnorm_backward as bb
 from grader.checks import batchnorm_forward as bf
-from grader.checks import batchnorm_math as bm
+from grader.checks.support import batchnorm_math as bm
 from grader.report import Status
 from tests.conftest import ROOT, SUBMISSIONS
 

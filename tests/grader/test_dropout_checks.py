@@ -18,9 +18,9 @@ import pytest
 from scipy import stats
 
 from grader.assignments import load
-from grader.checks import dropout_samples as ds
-from grader.checks.context import CheckContext, derive_seed
-from grader.checks.dropout_stats import (
+from grader.checks.support import dropout_samples as ds
+from grader.checks.support.context import CheckContext, derive_seed
+from grader.checks.support.dropout_stats import (
     FALSE_FAILURE,
     bernstein_halfwidth,
     binomial_interval,

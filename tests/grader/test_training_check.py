@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader.assignments import load
-from grader.checks.context import CheckContext, derive_seed
+from grader.checks.support.context import CheckContext, derive_seed
 from grader.report import Status
 from grader.runner import _run_test
 from grader.sandbox import Limits, SandboxFactory
@@ -179,9 +179,9 @@ def test_the_whole_run_is_capped_by_the_submission_time(factory, assignment, war
 
 def test_only_hidden_activations_cross_to_the_student(factory, assignment, warm):
     """Labels, logits and losses never reach the student's side: every array sent is a hidden layer's."""
-    from grader.training import runs
-    from grader.training.functions import StudentLayers
-    from grader.training.networks import HIDDEN
+    from grader.lightning import runs
+    from grader.lightning.functions import StudentLayers
+    from grader.lightning.networks import HIDDEN
 
     sandbox = factory.open(REFERENCE.encode())
     sent: list[np.ndarray] = []
@@ -220,7 +220,7 @@ def write_fake_fashion_mnist(root, n: int = 120) -> None:
 
 
 def test_fashion_mnist_folder_is_read_split_and_standardised(tmp_path):
-    from grader.training import data
+    from grader.lightning import data
 
     write_fake_fashion_mnist(tmp_path)
     for spec in (tmp_path, tmp_path / "FashionMNIST"):  # its root or the folder itself
@@ -232,14 +232,14 @@ def test_fashion_mnist_folder_is_read_split_and_standardised(tmp_path):
 
 
 def test_a_folder_without_fashion_mnist_is_refused(tmp_path):
-    from grader.training import data
+    from grader.lightning import data
 
     with pytest.raises(FileNotFoundError, match="no FashionMNIST"):
         data.load(str(tmp_path))
 
 
 def test_digits_split_is_fixed():
-    from grader.training import data
+    from grader.lightning import data
 
     d = data.load("digits")
     assert (d.in_features, len(d.train), len(d.val)) == (64, 1438, 359)
@@ -308,7 +308,7 @@ def test_correct_submissions_pass_the_dropout_network(factory, assignment, warm,
 
 
 def test_fraction_tolerance_is_a_hoeffding_bound_at_1e_9():
-    from grader.training.probes import dropout_fraction_tolerance
+    from grader.lightning.probes import dropout_fraction_tolerance
 
     for live in (10, 1000, 400_000):
         t = dropout_fraction_tolerance(live)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.checks.context import Fail, as_array, as_tuple, expect_pair, unkeepdims
+from grader.checks.support.context import Fail, as_array, as_tuple, expect_pair, unkeepdims
 from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
 
 EPS = 1e-5

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.training.data import Data
-from grader.training.functions import EPS, StudentLayers, to_numpy
-from grader.training.networks import BatchNormNetwork, Network, predict
+from grader.lightning.data import Data
+from grader.lightning.functions import EPS, StudentLayers, to_numpy
+from grader.lightning.networks import BatchNormNetwork, Network, predict
 
 AGREE = 1e-4
 """Logits agree when they differ by at most this, relative to the largest logit (float32 rounding: ~1e-7)."""

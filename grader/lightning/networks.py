@@ -3,7 +3,7 @@
 ``SimpleNetwork``: Linear(in, 200) - ReLU - Linear(200, 10); ``BatchNormNetwork``
 puts batch norm before the ReLU, ``DropoutNetwork`` dropout after it. Adam,
 cross-entropy, batch size 50, as in the exercise. Batch norm and dropout are
-the autograd Functions of :mod:`grader.training.functions`, backed by whichever
+the autograd Functions of :mod:`grader.lightning.functions`, backed by whichever
 *layers* object the network is given. Every network records its per-epoch
 curves (train/val loss and accuracy) for the report.
 """
@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.training.data import Data, loaders
-from grader.training.functions import BatchNormFunction, DropoutFunction
+from grader.lightning.data import Data, loaders
+from grader.lightning.functions import BatchNormFunction, DropoutFunction
 
 HIDDEN = 200
 LEARNING_RATE = 1e-3

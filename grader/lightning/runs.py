@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from grader.assignments import Assignment
-from grader.training import data as datasets
-from grader.training.functions import ReferenceLayers, StudentLayers
-from grader.training.networks import DROPOUT_RATE, Curves, Network, fit, make
+from grader.lightning import data as datasets
+from grader.lightning.functions import ReferenceLayers, StudentLayers
+from grader.lightning.networks import DROPOUT_RATE, Curves, Network, fit, make
 
 EPOCHS = 3
 

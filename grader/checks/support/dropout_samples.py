@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.context import CheckContext, Fail, as_array, expect_pair
-from grader.checks.dropout_stats import FALSE_FAILURE, binomial_interval, randn_drop_fractions
+from grader.checks.support.context import CheckContext, Fail, as_array, expect_pair
+from grader.checks.support.dropout_stats import FALSE_FAILURE, binomial_interval, randn_drop_fractions
 from grader.sandbox.interface import Handle, StudentRaised
 
 
