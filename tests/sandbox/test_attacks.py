@@ -24,7 +24,7 @@ from grader.sandbox import Limits, SandboxFactory
 from grader.sandbox.interface import ImportFailed, SandboxError
 
 ATTACKS = sorted(Path(__file__).parents[1].joinpath("attacks").glob("*.py"))
-SLOW = {"cpu_spin", "endless_sleep", "endless_import", "memory_hog"}
+SLOW = {"cpu_spin", "endless_sleep", "endless_import", "memory_hog", "timeouts_just_under"}
 LIMITS = Limits(call_timeout=1.0, import_timeout=1.5, memory_bytes=1024**3, cpu_seconds=10,
                 output_bytes=256 * 1024, submission_timeout=20.0)
 X = np.arange(1.0, 21.0).reshape(4, 5)
@@ -44,6 +44,7 @@ MARKERS = ["/tmp/pwned_marker", "/work/main/pwned_marker", "/root/pwned_marker",
 def _planted_paths() -> set[str]:
     dirs = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
     found = {p for p in MARKERS if os.path.exists(p)}
+    found |= {p for d in ("/tmp", "/var/tmp", "/dev/shm") for p in glob.glob(f"{d}/pwned_*")}
     for d in dirs:
         found |= set(glob.glob(os.path.join(d, "zz_pwned.pth")))
         found |= {p for p in glob.glob(os.path.join(d, "*customize.py")) if "pwned" in Path(p).read_text()}
@@ -75,8 +76,15 @@ def _judge_accepts(value: Any, expected: np.ndarray) -> bool:
     return type(value) is np.ndarray and value.shape == expected.shape and bool(np.allclose(value, expected))
 
 
+def _grader_lines() -> list[str]:
+    import grader.runner
+
+    return [ln.strip() for ln in Path(grader.runner.__file__).read_text().splitlines()
+            if len(ln.strip()) > 40 and not ln.strip().startswith(("def ", "#", '"""', "from ", "import "))]
+
+
 def _zygote_children(factory: SandboxFactory) -> list[str]:
-    pid = factory._zygote._proc.pid
+    pid = factory._zygote.pid
     try:
         return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
@@ -84,8 +92,8 @@ def _zygote_children(factory: SandboxFactory) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def attack_factory(canary: dict[str, str]):
-    f = SandboxFactory(limits=LIMITS)
+def attack_factory(canary: dict[str, str], open_factory):
+    f = open_factory(LIMITS)
     yield f
     f.close()
 
@@ -146,6 +154,8 @@ def test_attack_gains_nothing_leaks_nothing_leaves_nothing(attack: Path, attack_
     assert canary["value"] not in text
     for line in _reference_lines():
         assert line not in text, f"reference line leaked: {line}"
+    for line in _grader_lines():
+        assert line not in text, f"grader source leaked: {line}"
     assert _planted_paths() <= before, f"planted: {_planted_paths() - before}"
     with pytest.raises(BlockingIOError):
         listener.accept()

@@ -126,7 +126,7 @@ def test_sysv_ipc_is_denied(sb, what):
 @pytest.mark.parametrize("what", ["prlimit", "renice", "affinity", "scheduler", "getpgid", "getsid", "ioprio"])
 @pytest.mark.parametrize("target", ["judge", "zygote", "init"])
 def test_other_processes_limits_and_scheduling_are_out_of_reach(sb, factory, what, target):
-    pid = {"judge": os.getpid(), "zygote": factory._zygote._proc.pid, "init": 1}[target]
+    pid = {"judge": os.getpid(), "zygote": factory._zygote.pid, "init": 1}[target]
     assert _denied(sb, what, pid) == "PermissionError"
 
 
