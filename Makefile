@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
 
-.PHONY: all install run test test-slow test-all bench lint browsers clean
+.PHONY: all install run test test-slow test-all test-installed bench lint browsers clean
 
 all: install
 
@@ -33,6 +33,11 @@ test-slow: $(STAMP) browsers
 test-all: $(STAMP) browsers
 	$(PYTEST) -q
 
+# What ships: the wheel installed non-editable in a second venv, the attack corpus run against it once per
+# sandbox mode (root; a non-root user with user namespaces; namespaces denied: Landlock only). Needs root.
+test-installed: $(STAMP)
+	PY=$(PY) tests/sandbox/installed.sh
+
 # Debian's Chromium for the Playwright tests (Playwright's own download is unreachable here).
 # Without root (a laptop), a missing Chromium only skips the browser tests; in CI they install it or fail.
 browsers:
@@ -43,7 +48,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check grader api workers reference tests bench scripts
+	$(VENV)/bin/ruff check grader service api workers autograder reference tests bench scripts
 	$(VENV)/bin/mypy
 
 clean:
