@@ -50,5 +50,6 @@ def factory(canary: dict[str, str], open_factory) -> SandboxFactory:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if RESULTS and (report.when == "call" or report.outcome != "passed"):
         with open(RESULTS, "a") as out:
-            out.write(json.dumps({"mode": EXPECTED_MODE, "test": report.nodeid, "outcome": report.outcome,
+            mode = os.environ.get("AUTOGRADER_TEST_VARIANT") or EXPECTED_MODE
+            out.write(json.dumps({"mode": mode, "test": report.nodeid, "outcome": report.outcome,
                                   "when": report.when}) + "\n")

@@ -83,9 +83,15 @@ def own_limits_and_scheduling():
     return [os.getpgid(0) == os.getpgrp(), os.getsid(0) > 0, len(cpus) > 0, float((a @ a.T).trace()) > 0,
             resource.getrlimit(resource.RLIMIT_NOFILE)[0]]
 
+def fds():
+    try:
+        return sorted(int(n) for n in os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc (namespaces), or not readable (Landlock)
+        return None
+
 def facts():
     return {"uid": os.getuid(), "cwd": os.getcwd(), "env": dict(os.environ),
-            "fds": sorted(int(n) for n in os.listdir("/proc/self/fd")) if os.path.exists("/proc/self/fd") else None,
+            "fds": fds(),
             "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             "core": resource.getrlimit(resource.RLIMIT_CORE)[0]}
 

@@ -1,0 +1,16 @@
+"""Alembic environment: online migrations only, the URL comes from the Config (see api.db.migrate)."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+import api.db.lms_models  # noqa: F401 - registers the LMS tables on Base
+from api.db.models import Base
+
+config = context.config
+connectable = engine_from_config(config.get_section(config.config_ini_section) or {},
+                                 prefix="sqlalchemy.", poolclass=pool.NullPool)
+with connectable.connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

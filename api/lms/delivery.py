@@ -1,0 +1,167 @@
+"""Grades back to the LMS: one signed POST per attempt, recorded in the delivery log.
+
+:func:`schedule` makes a log row when a linked submission is graded,
+:func:`attempt` makes one POST and says when to try again. The worker task
+(``workers.lms_tasks``) only loops these; the HTTP client is the
+:class:`Transport` boundary, with an in-memory double for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.dashboard.links import report_link
+from api.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
+from api.db.models import Submission, SubmissionStatus, utcnow
+from api.lms import signing
+from api.settings import Settings
+
+
+class Transport(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
+        """POST and return the HTTP status; raise on a network error (refused, timeout...)."""
+        ...
+
+
+class HttpTransport:
+    """The real one: httpx, no redirects followed (a callback must not bounce us elsewhere)."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
+        import httpx
+
+        return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
+
+
+class MemoryTransport:
+    """For tests: records each POST and answers the next status from ``answers`` (an int, or an exception)."""
+
+    def __init__(self, *answers: int | Exception) -> None:
+        self.answers, self.sent = list(answers), []  # type: ignore[var-annotated]
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
+        self.sent.append((url, body, headers))
+        answer = self.answers.pop(0) if self.answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def schedule(session: Session, submission_id: str) -> list[int]:
+    """Log rows to send for this graded submission (none when it did not come from an LMS); idempotent."""
+    row = session.get(Submission, submission_id)
+    links = session.scalars(select(LmsLink).where(LmsLink.submission_id == submission_id)).all()
+    if row is None or row.status != SubmissionStatus.GRADED.value or not links:
+        return []
+    ids = []
+    for link in links:
+        delivery = LmsDelivery(link_id=link.id, submission_id=row.id, grade_attempt=row.attempts,
+                               next_attempt_at=utcnow())
+        session.add(delivery)
+        try:
+            session.commit()
+        except IntegrityError:  # this grade is logged already (a repeated hook)
+            session.rollback()
+            continue
+        ids.append(delivery.id)
+    return ids
+
+
+def attempt(*, session: Session, delivery_id: int, transport: Transport, settings: Settings,
+            rng: Callable[[], float] = random.random) -> float | None:
+    """POST once; the seconds until the next try, or None when delivered, failed for good, or unknown."""
+    delivery = session.get(LmsDelivery, delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
+        return None
+    link = session.get(LmsLink, delivery.link_id)
+    assert link is not None
+    code, error = _post(transport, settings, link, body=json.dumps(payload(session, delivery, link, settings)).encode(),
+                        delivery_id=delivery.id)
+    return _record(session, delivery, code, error, settings, rng)
+
+
+def _post(transport: Transport, settings: Settings, link: LmsLink, *, body: bytes,
+          delivery_id: int) -> tuple[int | None, str | None]:
+    secret = settings.lms_integrations.get(link.integration)
+    if secret is None:
+        return None, f"integration `{link.integration}` is no longer configured"
+    headers = {"Content-Type": "application/json", signing.DELIVERY: str(delivery_id),
+               **signing.sign(secret.get_secret_value(), body, integration=link.integration)}
+    try:
+        code = transport.post(link.callback_url, body, headers, timeout=settings.lms_callback_timeout_s)
+    except Exception as e:  # noqa: BLE001 - any network failure is one failed attempt
+        return None, f"{type(e).__name__}: {e}"[:500]
+    return code, None if 200 <= code < 300 else f"HTTP {code}"
+
+
+def _record(session: Session, d: LmsDelivery, code: int | None, error: str | None, settings: Settings,
+            rng: Callable[[], float]) -> float | None:
+    now = utcnow()
+    d.attempts += 1
+    d.status_codes = f"{d.status_codes} {code or '-'}".strip()
+    d.last_status_code, d.last_error, d.last_attempt_at = code, error, now
+    delay = None
+    if error is None:
+        d.status, d.delivered_at, d.next_attempt_at = DeliveryStatus.DELIVERED.value, now, None
+    elif d.attempts >= settings.lms_callback_max_attempts:
+        d.status, d.next_attempt_at = DeliveryStatus.FAILED.value, None
+    else:
+        delay = backoff(d.attempts, base=settings.lms_callback_backoff_s,
+                        cap=settings.lms_callback_backoff_max_s, rng=rng)
+        d.next_attempt_at = now + timedelta(seconds=delay)
+    session.commit()
+    return delay
+
+
+def backoff(attempts: int, *, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
+    """Exponential with jitter: half the capped delay, plus up to half again at random."""
+    full = min(cap, base * 2 ** (attempts - 1))
+    return full * (0.5 + 0.5 * rng())
+
+
+def overdue(session: Session, *, grace: timedelta) -> list[int]:
+    """Pending deliveries whose next attempt is ``grace`` past due: their task message was lost.
+
+    Each one found has its next attempt moved to now, so the next sweep leaves
+    it alone for another ``grace`` while the re-sent task runs.
+    """
+    now = utcnow()
+    rows = list(session.scalars(select(LmsDelivery).where(
+        LmsDelivery.status == DeliveryStatus.PENDING.value, LmsDelivery.next_attempt_at < now - grace)))
+    for d in rows:
+        d.next_attempt_at = now
+    session.commit()
+    return [d.id for d in rows]
+
+
+def resend(session: Session, delivery_id: int) -> bool:
+    """Put a delivery back in the queue with a fresh set of attempts (the dashboard's button)."""
+    d = session.get(LmsDelivery, delivery_id)
+    if d is None:
+        return False
+    d.status, d.attempts, d.next_attempt_at = DeliveryStatus.PENDING.value, 0, utcnow()
+    d.status_codes = f"{d.status_codes} |".strip()  # history stays; the bar marks a manual re-send
+    session.commit()
+    return True
+
+
+def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings) -> dict[str, Any]:
+    """The JSON the LMS receives: the grade, a per-test summary and a link to the report."""
+    row = session.get(Submission, d.submission_id)
+    assert row is not None
+    report = json.loads(row.report or "{}")
+    tests = [{k: t.get(k) for k in ("number", "name", "status", "score", "max_score", "visibility")}
+             for t in report.get("tests", [])]
+    return {"event": "submission.graded", "delivery_id": d.id, "integration": link.integration,
+            "course_id": link.course_id, "assignment_id": link.assignment_id, "student_id": link.student_id,
+            "external_submission_id": link.external_submission_id, "submission_id": row.id,
+            "score": row.score, "max_score": row.max_score,
+            "graded_at": row.finished_at.isoformat() if row.finished_at else None,
+            "tests": tests, "report_url": report_link(settings, row.id)}

@@ -1,0 +1,70 @@
+"""One grading attempt: claim the row, grade, store the report exactly once (or give it back)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import lifecycle
+from api.progress import test_event
+from grader.report import Report, TestResult
+from workers import hooks
+
+log = logging.getLogger(__name__)
+Publish = Callable[[str, str, dict[str, Any]], None]
+
+
+class Grader(Protocol):
+    """What the worker needs of ``grader.runner.Grader`` (and of the fake)."""
+
+    def grade(self, source: bytes, *, seed: int = 0, training: bool = True,
+              progress: Callable[[TestResult], None] | None = None) -> Report: ...
+
+
+@dataclass
+class Attempt:
+    """Everything one attempt needs, passed in so a test can hand in fakes."""
+
+    sessions: sessionmaker[Session]
+    grader_for: Callable[[str], Grader]
+    """The warm grader of an assignment."""
+    publish: Publish
+    max_attempts: int = 3
+    training: bool = True
+
+
+def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
+    """``graded``, ``retry``, ``failed``, ``skipped`` (someone else holds it) or ``superseded``."""
+    with ctx.sessions() as s:
+        held = lifecycle.claim(s, submission_id, task_id=task_id)
+    if held is None:
+        return "skipped"
+    ctx.publish(submission_id, "running", {"id": submission_id, "attempt": held.attempt})
+    report, error = _grade(ctx, held)
+    with ctx.sessions() as s:
+        if report is not None and not report.internal_error:
+            if not lifecycle.store(s, held, report_json=report.to_json(), score=report.score,
+                                   max_score=report.max_score):
+                return "superseded"
+            hooks.fire_graded(submission_id)
+            ctx.publish(submission_id, "graded", {"id": submission_id, "score": report.score})
+            return "graded"
+        final = held.attempt >= ctx.max_attempts
+        lifecycle.release(s, held, error=error, final=final)
+    return "failed" if final else "retry"
+
+
+def _grade(ctx: Attempt, held: lifecycle.Claim) -> tuple[Report | None, str]:
+    def progress(t: TestResult) -> None:
+        ctx.publish(held.id, "test", test_event(held.id, t.to_dict()))
+    try:
+        report = ctx.grader_for(held.assignment).grade(held.content, seed=held.seed, training=ctx.training, progress=progress)
+    except Exception as e:  # noqa: BLE001 - the grader failing is ours by definition: retry
+        log.exception("grading %s raised", held.id)
+        return None, f"internal error: {type(e).__name__}: {e}"[:2000]
+    bad = [t.name for t in report.tests if t.status.value == "internal_error"]
+    return report, f"internal error in: {', '.join(bad)}" if bad else ""
