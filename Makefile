@@ -48,7 +48,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check grader api workers reference tests bench scripts
+	$(VENV)/bin/ruff check grader service api workers autograder reference tests bench scripts
 	$(VENV)/bin/mypy
 
 clean:

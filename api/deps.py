@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from api import auth
-from api.db.models import Student
-from api.db.session import session_factory
-from api.problems import Problem
-from api.queue import TaskQueue
-from api.ratelimit import RateLimiter
-from api.settings import Settings
+from api.ratelimit import UploadLimiter
+from service import tokens
+from service.db.models import Student
+from service.db.session import session_factory
+from service.problems import Problem
+from service.settings import Settings
+from service.task_sender import TaskQueue
 
 
 def get_settings(request: Request) -> Settings:
@@ -39,11 +39,11 @@ def get_queue(request: Request) -> TaskQueue:
 QueueDep = Annotated[TaskQueue, Depends(get_queue)]
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+def get_rate_limiter(request: Request) -> UploadLimiter:
     return request.app.state.rate_limiter  # type: ignore[no-any-return]
 
 
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RateLimiterDep = Annotated[UploadLimiter, Depends(get_rate_limiter)]
 
 
 def get_redis(request: Request) -> Any:
@@ -56,7 +56,7 @@ AsyncRedisDep = Annotated[Any, Depends(get_redis)]
 
 def current_student(request: Request, session: SessionDep) -> Student:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    student = auth.authenticate(session=session, token=token.strip()) if scheme.lower() == "bearer" else None
+    student = tokens.authenticate(session=session, token=token.strip()) if scheme.lower() == "bearer" else None
     if student is None:
         raise Problem(401, "Unauthorized", "send `Authorization: Bearer <token>` with a valid token "
                       "(`autograder token create NAME` makes one)", headers={"WWW-Authenticate": "Bearer"})

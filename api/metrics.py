@@ -8,8 +8,8 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 
-from api.db.models import Submission
-from api.db.session import session_factory
+from service.db.models import Submission
+from service.db.session import session_factory
 
 BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 

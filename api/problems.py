@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.problems import Problem
+
 MEDIA_TYPE = "application/problem+json"
-
-
-class Problem(Exception):
-    """An error answer: raise it from a route or a service function."""
-
-    def __init__(self, status: int, title: str, detail: str = "", *, type: str = "about:blank",
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
-        super().__init__(detail or title)
-        self.status, self.title, self.detail, self.type = status, title, detail, type
-        self.headers = headers or {}
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail,
-                **self.extra}
 
 
 def _response(p: Problem) -> JSONResponse:

@@ -1,50 +1,41 @@
-"""Per-student upload rate limit: a fixed window counted in Redis (shared by every API process)."""
+"""Per-student upload rate limit: a fixed window, counted by the ``limits`` library.
+
+With Redis configured the counts live there (shared by every API process);
+without it, in this process's memory (a single-process setup, or a test).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from typing import Protocol
+
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from service.problems import Problem
 
 log = logging.getLogger(__name__)
 
 
-class RateLimiter(Protocol):
-    def hit(self, key: str) -> int | None:
-        """Count one request; None when allowed, else the seconds until the window resets."""
-        ...
+class UploadLimiter:
+    """At most ``limit`` uploads per key per ``window_s`` seconds."""
 
+    def __init__(self, storage_uri: str | None, *, limit: int, window_s: int) -> None:
+        self.item = RateLimitItemPerSecond(limit, window_s)
+        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri or "memory://",
+                                                                  key_prefix="autograder:rate"))
 
-class RedisRateLimiter:
-    def __init__(self, redis, *, limit: int, window_s: int) -> None:  # type: ignore[no-untyped-def]
-        self.redis, self.limit, self.window_s = redis, limit, window_s
-
-    def hit(self, key: str) -> int | None:
-        window = int(time.time()) // self.window_s
-        name = f"autograder:rate:{key}:{window}"
+    def hit(self, key: str) -> None:
+        """Count one upload; raise a 429 Problem (with ``Retry-After``) when the window is full."""
         try:
-            pipe = self.redis.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, self.window_s + 1)
-            count = pipe.execute()[0]
-        except Exception:  # noqa: BLE001 - Redis down must not refuse uploads: the DB still takes them
+            if self.limiter.hit(self.item, key):
+                return
+            reset = self.limiter.get_window_stats(self.item, key).reset_time
+        except Exception:  # noqa: BLE001 - Redis down must not refuse uploads: the database still takes them
             log.warning("rate limiter unavailable; allowing", exc_info=True)
-            return None
-        if count <= self.limit:
-            return None
-        return max(1, (window + 1) * self.window_s - int(time.time()))
-
-
-class MemoryRateLimiter:
-    """In-process double with the same fixed-window rule."""
-
-    def __init__(self, *, limit: int, window_s: int) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.counts: dict[tuple[str, int], int] = {}
-
-    def hit(self, key: str) -> int | None:
-        window = int(time.time()) // self.window_s
-        self.counts[(key, window)] = self.counts.get((key, window), 0) + 1
-        if self.counts[(key, window)] <= self.limit:
-            return None
-        return max(1, (window + 1) * self.window_s - int(time.time()))
+            return
+        wait = max(1, math.ceil(reset - time.time()))
+        raise Problem(429, "Too many submissions", f"try again in {wait} s",
+                      headers={"Retry-After": str(wait)}, retry_after=wait)

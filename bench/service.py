@@ -1,7 +1,7 @@
 """End-to-end latency, upload → stored report, beside in-process grading of the same submission.
 
 Real Redis (private), SQLite, the API in a thread (uvicorn), ``autograder worker``
-subprocesses. Uses the real grader when it works, else says so and uses the fake.
+subprocesses, the real grader.
 """
 
 from __future__ import annotations
@@ -24,16 +24,11 @@ SOURCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
 N, BURST = int(os.environ.get("BENCH_N", "20")), int(os.environ.get("BENCH_BURST", "500"))
 
 
-def pick_grader() -> str:
-    """The real grader, always: a benchmark of a stand-in would measure nothing."""
-    return "grader.runner:Grader"
+def in_process(training: bool = False, n: int = N) -> list[float]:
+    """The real grader, in this process: a benchmark of a stand-in would measure nothing."""
+    from grader.runner import Grader
 
-
-def in_process(factory: str, training: bool = False, n: int = N) -> list[float]:
-    from api.settings import Settings
-    from workers.process import load_grader
-
-    g = load_grader(Settings(env="development", grader_factory=factory), assignment="ex08", device=None)
+    g = Grader("ex08")
     g.warm_up()
     times = []
     for i in range(n):
@@ -45,25 +40,25 @@ def in_process(factory: str, training: bool = False, n: int = N) -> list[float]:
 
 
 class Service:
-    def __init__(self, tmp: Path, factory: str, concurrency: int, training: bool = False) -> None:
-        from api.db.migrate import upgrade
-        from api.redis_server import PrivateRedis
-        from api.settings import Settings
+    def __init__(self, tmp: Path, concurrency: int, training: bool = False) -> None:
+        from service.db.migrate import upgrade
+        from service.private_redis import PrivateRedis
+        from service.settings import Settings
 
         self.redis = PrivateRedis(tmp / "redis").start()
         self.settings = Settings(env="development", data_dir=tmp, redis_url=self.redis.url, rate_limit=10**6,
-                                 port=_port(), grader_factory=factory, training=training,
+                                 port=_port(), training=training,
                                  worker_concurrency=concurrency)
         upgrade(self.settings.database)
         self.log = tmp / "worker.log"
-        env = {**self.settings.child_environ(), "AUTOGRADER_GRADER_FACTORY": factory,
+        env = {**self.settings.child_environ(),
                "AUTOGRADER_TRAINING": str(training).lower(), "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency)}
-        self.worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
+        self.worker = subprocess.Popen([sys.executable, "-m", "autograder.cli", "worker"], cwd=ROOT, env=env,
                                        stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
         self._start_api()
         self._wait_workers(concurrency)
-        from api.auth import create_token
-        from api.db.session import session_factory
+        from service.db.session import session_factory
+        from service.tokens import create_token
 
         with session_factory(self.settings.database)() as s:
             token = create_token(session=s, student="bench")
@@ -74,7 +69,7 @@ class Service:
     def _start_api(self) -> None:
         import uvicorn
 
-        from api.main import create_app
+        from api.app import create_app
 
         self.server = uvicorn.Server(uvicorn.Config(create_app(self.settings), host="127.0.0.1",
                                                     port=self.settings.port, log_level="error"))
@@ -99,8 +94,8 @@ class Service:
         """Upload → stored report, as the database recorded it, once all are graded."""
         from sqlalchemy import select
 
-        from api.db.models import Submission
-        from api.db.session import session_factory
+        from service.db.models import Submission
+        from service.db.session import session_factory
 
         deadline = time.monotonic() + timeout
         while True:
@@ -126,7 +121,7 @@ class Service:
 
 
 def _port() -> int:
-    from api.redis_server import free_port
+    from service.private_redis import free_port
 
     return free_port()
 
@@ -169,14 +164,13 @@ def row(name: str, xs: list[float], base: float) -> str:
 
 
 def main() -> None:
-    factory = pick_grader()
-    base_times = in_process(factory)
+    base_times = in_process()
     base = p(base_times, 50)
-    print(f"grader: {factory}; training=False; N={N}")
+    print(f"grader: grader.runner.Grader; training=False; N={N}")
     print(row("in-process grading", base_times, base))
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as tmp:
-            svc = Service(Path(tmp), factory, workers)
+            svc = Service(Path(tmp), workers)
             try:
                 print(row(f"sequential, {workers} worker process(es)", sequential(svc), base))
                 print(row(f"concurrent x{N}, {workers} worker process(es)", concurrent(svc), base))
@@ -186,11 +180,11 @@ def main() -> None:
                 svc.close()
     # The configuration a course runs: with the training check (most of the grading time).
     n = int(os.environ.get("BENCH_TRAINING_N", "8"))
-    base_t = p(in_process(factory, training=True, n=n), 50)
+    base_t = p(in_process(training=True, n=n), 50)
     print(f"with the training check (the default configuration); N={n}")
     print(row("in-process grading", [base_t], base_t))
     with tempfile.TemporaryDirectory() as tmp:
-        svc = Service(Path(tmp), factory, 1, training=True)
+        svc = Service(Path(tmp), 1, training=True)
         try:
             print(row("sequential, 1 worker process(es)", sequential(svc, n), base_t))
         finally:

@@ -1,6 +1,6 @@
 """The grading library's commands: ``autograder grade`` and ``autograder doctor``.
 
-The ``autograder`` entry point (api/cli.py) adds the service's commands to
+The ``autograder`` entry point (autograder/cli.py) adds the service's commands to
 this group; these two work without any service dependency.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
+from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    from api.redis_server import PrivateRedis
+    from service.private_redis import PrivateRedis
 
     server = PrivateRedis(tmp_path_factory.mktemp("redis")).start()
     try:
@@ -28,7 +28,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    from api.db.migrate import upgrade
+    from service.db.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
     upgrade(url)

@@ -1,5 +1,6 @@
-"""The Celery app and its tasks: load a submission, call the grader, store the report."""
+"""The Celery worker: its app and tasks (grade a submission, deliver a grade to an LMS) and the sweeper.
 
-from api.settings import pin_thread_pools
-
-pin_thread_pools()  # before anything here imports numpy or torch: worker processes fork (DESIGN.md)
+Entry point: :func:`workers.celery_app.run`, called by ``autograder worker``
+with the grader to use. Pin the thread pools (``service.settings.pin_thread_pools``)
+before importing this package in a process that forks (DESIGN.md).
+"""

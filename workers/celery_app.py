@@ -1,9 +1,9 @@
-"""The Celery app. Entry points call :func:`configure` with the settings before using it.
+"""The worker's Celery app. :func:`run` configures it and starts the worker; nothing else starts one.
 
-One queue, ``settings.queue`` (default ``grading``), carries one task,
-``autograder.grade_submission(id)``. Messages are acknowledged only after the
-task ends (``acks_late``) and go back to the queue when the process running
-them dies (``reject_on_worker_lost``); each process takes one message at a time.
+The configuration is the senders' own (:func:`service.task_sender.celery_options`),
+so the queue and the acknowledgement rules cannot drift apart. The grader is
+injected: :func:`run` takes the callable that makes one per assignment (the
+real ``grader.runner.Grader`` from the CLI, a double in tests).
 """
 
 from __future__ import annotations
@@ -13,59 +13,49 @@ from typing import Any
 
 from celery import Celery, signals
 
-from api.settings import Settings
+from service.settings import Settings
+from service.task_sender import celery_options
+from workers.pool_process import MakeGrader
 
 log = logging.getLogger(__name__)
-app = Celery("autograder", include=["workers.tasks", "workers.lms_tasks"])
-SETTINGS: Settings | None = None
+app = Celery("autograder", include=["workers.tasks", "workers.lms_callbacks"])
 
 
-def configure(settings: Settings) -> Celery:
-    """Configure the worker's app (the one the task is registered on) from ``settings``."""
-    global SETTINGS
-    SETTINGS = settings
-    app.conf.update(options(settings))
+class _Config:
+    """What :func:`run` was given, read by the pool processes it forks."""
+
+    settings: Settings | None = None
+    make_grader: MakeGrader | None = None
+
+
+CONFIG = _Config()
+
+
+def configure(settings: Settings, make_grader: MakeGrader | None = None) -> Celery:
+    """Configure the app (the one the tasks are registered on) from ``settings``."""
+    CONFIG.settings, CONFIG.make_grader = settings, make_grader
+    app.conf.update(celery_options(settings))
     return app
 
 
-def client(settings: Settings) -> Celery:
-    """A separate app for a process that only sends (the API, the sweeper, tests): its own connections."""
-    sender = Celery("autograder-client")
-    sender.conf.update(options(settings))
-    # Fail fast when the broker is down: the row is in the database and the sweeper sends it later.
-    sender.conf.broker_transport_options = {**sender.conf.broker_transport_options, "max_retries": 1,
-                                            "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-    return sender
+def settings() -> Settings:
+    assert CONFIG.settings is not None, "call workers.celery_app.configure(settings) first"
+    return CONFIG.settings
 
 
-def options(settings: Settings) -> dict[str, Any]:
-    return dict(
-        broker_url=settings.broker,
-        broker_connection_retry_on_startup=True,
-        broker_connection_max_retries=None,  # Redis restarting must not end the worker
-        # Redis redelivers an unacked message after this; longer than any task may run.
-        broker_transport_options={"visibility_timeout": settings.task_time_limit_s + 60},
-        task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_default_queue=settings.queue,
-        task_routes={"autograder.grade_submission": {"queue": settings.queue}},
-        task_soft_time_limit=settings.task_soft_time_limit_s,
-        task_time_limit=settings.task_time_limit_s,
-        worker_prefetch_multiplier=1,
-        worker_concurrency=settings.worker_concurrency,
-        worker_pool="prefork",
-        worker_proc_alive_timeout=300,  # warm-up imports torch and Lightning (5-10 s) before "up"
-        worker_hijack_root_logger=False,
-    )
+def run(settings: Settings, *, make_grader: MakeGrader, loglevel: str = "INFO") -> None:
+    """Start a worker on ``settings.queue`` with ``settings.worker_concurrency`` prefork processes."""
+    configure(settings, make_grader).worker_main(
+        ["worker", "-Q", settings.queue, "-c", str(settings.worker_concurrency), "--loglevel", loglevel,
+         "--without-gossip", "--without-mingle"])
 
 
 @signals.worker_process_init.connect
 def _init_process(**_: Any) -> None:
-    assert SETTINGS is not None, "call workers.celery_app.configure(settings) first"
     from workers import tasks
 
-    tasks.init_process(SETTINGS)
+    assert CONFIG.make_grader is not None, "workers.celery_app.run(settings, make_grader=...) starts workers"
+    tasks.init_process(settings(), CONFIG.make_grader)
 
 
 @signals.worker_process_shutdown.connect
@@ -77,7 +67,6 @@ def _shutdown_process(**_: Any) -> None:
 
 @signals.worker_ready.connect
 def _start_sweeper(**_: Any) -> None:
-    assert SETTINGS is not None
     from workers.sweeper import start
 
-    start(SETTINGS)
+    start(settings())

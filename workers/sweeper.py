@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
-from api.db import lifecycle
-from api.db.session import session_factory
-from api.settings import Settings
+from service import lifecycle
+from service.db.session import session_factory
+from service.settings import Settings
+from service.task_sender import TaskSender
 
 log = logging.getLogger(__name__)
 
 
-def sweep_once(settings: Settings, enqueue) -> list[str]:  # type: ignore[no-untyped-def]
+def sweep_once(settings: Settings, enqueue: Callable[[str], None]) -> list[str]:
     """One pass; returns the ids re-enqueued."""
     with session_factory(settings.database)() as s:
         ids = lifecycle.requeue_stale(s, older_than=timedelta(seconds=settings.sweep_after_s),
@@ -35,17 +37,17 @@ def sweep_once(settings: Settings, enqueue) -> list[str]:  # type: ignore[no-unt
 
 def start(settings: Settings) -> threading.Event:
     """Sweep every ``sweep_interval_s`` in a daemon thread until the returned event is set."""
-    from api.queue import CeleryQueue
-    from workers import lms_tasks
+    from workers import lms_callbacks
+    from workers.celery_app import app
 
-    queue = CeleryQueue(settings)
+    queue = TaskSender(settings, app=app)
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(settings.sweep_interval_s):
             try:
                 sweep_once(settings, queue.enqueue)
-                lms_tasks.requeue_overdue(settings)
+                lms_callbacks.requeue_overdue(settings)
             except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")
 

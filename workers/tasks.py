@@ -1,4 +1,4 @@
-"""The task: thin, load → call → store (see :mod:`workers.grading`)."""
+"""The grading task: thin, load → call → store (see :mod:`workers.attempt`)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,38 @@ from collections.abc import Callable
 from typing import Any
 
 from billiard.process import current_process
+from celery.utils.time import get_exponential_backoff_interval
 
-from api import events
-from api.db.session import after_fork, session_factory
-from api.settings import Settings
-from workers import grading, process
+from service import heartbeats, progress_events
+from service.db.session import after_fork, session_factory
+from service.settings import Settings
+from service.task_sender import GRADE
+from workers import attempt, pool_process
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
-_ctx: grading.Attempt | None = None
+RETRY_MAX_S = 30
+_ctx: attempt.Attempt | None = None
 _cleanup: list[Callable[[], None]] = []
 
 
-def init_process(settings: Settings) -> None:
+def init_process(settings: Settings, make_grader: pool_process.MakeGrader) -> None:
     """Run once in each pool process, right after the fork: GPU, warm grader, heartbeat."""
     global _ctx
     after_fork()
     index = getattr(current_process(), "index", 0) or 0
-    device = process.device_for(index, settings)
-    graders = process.Graders(settings, device)
+    device = pool_process.device_for(index, settings)
+    graders = pool_process.Graders(settings, make_grader, device)
     graders.get(settings.default_assignment)  # warm up now, not on the first submission
     redis = _redis(settings)
     if redis is not None:
         info = {"pid": current_process().pid, "index": index, "device": device or "cpu",
-                "sandbox": process.sandbox_layers()}
-        _cleanup.append(process.start_heartbeat(redis, info))
+                "sandbox": pool_process.sandbox_layers()}
+        _cleanup.append(heartbeats.start(redis, info))
     _cleanup.append(graders.close)
-    _ctx = grading.Attempt(sessions=session_factory(settings.database), grader_for=graders.get,
-                           publish=lambda sid, ev, data: events.publish(redis, sid, ev, data) if redis else None,
-                           max_attempts=settings.max_attempts, training=settings.training)
+    publish = progress_events.Publisher(redis)
+    _ctx = attempt.Attempt(sessions=session_factory(settings.database), grader_for=graders.get,
+                           publish=publish, max_attempts=settings.max_attempts, training=settings.training)
     log.info("worker process %s ready on %s", index, device or "cpu")
 
 
@@ -53,12 +56,11 @@ def _redis(settings: Settings) -> Any:
     return redis.Redis.from_url(settings.redis_url)
 
 
-@app.task(bind=True, name="autograder.grade_submission", acks_late=True, reject_on_worker_lost=True,
-          max_retries=None)
+@app.task(bind=True, name=GRADE, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def grade_submission(self: Any, submission_id: str) -> str:
     assert _ctx is not None, "worker process not initialised"
-    outcome = grading.run(submission_id, task_id=self.request.id, ctx=_ctx)
+    outcome = attempt.run(submission_id, task_id=self.request.id, ctx=_ctx)
     log.info("submission %s: %s", submission_id, outcome)
     if outcome == "retry":
-        raise self.retry(countdown=min(2 ** (self.request.retries or 0), 30))
+        raise self.retry(countdown=get_exponential_backoff_interval(1, self.request.retries or 0, RETRY_MAX_S))
     return outcome

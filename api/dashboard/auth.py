@@ -1,4 +1,4 @@
-"""Dashboard and student-page sessions: a signed cookie, a CSRF token in it, the instructor's hashed password.
+"""Dashboard and student-page sessions: a signed cookie with a CSRF token in it.
 
 The session is an itsdangerous-signed cookie (HttpOnly, SameSite=Lax) holding
 the role and a random CSRF token; every POST must echo that token in the form
@@ -9,38 +9,17 @@ token ends the session.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
-import sys
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api.settings import Settings
+from service.settings import Settings
 
 COOKIE = "ag_session"
 MAX_AGE_S = 12 * 3600
-ALGORITHM = "pbkdf2_sha256"
-ITERATIONS = 200_000
-
-
-def hash_password(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    """``pbkdf2_sha256$<iterations>$<salt>$<hash>``: what ``AUTOGRADER_INSTRUCTOR_PASSWORD`` should hold."""
-    salt = salt or secrets.token_bytes(16)
-    dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return f"{ALGORITHM}${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(dk).decode()}"
-
-
-def check_password(stored: str, candidate: str) -> bool:
-    """Against a hash from :func:`hash_password`, or (development, simple setups) a plain value."""
-    if not stored.startswith(ALGORITHM + "$"):
-        return hmac.compare_digest(stored.encode(), candidate.encode())
-    _, iterations, salt, expected = stored.split("$", 3)
-    dk = hashlib.pbkdf2_hmac("sha256", candidate.encode(), base64.b64decode(salt), int(iterations))
-    return hmac.compare_digest(base64.b64encode(dk).decode(), expected)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -81,9 +60,3 @@ async def csrf_ok(request: Request, session: dict[str, Any]) -> bool:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
     return isinstance(sent, str) and hmac.compare_digest(sent, str(session.get("csrf", "")))
-
-
-if __name__ == "__main__":  # python -m api.dashboard.auth  → prompts, prints the hash to configure
-    import getpass
-
-    print(hash_password(sys.argv[1] if len(sys.argv) > 1 else getpass.getpass("instructor password: ")))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from api.db.models import Student, Submission
+from service.db.models import Student, Submission
 
 SORTS = {"received": Submission.received_at, "score": Submission.score, "student": Student.name,
          "status": Submission.status}

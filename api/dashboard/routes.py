@@ -1,4 +1,4 @@
-"""``/dashboard``: the instructor's pages. Thin: read the query, call queries/actions, render."""
+"""``/dashboard``: the instructor's pages. Thin: read the query, call queries or the service layer, render."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import create_token
-from api.dashboard import actions, auth, links, plots, queries
+from api.dashboard import auth, plots, queries, queue_health
 from api.dashboard.views import (
-    STATIC,
     CsrfDep,
     InstructorDep,
     WebSessionDep,
@@ -22,20 +20,17 @@ from api.dashboard.views import (
     report_of,
     source_html,
 )
-from api.db.lms_models import LmsDelivery, LmsLink
-from api.db.models import Student, Submission, Token, utcnow
 from api.deps import QueueDep, SessionDep, SettingsDep
-from api.problems import Problem
+from service import lifecycle
+from service.db.lms_models import LmsDelivery, LmsLink
+from service.db.models import Student, Submission, Token, utcnow
+from service.lms import delivery
+from service.passwords import check_password
+from service.problems import Problem
+from service.report_links import report_link
+from service.tokens import create_token
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
-
-
-@router.get("/static/{name}")
-def static(name: str) -> FileResponse:
-    path = STATIC / name
-    if "/" in name or name.startswith(".") or not path.is_file():
-        raise Problem(404, "Not found")
-    return FileResponse(path, headers={"Cache-Control": "max-age=300"})
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -46,7 +41,7 @@ def login_page(request: Request, web: WebSessionDep, next: str = "/dashboard") -
 @router.post("/login")
 def login(request: Request, settings: SettingsDep, web: WebSessionDep, _: CsrfDep,
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/dashboard") -> Response:
-    if not auth.check_password(settings.instructor_password.get_secret_value(), password):
+    if not check_password(settings.instructor_password.get_secret_value(), password):
         return render(request, "login.html", web, status_code=401, next=next, error="Wrong password.")
     response = RedirectResponse(next if next.startswith("/dashboard") else "/dashboard", status_code=303)
     auth.start(response, settings, role="instructor")
@@ -105,13 +100,13 @@ def submission_page(request: Request, submission_id: str, web: InstructorDep, se
                                  .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
     return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
                   report=report, source=source_html(row.content), charts=curve_charts(report),
-                  deliveries=deliveries, report_link=links.report_link(settings, row.id))
+                  deliveries=deliveries, report_link=report_link(settings, row.id))
 
 
 @router.post("/submissions/{submission_id}/regrade")
 def regrade_one(submission_id: str, _w: InstructorDep, _: CsrfDep, session: SessionDep,
                 queue: QueueDep) -> Response:
-    if not actions.regrade(session=session, queue=queue, submission_id=submission_id):
+    if not lifecycle.regrade(session, queue, submission_id):
         raise Problem(409, "Not finished", "only a graded or failed submission can be regraded")
     return RedirectResponse(f"/dashboard/submissions/{submission_id}?regraded=1", status_code=303)
 
@@ -120,7 +115,7 @@ def regrade_one(submission_id: str, _w: InstructorDep, _: CsrfDep, session: Sess
 def regrade_all_confirm(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
                         assignment: str = "") -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    latest = [r for r in queries.latest_per_student(session, assignment) if r.status in actions.DONE]
+    latest = [r for r in queries.latest_per_student(session, assignment) if r.status in lifecycle.FINISHED]
     return render(request, "confirm.html", web, assignment=assignment, count=len(latest))
 
 
@@ -128,7 +123,7 @@ def regrade_all_confirm(request: Request, web: InstructorDep, session: SessionDe
 def regrade_all(_w: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep,
                 assignment: Annotated[str, Form()]) -> Response:
     ids = [r.id for r in queries.latest_per_student(session, assignment)]
-    n = sum(actions.regrade(session=session, queue=queue, submission_id=i) for i in ids)
+    n = sum(lifecycle.regrade(session, queue, i) for i in ids)
     return RedirectResponse(f"/dashboard/submissions?assignment={assignment}&regraded={n}", status_code=303)
 
 
@@ -170,13 +165,11 @@ def revoke_token(token_id: int, _w: InstructorDep, _: CsrfDep, session: SessionD
 
 
 @router.post("/deliveries/{delivery_id}/resend")
-def resend(request: Request, delivery_id: int, _w: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
-    from api.lms.delivery import resend as reset
-
+def resend(delivery_id: int, _w: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep) -> Response:
     d = session.get(LmsDelivery, delivery_id)
-    if d is None or not reset(session, delivery_id):
+    if d is None or not delivery.resend(session, delivery_id):
         raise Problem(404, "Not found")
-    actions.delivery_queue(request.app.state).send(delivery_id)
+    queue.deliver(delivery_id)
     return RedirectResponse(f"/dashboard/submissions/{d.submission_id}#deliveries", status_code=303)
 
 
@@ -184,7 +177,7 @@ def resend(request: Request, delivery_id: int, _w: InstructorDep, _: CsrfDep, se
 async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep,
                submission: str = "") -> JSONResponse:
     """Counts, queue and workers; with ``submission``, that one's status (its page reloads on a change)."""
-    health = await run_in_threadpool(actions.queue_health, settings.redis_url, settings.queue)
+    health = await run_in_threadpool(queue_health.queue_health, settings.redis_url, settings.queue)
     row = session.get(Submission, submission) if submission else None
     return JSONResponse({"version": queries.version(session), "counts": queries.status_counts(session),
                          "oldest_queued_s": queries.oldest_queued_s(session), "queue": health,

@@ -1,29 +1,30 @@
 """``/student``: sign in with a token (pasted or by link), upload, watch it graded, read own reports.
 
 Students see their own submissions only, and hidden tests only after
-``hidden_tests_release_at`` (:mod:`api.visibility`). The live view
-is the service's own event stream (:func:`api.progress.stream`), behind the
+``hidden_tests_release_at`` (:mod:`service.visibility`). The live view
+is the service's own event stream (:func:`api.sse_stream.stream`), behind the
 session cookie instead of a bearer header so the browser's EventSource can use it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sse_starlette import EventSourceResponse
 
-from api import submissions, visibility
-from api.auth import authenticate, digest
-from api.dashboard import auth, links
-from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render, report_of
-from api.db.models import Student, Submission
+from api import sse_stream
+from api.dashboard import auth
+from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
-from api.problems import Problem
-from api.progress import stream
+from service import intake, report_view, visibility
+from service.db.models import Student, Submission
+from service.problems import Problem
+from service.report_links import submission_from_link
+from service.tokens import authenticate, digest
 
 router = APIRouter(prefix="/student", include_in_schema=False)
 
@@ -72,10 +73,9 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
                  queue: QueueDep, limiter: RateLimiterDep, file: Annotated[UploadFile, File()]) -> Response:
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
-    submissions.validate(content, max_bytes=settings.max_upload_bytes)
-    if (wait := limiter.hit(f"student:{student.id}")) is not None:
-        raise Problem(429, "Too many submissions", f"try again in {wait} s", retry_after=wait)
-    row, _created = submissions.create(session=session, queue=queue, student=student, content=content,
+    intake.validate(content, max_bytes=settings.max_upload_bytes)
+    limiter.hit(f"student:{student.id}")
+    row, _created = intake.create(session=session, queue=queue, student=student, content=content,
                                        assignment=settings.default_assignment,
                                        filename=file.filename or "layers.py")
     url = f"/student/submissions/{row.id}"
@@ -94,7 +94,7 @@ def report_page(request: Request, submission_id: str, web: WebSessionDep, settin
 @router.get("/reports/{link}", response_class=HTMLResponse)
 def report_by_link(request: Request, link: str, web: WebSessionDep, settings: SettingsDep,
                    session: SessionDep) -> HTMLResponse:
-    sid = links.submission_from_link(settings, link)
+    sid = submission_from_link(settings, link)
     row = session.get(Submission, sid) if sid else None
     if row is None:
         raise Problem(404, "Not found", "this report link is not valid")
@@ -103,31 +103,29 @@ def report_by_link(request: Request, link: str, web: WebSessionDep, settings: Se
 
 @router.get("/submissions/{submission_id}/events")
 def events(submission_id: str, web: WebSessionDep, settings: SettingsDep, session: SessionDep,
-           aredis: AsyncRedisDep) -> StreamingResponse:
+           aredis: AsyncRedisDep) -> EventSourceResponse:
     _own(session, _require(web, session), submission_id)
-    frames = _without_reports(stream(submission_id, database_url=settings.database, aredis=aredis))
-    return StreamingResponse(frames, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    events = sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis)
+    return sse_stream.response(_without_reports(events))
 
 
-async def _without_reports(frames: AsyncIterator[str]) -> AsyncIterator[str]:
+async def _without_reports(events: AsyncIterator[sse_stream.Event]) -> AsyncIterator[sse_stream.Event]:
     """The page reloads the (redacted) report itself: the raw one must not reach the browser.
 
     Per-test events are reduced to a count, since hidden tests' names and scores would leak.
     """
     done = 0
-    async for frame in frames:
-        if frame.startswith("event: graded"):
-            data = json.loads(frame.split("data: ", 1)[1])
-            frame = f"event: graded\ndata: {json.dumps({'id': data['id']})}\n\n"
-        elif frame.startswith("event: test"):
+    async for name, data in events:
+        if name == "graded":
+            data = {"id": data["id"]}
+        elif name == "test":
             done += 1
-            frame = f"event: test\ndata: {json.dumps({'done': done})}\n\n"
-        yield frame
+            data = {"done": done}
+        yield name, data
 
 
 def _report(request: Request, web: dict[str, Any], settings: Any, row: Submission, *, live: bool) -> HTMLResponse:
-    report = visibility.for_student(report_of(row), release_at=settings.hidden_tests_release_at)
+    report = visibility.for_student(report_view.parse(row.report), release_at=settings.hidden_tests_release_at)
     earlier = []
     if live:
         earlier = [r for r in _history(request, row) if r.id != row.id]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,11 +14,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from sqlalchemy import select
 
-from api.auth import authenticate  # noqa: F401 - re-exported for the student page
 from api.dashboard import auth, plots
-from api.db.models import Student, Token
 from api.deps import SessionDep, SettingsDep
-from api.problems import Problem
+from service import report_view
+from service.db.models import Student, Token
+from service.problems import Problem
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -102,4 +101,6 @@ def curve_charts(report: dict[str, Any] | None) -> list[tuple[str, list[Markup]]
 
 
 def report_of(row: Any) -> dict[str, Any] | None:
-    return json.loads(row.report) if row.report else None
+    """The stored report as the instructor sees it: everything, hidden tests included."""
+    report = report_view.parse(row.report)
+    return report.to_dict() if report else None

@@ -1,1 +1,1 @@
-"""The LMS integration: signed webhooks in (:mod:`api.lms.webhook`), signed grades out (:mod:`api.lms.delivery`)."""
+"""The LMS webhook route (the signing, intake and delivery it uses live in ``service.lms``)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api import submissions
 from api.deps import QueueDep, SessionDep, SettingsDep
-from api.lms import webhook
-from api.problems import Problem
+from api.responses import submission_body
+from service.lms import webhook_intake
+from service.problems import PROBLEMS, Problem
 
 router = APIRouter(prefix="/api/v1/lms", tags=["lms"])
 BODY_OVERHEAD = 16 * 1024  # JSON fields around the base64 file
@@ -18,11 +18,11 @@ BODY_OVERHEAD = 16 * 1024  # JSON fields around the base64 file
 async def lms_submission(request: Request, settings: SettingsDep, session: SessionDep,
                          queue: QueueDep) -> JSONResponse:
     body = await _body(request, limit=settings.max_upload_bytes * 4 // 3 + BODY_OVERHEAD)
-    integration = webhook.authenticate(settings, body, dict(request.headers))
-    payload, content = webhook.parse(body, settings)
-    done = webhook.accept(session=session, queue=queue, settings=settings, integration=integration,
+    integration = webhook_intake.authenticate(settings, body, dict(request.headers))
+    payload, content = webhook_intake.parse(body, settings)
+    done = webhook_intake.accept(session=session, queue=queue, settings=settings, integration=integration,
                           payload=payload, content=content)
-    out = submissions.public(done.submission, base_url=settings.base_url, with_report=False)
+    out = submission_body(done.submission, base_url=settings.base_url, with_report=False)
     out.update(integration=integration, external_submission_id=done.link.external_submission_id)
     return JSONResponse(out, status_code=202 if done.created else 200, headers={"Location": out["links"]["self"]})
 
@@ -34,6 +34,6 @@ async def _body(request: Request, *, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise Problem(413, "Submission too large", f"the request body exceeds {limit} bytes",
-                          type=submissions.PROBLEMS + "too-large", limit=limit)
+                          type=PROBLEMS + "too-large", limit=limit)
         chunks.append(chunk)
     return b"".join(chunks)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,12 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from api.db.session import engine_for
 from api.deps import SettingsDep
-from api.settings import Settings
+from service import heartbeats
+from service.db.session import engine_for
+from service.settings import Settings
 
 router = APIRouter(tags=["operations"])
-WORKER_KEYS = "autograder:workers:*"
 
 
 def _database(settings: Settings) -> dict[str, Any]:
@@ -44,8 +43,7 @@ async def _workers(aredis: Any) -> dict[str, Any]:
     if aredis is None:
         return {"ok": False, "count": 0, "processes": []}
     try:
-        keys = [k async for k in aredis.scan_iter(match=WORKER_KEYS, count=100)]
-        values = [json.loads(v) for v in await aredis.mget(keys) if v] if keys else []
+        values = await heartbeats.alive_async(aredis)
     except Exception as e:  # noqa: BLE001
         return {"ok": False, "count": 0, "error": str(e)[:200]}
     return {"ok": bool(values), "count": len(values), "processes": values}

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sse_starlette import EventSourceResponse
 
-from api import progress, submissions, visibility
-from api.db.models import Student, Submission
+from api import sse_stream
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
-from api.problems import Problem
-from api.progress import stream
+from api.responses import submission_body
+from service import intake, report_view, visibility
+from service.db.models import Student, Submission
+from service.problems import Problem
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -26,16 +28,15 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
 ) -> JSONResponse:
     content = file.file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
     assignment = assignment or settings.default_assignment
-    submissions.check_assignment(assignment, settings.assignment_ids)
-    submissions.validate(content, max_bytes=settings.max_upload_bytes)
-    replay = submissions.replay(session=session, student=student, key=idempotency_key, content=content)
-    if replay is None and (wait := limiter.hit(f"student:{student.id}")) is not None:
-        raise Problem(429, "Too many submissions", f"try again in {wait} s",
-                      headers={"Retry-After": str(wait)}, retry_after=wait)
-    row, created = submissions.create(session=session, queue=queue, student=student, content=content,
-                                      assignment=assignment, filename=file.filename or "layers.py",
-                                      idempotency_key=idempotency_key)
-    body = submissions.public(row, base_url=settings.base_url, with_report=False)
+    intake.check_assignment(assignment, settings.assignment_ids)
+    intake.validate(content, max_bytes=settings.max_upload_bytes)
+    replay = intake.replay(session=session, student=student, key=idempotency_key, content=content)
+    if replay is None:
+        limiter.hit(f"student:{student.id}")
+    row, created = intake.create(session=session, queue=queue, student=student, content=content,
+                                 assignment=assignment, filename=file.filename or "layers.py",
+                                 idempotency_key=idempotency_key)
+    body = submission_body(row, base_url=settings.base_url, with_report=False)
     return JSONResponse(body, status_code=202 if created else 200, headers={"Location": body["links"]["self"]})
 
 
@@ -44,26 +45,27 @@ def list_submissions(settings: SettingsDep, session: SessionDep, student: Studen
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict]:
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(limit))
-    return [submissions.public(r, base_url=settings.base_url, with_report=False) for r in rows]
+    return [submission_body(r, base_url=settings.base_url, with_report=False) for r in rows]
 
 
 @router.get("/{submission_id}", summary="Status, and the report once graded")
 def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep) -> dict:
-    body = submissions.public(_visible(session, submission_id, student), base_url=settings.base_url)
-    if not student.is_instructor and body.get("report") is not None:
-        body["report"] = visibility.for_student(body["report"], release_at=settings.hidden_tests_release_at)
+    row = _visible(session, submission_id, student)
+    body = submission_body(row, base_url=settings.base_url)
+    if not student.is_instructor and row.report is not None:
+        body["report"] = visibility.for_student(report_view.parse(row.report),
+                                                release_at=settings.hidden_tests_release_at)
     return body
 
 
 @router.get("/{submission_id}/events", summary="Server-Sent Events: queued, running, test, graded")
 def events(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep,
-           aredis: AsyncRedisDep) -> StreamingResponse:
+           aredis: AsyncRedisDep) -> EventSourceResponse:
     _visible(session, submission_id, student)
-    redact = progress.redact_nothing if student.is_instructor else \
-        progress.redact_hidden(release_at=settings.hidden_tests_release_at)
-    return StreamingResponse(stream(submission_id, database_url=settings.database, aredis=aredis, redact=redact),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    redact = sse_stream.redact_nothing if student.is_instructor else \
+        sse_stream.redact_hidden(release_at=settings.hidden_tests_release_at)
+    return sse_stream.response(sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis,
+                                                 redact=redact))
 
 
 def _visible(session: SessionDep, submission_id: str, student: Student) -> Submission:

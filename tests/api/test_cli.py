@@ -9,10 +9,10 @@ import sys
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from api.auth import authenticate
-from api.cli import cli
-from api.db.models import Token
-from api.db.session import session_factory
+from autograder.cli import cli
+from service.db.models import Token
+from service.db.session import session_factory
+from service.tokens import authenticate
 
 
 def test_token_create_prints_a_token_stored_only_hashed(tmp_path, monkeypatch):
@@ -28,7 +28,7 @@ def test_token_create_prints_a_token_stored_only_hashed(tmp_path, monkeypatch):
 
 
 def test_help_lists_service_and_grader_commands_without_importing_the_service():
-    code = ("import json, sys; from click.testing import CliRunner; from api.cli import cli; "
+    code = ("import json, sys; from click.testing import CliRunner; from autograder.cli import cli; "
             "r = CliRunner().invoke(cli, ['--help']); "
             "print(json.dumps([r.output, [m for m in ('fastapi', 'celery', 'sqlalchemy') if m in sys.modules]]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

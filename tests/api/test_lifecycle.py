@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from api.auth import create_token
-from api.db import lifecycle
-from api.db.models import Student, Submission
-from api.db.session import session_factory
+from service import lifecycle
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.tokens import create_token
+from tests.doubles import one_test_report
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def sid(session) -> str:
 
 
 def store(session, held) -> bool:
-    return lifecycle.store(session, held, report_json="{}", score=1.0, max_score=1.0)
+    return lifecycle.store(session, held, report=one_test_report())
 
 
 def test_claim_then_store_once(session, sid):

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from api.auth import create_token
-from api.db import lifecycle
-from api.db.migrate import upgrade
-from api.db.session import session_factory
-from api.main import create_app
-from api.queue import MemoryQueue
-from api.settings import Settings
+from api.app import create_app
+from service import lifecycle
+from service.db.migrate import upgrade
+from service.db.session import session_factory
+from service.settings import Settings
+from service.tokens import create_token
+from tests.doubles import MemoryQueue, one_test_report
 from tests.service_backends import postgres_url
 
 pytestmark = pytest.mark.postgres
@@ -32,7 +32,7 @@ def pg_database():
         upgrade(url)
         yield url
     finally:
-        from api.db.session import _engines
+        from service.db.session import _engines
 
         if url in _engines:
             _engines.pop(url).dispose()
@@ -54,5 +54,5 @@ def test_upload_claim_store_once_on_postgres(pg_database, tmp_path):
         held = lifecycle.claim(s, r.json()["id"], task_id="t")
         assert held is not None and held.content == b"x = 1\n"
         assert lifecycle.claim(s, held.id, task_id="other") is None
-        assert lifecycle.store(s, held, report_json="{}", score=1, max_score=1) is True
-        assert lifecycle.store(s, held, report_json="{}", score=1, max_score=1) is False
+        assert lifecycle.store(s, held, report=one_test_report()) is True
+        assert lifecycle.store(s, held, report=one_test_report()) is False

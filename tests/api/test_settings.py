@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from service.settings import Settings
 
 
 def test_placeholder_secrets_are_refused_outside_development(tmp_path):

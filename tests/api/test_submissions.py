@@ -6,12 +6,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.auth import create_token
-from api.db.models import Submission
-from api.db.session import session_factory
-from api.main import create_app
-from api.queue import MemoryQueue
-from api.ratelimit import MemoryRateLimiter
+from api.app import create_app
+from api.ratelimit import UploadLimiter
+from service.db.models import Submission
+from service.db.session import session_factory
+from service.tokens import create_token
+from tests.doubles import MemoryQueue
 
 GOOD = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x, None\n"
 
@@ -23,7 +23,7 @@ def queue() -> MemoryQueue:
 
 @pytest.fixture
 def client(settings, queue):
-    app = create_app(settings, queue=queue, rate_limiter=MemoryRateLimiter(limit=3, window_s=60))
+    app = create_app(settings, queue=queue, rate_limiter=UploadLimiter(None, limit=3, window_s=60))
     with TestClient(app) as c:
         yield c
 
@@ -134,7 +134,7 @@ def test_parallel_uploads_are_all_accepted(settings, tokens):
     from concurrent.futures import ThreadPoolExecutor
 
     queue = MemoryQueue()
-    app = create_app(settings, queue=queue, rate_limiter=MemoryRateLimiter(limit=1000, window_s=60))
+    app = create_app(settings, queue=queue, rate_limiter=UploadLimiter(None, limit=1000, window_s=60))
     with TestClient(app) as client, ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda i: upload(client, tokens["alice"], GOOD + f"# {i}\n".encode()).status_code,
                               range(64)))

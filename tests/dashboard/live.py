@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from api.lms.receiver import free_port
-from api.settings import Settings
+from service.settings import Settings
+from tests.lms.receiver import free_port
 from tests.workers.service import Worker
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
@@ -62,7 +62,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
 def live_service(settings: Settings, redis_url: str, log: Path, *,
                  training: bool = False) -> Iterator[tuple[str, Settings, Worker]]:
     """API on a free port and one worker grading with the real grader (training checks only if ``training``)."""
-    from api.main import create_app
+    from api.app import create_app
 
     port = free_port()
     settings = settings.model_copy(update={"redis_url": redis_url, "port": port})

@@ -45,8 +45,8 @@ def report_for(source: bytes) -> Report:
 
 def add_graded(sessions: Any, student: str, source: bytes, **fields: Any) -> str:
     """Insert a graded submission of ``student`` (created if new) with the report this source gets."""
-    from api.auth import create_token
-    from api.db.models import Student, Submission
+    from service.db.models import Student, Submission
+    from service.tokens import create_token
 
     with sessions() as s:
         who = s.query(Student).filter_by(name=student).one_or_none()

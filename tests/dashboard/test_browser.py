@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from api.auth import create_token
-from api.dashboard.auth import hash_password
-from api.db.migrate import upgrade
-from api.db.models import Submission
-from api.db.session import session_factory
-from api.settings import Settings
 from grader.feedback import HINTS
+from service.db.migrate import upgrade
+from service.db.models import Submission
+from service.db.session import session_factory
+from service.passwords import hash_password
+from service.settings import Settings
+from service.tokens import create_token
 from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
 from tests.dashboard.reports import add_graded
 
@@ -54,7 +54,7 @@ def service(tmp_path_factory, redis_url):
     url = f"sqlite:///{tmp / 'db.sqlite3'}"
     upgrade(url)
     settings = Settings(env="development", data_dir=tmp, database_url=url, redis_url=None, broker_url=None,
-                        instructor_password=SecretStr(hash_password(PASSWORD, iterations=1000)))
+                        instructor_password=SecretStr(hash_password(PASSWORD)))
     with live_service(settings, redis_url, tmp / "worker.log", training=True) as running:
         yield running
 

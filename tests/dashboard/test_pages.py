@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.auth import create_token, digest
-from api.dashboard.auth import check_password, hash_password
-from api.db.models import Submission, Token
-from api.db.session import session_factory
-from api.main import create_app
-from api.queue import MemoryQueue
+from api.app import create_app
+from service.db.models import Submission, Token
+from service.db.session import session_factory
+from service.passwords import check_password, hash_password
+from service.tokens import create_token, digest
 from tests.dashboard.reports import add_graded
+from tests.doubles import MemoryQueue
 
 PASSWORD = "correct horse battery"
 RIGHT = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x\n"
@@ -27,7 +27,7 @@ WRONG = b"# canned: keep_convention\nimport numpy as np\n"
 
 @pytest.fixture
 def dash_settings(settings):
-    return settings.model_copy(update={"instructor_password": SecretStr(hash_password(PASSWORD, iterations=1000))})
+    return settings.model_copy(update={"instructor_password": SecretStr(hash_password(PASSWORD))})
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def form_csrf(client, url="/dashboard/submissions") -> str:
 
 
 def test_password_hash_round_trip():
-    h = hash_password("pw", iterations=1000)
-    assert h.startswith("pbkdf2_sha256$") and "pw" not in h.split("$", 2)[2]
+    h = hash_password("pw")
+    assert h.startswith("$argon2id$") and "pw" not in h
     assert check_password(h, "pw") and not check_password(h, "pW")
 
 

@@ -7,18 +7,20 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from api.auth import create_token
-from api.db.lms_models import LmsDelivery, LmsLink
-from api.db.models import Student, Submission
-from api.db.session import session_factory
-from api.lms import delivery, signing
-from api.lms.receiver import create_app as receiver_app
+from grader.report import Report, Status, TestResult
+from service.db.lms_models import LmsDelivery, LmsLink
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.lms import delivery, signing
+from service.tokens import create_token
+from tests.doubles import MemoryTransport
+from tests.lms.receiver import create_app as receiver_app
 
 SECRET = "moodle-secret"
-REPORT = {"score": 1.5, "max_score": 3.0, "tests": [
-    {"number": "1", "name": "bn forward", "status": "passed", "score": 1.5, "max_score": 1.5, "visibility": "visible",
-     "output": "secret details"},
-    {"number": "2", "name": "hidden one", "status": "failed", "score": 0, "max_score": 1.5, "visibility": "hidden"}]}
+REPORT = Report(1.5, 3.0, 0.1, "", [
+    TestResult("bn forward", "1", 1.5, 1.5, Status.PASSED, "secret details"),
+    TestResult("hidden one", "2", 0.0, 1.5, Status.FAILED, visibility="hidden")],
+    "ex08", 0, "test", "0" * 64).to_dict()
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def test_schedule_is_idempotent_per_graded_attempt_and_skips_plain_uploads(sessi
 
 
 def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, lms_settings):
-    transport = delivery.MemoryTransport(200)
+    transport = MemoryTransport(200)
     with sessions() as s:
         [did] = delivery.schedule(s, graded)
         assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
@@ -82,7 +84,7 @@ def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, 
 
 
 def test_failures_back_off_with_jitter_then_fail_and_resend_starts_over(sessions, graded, lms_settings):
-    transport = delivery.MemoryTransport(503, ConnectionRefusedError("refused"), 500, 200)
+    transport = MemoryTransport(503, ConnectionRefusedError("refused"), 500, 200)
     with sessions() as s:
         [did] = delivery.schedule(s, graded)
         waits = [delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings,
@@ -123,7 +125,7 @@ def test_reference_receiver_verifies_and_deduplicates():
 def test_overdue_finds_deliveries_whose_retry_message_was_lost_once_per_grace(sessions, graded):
     from datetime import timedelta
 
-    from api.db.models import utcnow
+    from service.db.models import utcnow
 
     with sessions() as s:
         (did,) = delivery.schedule(s, graded)

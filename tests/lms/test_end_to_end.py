@@ -15,12 +15,12 @@ import pytest
 from markupsafe import escape
 from pydantic import SecretStr
 
-from api.db.lms_models import LmsDelivery
-from api.db.session import session_factory
-from api.lms import signing
-from api.lms.receiver import Receiver
 from grader.feedback import HINTS
+from service.db.lms_models import LmsDelivery
+from service.db.session import session_factory
+from service.lms import signing
 from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
+from tests.lms.receiver import Receiver
 
 pytestmark = pytest.mark.service
 SECRET = "e2e-secret"

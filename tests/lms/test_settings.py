@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from service.settings import Settings
 
 SET = {n: "x" * 16 for n in ("secret_key", "instructor_password", "session_secret", "lms_shared_secret")}
 

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from api.db.lms_models import LmsLink
-from api.db.models import Student, Submission
-from api.db.session import session_factory
-from api.lms import signing
-from api.main import create_app
-from api.queue import MemoryQueue
+from api.app import create_app
+from service.db.lms_models import LmsLink
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.lms import signing
+from tests.doubles import MemoryQueue
 
 SECRET = "moodle-secret"
 GOOD = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x, None\n"

@@ -13,26 +13,27 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKE = "workers.fake_grader:FakeGrader"
-REAL = "grader.runner:Grader"
+REAL = ["-m", "autograder.cli", "worker"]
+FAKE = ["-m", "tests.workers.fake_worker"]
+"""How to start the worker: the real command, or the same worker with the fake grader injected."""
 
 
 class Worker:
-    def __init__(self, *, database_url: str, redis_url: str, log: Path, grader: str = REAL,
+    def __init__(self, *, database_url: str, redis_url: str, log: Path, grader: list[str] = REAL,
                  concurrency: int = 1, **extra: str) -> None:
         self.redis_url, self.log = redis_url, log
         self.env = {**os.environ, "AUTOGRADER_ENV": "development", "DATABASE_URL": database_url,
-                    "REDIS_URL": redis_url, "AUTOGRADER_GRADER_FACTORY": grader,
+                    "REDIS_URL": redis_url,
                     "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency), "AUTOGRADER_TRAINING": "false",
                     **extra}
         if "BROKER_URL" not in extra:
             self.env.pop("BROKER_URL", None)
-        self.concurrency = concurrency
+        self.concurrency, self.command = concurrency, grader
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90) -> Worker:
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen([sys.executable, *self.command], cwd=ROOT, env=self.env,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready(timeout)
         return self

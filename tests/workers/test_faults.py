@@ -13,12 +13,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from api.auth import create_token
-from api.db.models import Student, Submission
-from api.db.session import session_factory
-from api.queue import CeleryQueue
-from api.redis_server import PrivateRedis
-from api.submissions import create
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.intake import create
+from service.private_redis import PrivateRedis
+from service.task_sender import TaskSender
+from service.tokens import create_token
 from tests.workers.service import ROOT, Worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -35,7 +35,7 @@ def private_redis(tmp_path):
 
 
 def submit_many(settings, n: int, sleep: float) -> list[str]:
-    queue = CeleryQueue(settings)
+    queue = TaskSender(settings)
     with session_factory(settings.database)() as s:
         create_token(session=s, student="alice")
         student = s.scalar(select(Student))

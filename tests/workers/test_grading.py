@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from api.auth import create_token
-from api.db.models import Student, Submission
-from api.db.session import session_factory
-from workers import grading, hooks
-from workers.fake_grader import FakeGrader
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.tokens import create_token
+from tests.workers.fake_grader import FakeGrader
+from workers import attempt, hooks
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def published():
 @pytest.fixture
 def ctx(sessions, published):
     g = FakeGrader()
-    return grading.Attempt(sessions=sessions, grader_for=lambda _a: g,
+    return attempt.Attempt(sessions=sessions, grader_for=lambda _a: g,
                            publish=lambda sid, ev, data: published.append(ev), max_attempts=2)
 
 
@@ -49,8 +49,8 @@ def test_graded_report_is_stored_with_progress_and_hook(ctx, sessions, published
     hooks.on_graded(seen.append)
     try:
         sid = add(sessions, b"x = 1\n")
-        assert grading.run(sid, task_id="t", ctx=ctx) == "graded"
-        assert grading.run(sid, task_id="t2", ctx=ctx) == "skipped"
+        assert attempt.run(sid, task_id="t", ctx=ctx) == "graded"
+        assert attempt.run(sid, task_id="t2", ctx=ctx) == "skipped"
     finally:
         hooks._on_graded.remove(seen.append)
     row = status(sessions, sid)
@@ -61,20 +61,29 @@ def test_graded_report_is_stored_with_progress_and_hook(ctx, sessions, published
 @pytest.mark.parametrize("directive", [b"# fake: internal_error", b"# fake: raise"])
 def test_internal_errors_retry_then_fail(ctx, sessions, directive):
     sid = add(sessions, directive + b"\n")
-    assert grading.run(sid, task_id="t", ctx=ctx) == "retry"
+    assert attempt.run(sid, task_id="t", ctx=ctx) == "retry"
     assert status(sessions, sid).status == "queued"
-    assert grading.run(sid, task_id="t", ctx=ctx) == "failed"
+    assert attempt.run(sid, task_id="t", ctx=ctx) == "failed"
     row = status(sessions, sid)
     assert row.status == "failed" and "internal error" in row.error and row.report is None
 
 
 def test_worker_grader_takes_the_training_data_setting(settings, tmp_path):
-    from workers.process import load_grader
+    from grader.runner import Grader
+    from workers.pool_process import Graders
 
-    configured = settings.model_copy(update={"training_data": str(tmp_path / "FashionMNIST")})
-    grader = load_grader(configured, assignment="ex08", device="cpu")
+    configured = settings.model_copy(update={"training_data": str(tmp_path / "FashionMNIST"), "training": False})
+    made = []
+
+    def make(assignment: str, **kwargs):  # the real grader, recorded
+        made.append(Grader(assignment, **kwargs))
+        made[-1].warm_up = lambda: None  # training data of a fake folder: nothing to warm up here
+        return made[-1]
+
+    graders = Graders(configured, make, device="cpu")
     try:
-        assert grader.options["training_data"] == str(tmp_path / "FashionMNIST")
-        assert grader.options["device"] == "cpu"
+        assert graders.get("ex08") is made[0] and graders.get("ex08") is made[0]  # made once, then kept
+        assert made[0].options["training_data"] == str(tmp_path / "FashionMNIST")
+        assert made[0].options["device"] == "cpu"
     finally:
-        grader.close()
+        graders.close()

@@ -8,9 +8,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import create_token
-from api.db.session import session_factory
-from api.main import create_app
+from api.app import create_app
+from service.db.session import session_factory
+from service.tokens import create_token
 from tests.workers.service import REAL, ROOT, Worker
 
 pytestmark = pytest.mark.service
@@ -18,7 +18,7 @@ REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
 
 
 @pytest.fixture(scope="module")
-def grader_factory() -> str:
+def grader_factory() -> list[str]:
     return REAL
 
 

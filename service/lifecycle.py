@@ -3,21 +3,29 @@
 Two workers (a redelivered message, a sweeper's copy) may hold the same id at
 once. ``attempts`` is the fencing token: :func:`claim` increments it, and only
 the holder of the latest attempt may :func:`store` or :func:`release`, so a
-report is stored exactly once whatever the broker does.
+report is stored exactly once whatever the broker does. Every change of a
+submission's status lives here: upload (:func:`send`), claim, store, release,
+the sweeper's :func:`requeue_stale` and the dashboard's :func:`regrade`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.db.models import Submission, SubmissionStatus, utcnow
+from grader.report import Report
+from service.db.models import Submission, SubmissionStatus, utcnow
+from service.task_sender import TaskQueue
+
+log = logging.getLogger(__name__)
 
 QUEUED, RUNNING = SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value
 GRADED, FAILED = SubmissionStatus.GRADED.value, SubmissionStatus.FAILED.value
+FINISHED = (GRADED, FAILED)
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,14 @@ def claim(session: Session, submission_id: str, *, task_id: str) -> Claim | None
     return Claim(row.id, row.attempts, row.content, row.assignment, row.seed, _aware(row.received_at))
 
 
-def store(session: Session, held: Claim, *, report_json: str, score: float, max_score: float) -> bool:
+def store(session: Session, held: Claim, *, report: Report) -> bool:
     """running → graded with the report; False (nothing written) when the claim was superseded."""
     now = utcnow()
     done = session.execute(
         update(Submission)
         .where(Submission.id == held.id, Submission.status == RUNNING, Submission.attempts == held.attempt)
-        .values(status=GRADED, finished_at=now, report=report_json, score=score, max_score=max_score,
+        .values(status=GRADED, finished_at=now, report=report.to_json(), score=report.score,
+                max_score=report.max_score,
                 latency_s=(now - held.received_at).total_seconds(), error=None)
     ).rowcount
     session.commit()
@@ -83,9 +92,36 @@ def release(session: Session, held: Claim, *, error: str, final: bool) -> bool:
     return bool(done)
 
 
-def mark_enqueued(session: Session, submission_id: str) -> None:
+def send(session: Session, queue: TaskQueue, submission_id: str) -> bool:
+    """Enqueue a committed queued row and stamp ``enqueued_at``; False when the broker is down.
+
+    Nothing is lost then: the row stays queued and the sweeper sends it later.
+    """
+    try:
+        queue.enqueue(submission_id)
+    except Exception:  # noqa: BLE001
+        log.warning("enqueue of %s failed; the sweeper will send it", submission_id, exc_info=True)
+        return False
     session.execute(update(Submission).where(Submission.id == submission_id).values(enqueued_at=utcnow()))
     session.commit()
+    return True
+
+
+def regrade(session: Session, queue: TaskQueue, submission_id: str) -> bool:
+    """graded/failed → queued, then sent like a fresh upload; False when it is not finished yet.
+
+    ``attempts`` is kept (it is the fencing token), the old report is cleared:
+    the row shows what is true now. The seed is kept, so a regrade of the same
+    code with the same grader gives the same report.
+    """
+    moved = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.status.in_(FINISHED))
+        .values(status=QUEUED, report=None, score=None, max_score=None, error=None,
+                started_at=None, finished_at=None, enqueued_at=None)).rowcount
+    session.commit()
+    if moved:
+        send(session, queue, submission_id)
+    return bool(moved)
 
 
 def requeue_stale(session: Session, *, older_than: timedelta, max_attempts: int) -> list[str]:

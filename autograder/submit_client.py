@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import httpx
+from httpx_sse import connect_sse
 
 
 def submit(path: str, *, server: str, token: str, assignment: str | None, as_json: bool) -> int:
@@ -31,22 +32,20 @@ def submit(path: str, *, server: str, token: str, assignment: str | None, as_jso
 
 
 def _follow(client: httpx.Client, sid: str) -> None:
-    event = ""
-    with client.stream("GET", f"/api/v1/submissions/{sid}/events", timeout=None) as r:
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-                if event == "queued":
-                    click.echo(f"queued, position {data['position']}", err=True)
-                elif event == "running":
-                    click.echo("running", err=True)
-                elif event == "test":
-                    click.echo(f"  {data['status']:>8}  {data['score']:g}/{data['max_score']:g}  {data['name']}",
-                               err=True)
-                elif event in ("graded", "failed"):
-                    return
+    """Progress on stderr until the submission is graded or failed (the report follows on stdout)."""
+    with connect_sse(client, "GET", f"/api/v1/submissions/{sid}/events", timeout=None) as source:
+        done = 0
+        for sse in source.iter_sse():
+            data = json.loads(sse.data)
+            if sse.event == "queued":
+                click.echo(f"queued, position {data['position']}", err=True)
+            elif sse.event == "running":
+                click.echo("running", err=True)
+            elif sse.event == "test":
+                done += 1
+                click.echo(f"  {done} test(s) done", err=True)
+            elif sse.event in ("graded", "failed"):
+                return
 
 
 def _table(final: dict) -> None:
@@ -55,5 +54,11 @@ def _table(final: dict) -> None:
         click.echo(f"{final['status']}: {final.get('error') or ''}")
         return
     for t in report["tests"]:
-        click.echo(f"{t['status']:>8}  {t['score']:>5g}/{t['max_score']:<5g} {t['name']}")
+        click.echo(f"{t['status']:>8}  {_points(t['score']):>5}/{_points(t['max_score']):<5} {t['name']}")
+        if t["status"] not in ("passed", "hidden") and t.get("output"):
+            click.echo("".join(f"            {line}\n" for line in t["output"].splitlines()), nl=False)
     click.echo(f"score: {report['score']:g}/{report['max_score']:g}")
+
+
+def _points(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"

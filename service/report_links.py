@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from api.settings import Settings
+from service.settings import Settings
 
 SALT = "report-link"
 

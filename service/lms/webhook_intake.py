@@ -1,4 +1,4 @@
-"""Accepting a submission from an LMS: authenticate, validate, then create it like any upload."""
+"""Intake from an LMS webhook: authenticate the signature, validate, then create it like any upload."""
 
 from __future__ import annotations
 
@@ -14,15 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import submissions
-from api.db.lms_models import LmsLink
-from api.db.models import Student, Submission
-from api.lms import signing
-from api.problems import Problem
-from api.queue import TaskQueue
-from api.settings import Settings
-
-PROBLEMS = submissions.PROBLEMS
+from service import intake
+from service.db.lms_models import LmsLink
+from service.db.models import Student, Submission
+from service.lms import signing
+from service.problems import PROBLEMS, Problem
+from service.settings import Settings
+from service.task_sender import TaskQueue
 
 
 class LmsSubmission(BaseModel):
@@ -90,12 +88,12 @@ def accept(*, session: Session, queue: TaskQueue, settings: Settings, integratio
            payload: LmsSubmission, content: bytes) -> Accepted:
     """Create (or find again) the submission for this external id; queued like any upload."""
     assignment = settings.lms_assignment_map.get(payload.assignment_id, payload.assignment_id)
-    submissions.check_assignment(assignment, settings.assignment_ids)
-    submissions.validate(content, max_bytes=settings.max_upload_bytes)
+    intake.check_assignment(assignment, settings.assignment_ids)
+    intake.validate(content, max_bytes=settings.max_upload_bytes)
     if (link := _link(session, integration, payload.external_submission_id)) is not None:
         return Accepted(_same(session, link, content), link, False)
     student = _student(session, f"{integration}:{payload.student_id}")
-    row, created = submissions.create(session=session, queue=queue, student=student, content=content,
+    row, created = intake.create(session=session, queue=queue, student=student, content=content,
                                       assignment=assignment, filename=payload.filename,
                                       idempotency_key=f"lms:{integration}:{payload.external_submission_id}")
     link = LmsLink(integration=integration, course_id=payload.course_id, assignment_id=payload.assignment_id,

@@ -5,29 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.db import lifecycle
-from api.progress import test_event
-from grader.report import Report, TestResult
+from grader.report import Report, Status, TestResult
+from service import lifecycle
+from service.report_view import test_summary
 from workers import hooks
+from workers.pool_process import Grader
 
 log = logging.getLogger(__name__)
 Publish = Callable[[str, str, dict[str, Any]], None]
 
 
-class Grader(Protocol):
-    """What the worker needs of ``grader.runner.Grader`` (and of the fake)."""
-
-    def grade(self, source: bytes, *, seed: int = 0, training: bool = True,
-              progress: Callable[[TestResult], None] | None = None) -> Report: ...
-
-
 @dataclass
 class Attempt:
-    """Everything one attempt needs, passed in so a test can hand in fakes."""
+    """Everything one attempt needs, passed in so a test can hand in doubles."""
 
     sessions: sessionmaker[Session]
     grader_for: Callable[[str], Grader]
@@ -47,8 +41,7 @@ def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
     report, error = _grade(ctx, held)
     with ctx.sessions() as s:
         if report is not None and not report.internal_error:
-            if not lifecycle.store(s, held, report_json=report.to_json(), score=report.score,
-                                   max_score=report.max_score):
+            if not lifecycle.store(s, held, report=report):
                 return "superseded"
             hooks.fire_graded(submission_id)
             ctx.publish(submission_id, "graded", {"id": submission_id, "score": report.score})
@@ -60,11 +53,12 @@ def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
 
 def _grade(ctx: Attempt, held: lifecycle.Claim) -> tuple[Report | None, str]:
     def progress(t: TestResult) -> None:
-        ctx.publish(held.id, "test", test_event(held.id, t.to_dict()))
+        ctx.publish(held.id, "test", {"id": held.id, **test_summary(t)})
     try:
-        report = ctx.grader_for(held.assignment).grade(held.content, seed=held.seed, training=ctx.training, progress=progress)
+        report = ctx.grader_for(held.assignment).grade(held.content, seed=held.seed, training=ctx.training,
+                                                       progress=progress)
     except Exception as e:  # noqa: BLE001 - the grader failing is ours by definition: retry
         log.exception("grading %s raised", held.id)
         return None, f"internal error: {type(e).__name__}: {e}"[:2000]
-    bad = [t.name for t in report.tests if t.status.value == "internal_error"]
+    bad = [t.name for t in report.tests if t.status is Status.INTERNAL_ERROR]
     return report, f"internal error in: {', '.join(bad)}" if bad else ""

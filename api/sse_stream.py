@@ -1,4 +1,9 @@
-"""The event stream of one submission: database snapshots (the truth) merged with worker pub/sub events."""
+"""The SSE stream of one submission: database snapshots (the truth) merged with the workers' progress events.
+
+:func:`stream` yields ``(event, data)`` pairs; :func:`response` sends them as
+Server-Sent Events (``sse-starlette``, which also sends the keep-alive pings).
+The workers publish through ``service.progress_events``.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +14,35 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
+from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import events, submissions, visibility
-from api.db.models import Submission
-from api.db.session import session_factory
+from grader.report import Report
+from service import intake, progress_events, report_view, visibility
+from service.db.models import Submission
+from service.db.session import session_factory
 
 TERMINAL = ("graded", "failed")
 POLL_S = 1.0
+PING_S = 15
 MAX_STREAM_S = 3600.0
+Event = tuple[str, dict[str, Any]]
+Redact = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-def snapshot(database_url: str, submission_id: str) -> tuple[str, dict[str, Any]]:
+def snapshot(database_url: str, submission_id: str) -> Event:
     """The event that describes the row now: queued (with position), running, graded or failed."""
     with session_factory(database_url)() as s:
         row = s.get(Submission, submission_id)
         assert row is not None
         if row.status == "queued":
-            return "queued", {"id": row.id, "position": submissions.queue_position(s, row)}
+            return "queued", {"id": row.id, "position": intake.queue_position(s, row)}
         if row.status == "running":
             return "running", {"id": row.id, "attempt": row.attempts}
         if row.status == "graded":
             return "graded", {"id": row.id, "score": row.score, "max_score": row.max_score,
                               "report": json.loads(row.report or "null")}
         return "failed", {"id": row.id, "error": row.error}
-
-
-Redact = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 def redact_nothing(event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +57,8 @@ def redact_hidden(*, release_at: datetime | None) -> Redact:
         if event == "test":
             return visibility.test_event_for_student(data, release_at=release_at)
         if event == "graded" and data.get("report") is not None:
-            report = visibility.for_student(data["report"], release_at=release_at) or {}
+            report = visibility.for_student(Report.from_dict(data["report"]),
+                                            release_at=release_at) or {}
             return {**data, "report": report, "score": report.get("score"), "max_score": report.get("max_score")}
         return data
 
@@ -58,52 +66,55 @@ def redact_hidden(*, release_at: datetime | None) -> Redact:
 
 
 async def stream(submission_id: str, *, database_url: str, aredis: Any,
-                 redact: Redact = redact_nothing) -> AsyncIterator[str]:
-    """The submission's events; ``redact(event, data)`` trims what the viewer may not see."""
+                 redact: Redact = redact_nothing) -> AsyncIterator[Event]:
+    """The submission's events until it is graded or failed; ``redact`` trims what the viewer may not see."""
     pubsub = aredis.pubsub() if aredis is not None else None
     try:
         if pubsub is not None:
-            await pubsub.subscribe(events.channel(submission_id))  # before the snapshot: no gap
-        last: tuple[str, dict[str, Any]] | None = None
+            await pubsub.subscribe(progress_events.channel(submission_id))  # before the snapshot: no gap
+        last: Event | None = None
         tests_seen = False
         deadline = time.monotonic() + MAX_STREAM_S
         while time.monotonic() < deadline:
             now = await run_in_threadpool(snapshot, database_url, submission_id)
             if now[0] == "graded" and not tests_seen:  # graded before we listened: replay from the report
-                for t in (now[1]["report"] or {}).get("tests", []):
-                    yield events.sse("test", redact("test", test_event(submission_id, t)))
+                for t in Report.from_dict(now[1]["report"]).tests:
+                    yield "test", redact("test", {"id": submission_id, **report_view.test_summary(t)})
             if now != last:
-                yield events.sse(now[0], redact(*now))
+                yield now[0], redact(*now)
                 last = now
             if now[0] in TERMINAL:
                 return
-            async for frame in _worker_events(pubsub, redact):
-                tests_seen = tests_seen or frame.startswith("event: test")
-                yield frame
+            if (data := await _worker_test_event(pubsub)) is not None:
+                tests_seen = True
+                yield "test", redact("test", data)
     finally:
         if pubsub is not None:
             await pubsub.aclose()
 
 
-def test_event(submission_id: str, t: dict[str, Any]) -> dict[str, Any]:
-    keys = ("name", "number", "status", "score", "max_score", "visibility")
-    return {"id": submission_id, **{k: t.get(k) for k in keys}}
-
-
-async def _worker_events(pubsub: Any, redact: Redact) -> AsyncIterator[str]:
-    """Per-test progress published by the worker during one poll interval (or a keep-alive)."""
+async def _worker_test_event(pubsub: Any) -> dict[str, Any] | None:
+    """A per-test event the worker published during one poll interval, if any."""
     if pubsub is None:
         await asyncio.sleep(POLL_S)
-        yield ": keep-alive\n\n"
-        return
+        return None
     try:
         msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S)
     except Exception:  # noqa: BLE001 - Redis went away: fall back to polling the database
         await asyncio.sleep(POLL_S)
-        msg = None
+        return None
     if msg is None:
-        yield ": keep-alive\n\n"
-        return
-    payload = json.loads(msg["data"])
-    if payload["event"] == "test":  # status changes come from the database snapshot instead
-        yield events.sse("test", redact("test", payload["data"]))
+        return None
+    event, data = progress_events.decode(msg["data"])
+    return data if event == "test" else None  # status changes come from the database snapshot instead
+
+
+def response(events: AsyncIterator[Event]) -> EventSourceResponse:
+    """Server-Sent Events of ``events``, with a keep-alive ping and no caching by proxies."""
+
+    async def frames() -> AsyncIterator[dict[str, str]]:
+        async for name, data in events:
+            yield {"event": name, "data": json.dumps(data)}
+
+    return EventSourceResponse(frames(), ping=PING_S, headers={"Cache-Control": "no-store",
+                                                               "X-Accel-Buffering": "no"})

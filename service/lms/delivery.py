@@ -2,8 +2,8 @@
 
 :func:`schedule` makes a log row when a linked submission is graded,
 :func:`attempt` makes one POST and says when to try again. The worker task
-(``workers.lms_tasks``) only loops these; the HTTP client is the
-:class:`Transport` boundary, with an in-memory double for tests.
+(``workers.lms_callbacks``) only loops these; the HTTP client is the
+:class:`Transport` boundary (tests/doubles.py has an in-memory one).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.dashboard.links import report_link
-from api.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
-from api.db.models import Submission, SubmissionStatus, utcnow
-from api.lms import signing
-from api.settings import Settings
+from service import report_view
+from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
+from service.db.models import Submission, SubmissionStatus, utcnow
+from service.lms import signing
+from service.report_links import report_link
+from service.settings import Settings
 
 
 class Transport(Protocol):
@@ -38,20 +39,6 @@ class HttpTransport:
         import httpx
 
         return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
-
-
-class MemoryTransport:
-    """For tests: records each POST and answers the next status from ``answers`` (an int, or an exception)."""
-
-    def __init__(self, *answers: int | Exception) -> None:
-        self.answers, self.sent = list(answers), []  # type: ignore[var-annotated]
-
-    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
-        self.sent.append((url, body, headers))
-        answer = self.answers.pop(0) if self.answers else 200
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def schedule(session: Session, submission_id: str) -> list[int]:
@@ -120,6 +107,8 @@ def _record(session: Session, d: LmsDelivery, code: int | None, error: str | Non
     return delay
 
 
+# Not Celery's get_exponential_backoff_interval: it counts whole seconds (the tests and a quick LMS
+# want sub-second first retries) and its full jitter may retry at once; equal jitter never does.
 def backoff(attempts: int, *, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
     """Exponential with jitter: half the capped delay, plus up to half again at random."""
     full = min(cap, base * 2 ** (attempts - 1))
@@ -156,9 +145,8 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
     """The JSON the LMS receives: the grade, a per-test summary and a link to the report."""
     row = session.get(Submission, d.submission_id)
     assert row is not None
-    report = json.loads(row.report or "{}")
-    tests = [{k: t.get(k) for k in ("number", "name", "status", "score", "max_score", "visibility")}
-             for t in report.get("tests", [])]
+    report = report_view.parse(row.report)
+    tests = [report_view.test_summary(t) for t in report.tests] if report else []
     return {"event": "submission.graded", "delivery_id": d.id, "integration": link.integration,
             "course_id": link.course_id, "assignment_id": link.assignment_id, "student_id": link.student_id,
             "external_submission_id": link.external_submission_id, "submission_id": row.id,

@@ -1,12 +1,15 @@
 """``autograder``: the service commands, plus ``grade`` and ``doctor`` from the grading library.
 
-Imports stay inside the commands so ``autograder grade`` never loads FastAPI or
-Celery, and keeps working when the service's dependencies are broken.
+This module is the composition root: the one place that names the API, the
+workers and the grader together (it hands the worker its grader). Imports stay
+inside the commands so ``autograder grade`` never loads FastAPI or Celery, and
+keeps working when the service's dependencies are broken.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -43,23 +46,35 @@ def cli() -> None:
     """Autograder for the batch-norm & dropout exercise."""
 
 
-@cli.command()
-def serve() -> None:
-    """Everything on one machine: private Redis if REDIS_URL is unset, one worker, the API."""
-    from api.serve import serve as run
+def _address(fn):  # type: ignore[no-untyped-def]
+    """``--host`` and ``--port``, overriding AUTOGRADER_HOST / AUTOGRADER_PORT."""
+    fn = click.option("--port", type=int, default=None, help="port to listen on [default: AUTOGRADER_PORT or 8000]")(fn)
+    return click.option("--host", default=None, help="address to bind [default: AUTOGRADER_HOST or 127.0.0.1]")(fn)
 
-    run()
+
+def _overrides(host: str | None, port: int | None) -> dict[str, Any]:
+    return {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+
+
+@cli.command()
+@_address
+def serve(host: str | None, port: int | None) -> None:
+    """Everything on one machine: private Redis if REDIS_URL is unset, one worker, the API."""
+    from autograder.serve import serve as run
+
+    run(**_overrides(host, port))
 
 
 @cli.command("api")
-def api_command() -> None:
+@_address
+def api_command(host: str | None, port: int | None) -> None:
     """The HTTP API only (production: several behind a proxy, workers elsewhere)."""
     import uvicorn
 
-    from api.main import create_app
-    from api.settings import load
+    from api.app import create_app
+    from service.settings import load
 
-    settings = load()
+    settings = load(**_overrides(host, port))
     _migrate(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=True)
 
@@ -68,15 +83,25 @@ def api_command() -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(loglevel: str) -> None:
     """A Celery worker: ``worker_concurrency`` prefork processes, one GPU each when ``gpus`` is set."""
-    from api.settings import load, pin_thread_pools
+    from service.settings import load, pin_thread_pools
 
-    pin_thread_pools()
+    pin_thread_pools()  # before numpy or torch is imported: the pool forks (DESIGN.md)
     settings = load()
-    from workers.celery_app import configure
+    from grader.runner import Grader
+    from workers.celery_app import run
 
-    app = configure(settings)
-    app.worker_main(["worker", "-Q", settings.queue, "-c", str(settings.worker_concurrency),
-                     "--loglevel", loglevel, "--without-gossip", "--without-mingle"])
+    run(settings, make_grader=Grader, loglevel=loglevel)
+
+
+@cli.command("hash-password")
+def hash_password() -> None:
+    """Read a password on standard input; print its hash (for AUTOGRADER_INSTRUCTOR_PASSWORD) last."""
+    from service.passwords import hash_password as make
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input (try: echo -n 'secret' | autograder hash-password)")
+    click.echo(make(password))
 
 
 @cli.group()
@@ -89,9 +114,9 @@ def token() -> None:
 @click.option("--instructor", is_flag=True, help="may read every student's submissions")
 def token_create(student: str, instructor: bool) -> None:
     """Print a new bearer token for STUDENT (created if new). Shown once; stored hashed."""
-    from api.auth import create_token
-    from api.db.session import session_factory
-    from api.settings import load
+    from service.db.session import session_factory
+    from service.settings import load
+    from service.tokens import create_token
 
     settings = load(default_env="development")
     _migrate(settings)
@@ -107,13 +132,13 @@ def token_create(student: str, instructor: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def submit(path: str, server: str, token_: str, assignment: str | None, as_json: bool) -> None:
     """Upload PATH, follow its progress, print the report."""
-    from api.client import submit as run
+    from autograder.submit_client import submit as run
 
     sys.exit(run(path, server=server, token=token_, assignment=assignment, as_json=as_json))
 
 
 def _migrate(settings) -> None:  # type: ignore[no-untyped-def]
-    from api.db.migrate import upgrade
+    from service.db.migrate import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database)

@@ -1,4 +1,4 @@
-"""The one settings object of the service. Nothing else in api/ or workers/ reads ``os.environ``.
+"""The one settings object of the service. Nothing else in the service reads ``os.environ``.
 
 Values come from the environment (``AUTOGRADER_*``, plus the conventional
 ``DATABASE_URL``, ``REDIS_URL`` and ``BROKER_URL``). The grading library never
@@ -15,7 +15,7 @@ import os
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,8 +93,6 @@ class Settings(BaseSettings):
     """Comma-separated GPU ids for the worker's processes, e.g. ``0,1``; empty means CPU."""
     insecure_sandbox: bool = False
     """Development only: grade even when the minimum sandbox layers are missing."""
-    grader_factory: str = "grader.runner:Grader"
-    """Import path of the grader class; tests point it at a fake (the one seam)."""
     training: bool = True
     """Run the training check (the slowest part) when grading uploads."""
     training_data: str = "digits"
@@ -152,18 +150,19 @@ class Settings(BaseSettings):
         """Environment for a subprocess (worker, API) that must see these same settings."""
         env = dict(os.environ)
         env.update({"AUTOGRADER_ENV": self.env, "AUTOGRADER_DATA_DIR": str(self.data_dir),
-                    "DATABASE_URL": self.database})
+                    "DATABASE_URL": self.database, "AUTOGRADER_HOST": self.host,
+                    "AUTOGRADER_PORT": str(self.port)})
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         env.update({v: "1" for v in THREAD_POOL_VARS})
         return env
 
 
-def load(*, default_env: str = "production", **overrides: object) -> Settings:
+def load(*, default_env: str = "production", **overrides: Any) -> Settings:
     """Settings from the environment; ``default_env`` applies only when AUTOGRADER_ENV is unset."""
     if "AUTOGRADER_ENV" not in os.environ and "env" not in overrides:
         overrides["env"] = default_env
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)
 
 
 @lru_cache
@@ -172,6 +171,13 @@ def get_settings() -> Settings:
     return load()
 
 
+# The only writes to os.environ: they must reach native libraries (OpenMP, BLAS, CUDA) that read
+# the environment, not our settings.
 def pin_thread_pools() -> None:
     """Pin every OpenMP/BLAS pool to one thread; call before numpy or torch is imported."""
     os.environ.update({v: "1" for v in THREAD_POOL_VARS})
+
+
+def pin_gpu(gpu_id: str) -> None:
+    """Show this process one GPU (``CUDA_VISIBLE_DEVICES``); call before anything touches CUDA."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu_id

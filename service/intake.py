@@ -1,36 +1,34 @@
-"""Accepting a submission: validate, store the row (the source of truth), then enqueue its id."""
+"""Intake: validate an upload, store its row (the source of truth), then send its id to the workers.
+
+The same path for every way in: the upload API, the student page and the LMS webhook.
+"""
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import logging
 import threading
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db import lifecycle
-from api.db.models import Student, Submission, SubmissionStatus
-from api.problems import Problem
-from api.queue import TaskQueue
+from service import lifecycle
+from service.db.models import Student, Submission, SubmissionStatus
+from service.problems import PROBLEMS, Problem
+from service.task_sender import TaskQueue
 
 log = logging.getLogger(__name__)
-PROBLEMS = "https://autograder.invalid/problems/"
 # CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch", gh-106905);
 # uploads are validated in FastAPI's threadpool.
 _PARSE_LOCK = threading.Lock()
 
 
 def known_assignments() -> list[str]:
-    """Assignment ids the grading library knows."""
-    try:
-        from grader.assignments import known_assignments as from_grader
-    except ImportError:  # TODO(known_assignments): drop once grader.assignments lands
-        return ["ex08"]
+    """Assignment ids the grading library knows (its data files; no check or sandbox code is imported)."""
+    from grader.assignments import known_assignments as from_grader
+
     return list(from_grader())
 
 
@@ -79,7 +77,7 @@ def create(*, session: Session, queue: TaskQueue, student: Student, content: byt
         if old is None:
             raise
         return _same_upload(old, sha), False
-    _send(session, queue, row.id)
+    lifecycle.send(session, queue, row.id)
     return row, True
 
 
@@ -87,16 +85,6 @@ def replay(*, session: Session, student: Student, key: str | None, content: byte
     """The earlier submission made with this Idempotency-Key (a retry is not rate-limited)."""
     old = _by_key(session, student.id, key) if key else None
     return _same_upload(old, hashlib.sha256(content).hexdigest()) if old else None
-
-
-def _send(session: Session, queue: TaskQueue, submission_id: str) -> None:
-    # The row is committed already: if the broker is down the sweeper sends it later, nothing is lost.
-    try:
-        queue.enqueue(submission_id)
-    except Exception:  # noqa: BLE001
-        log.warning("enqueue of %s failed; the sweeper will retry", submission_id, exc_info=True)
-        return
-    lifecycle.mark_enqueued(session, submission_id)
 
 
 def _by_key(session: Session, student_id: int, key: str) -> Submission | None:
@@ -116,22 +104,3 @@ def queue_position(session: Session, row: Submission) -> int:
     ahead = session.scalar(select(func.count()).select_from(Submission).where(
         Submission.status == SubmissionStatus.QUEUED.value, Submission.received_at < row.received_at))
     return int(ahead or 0) + 1
-
-
-def public(row: Submission, *, base_url: str, with_report: bool = True) -> dict[str, Any]:
-    """The JSON the API answers for one submission."""
-    link = f"{base_url}/api/v1/submissions/{row.id}"
-    out: dict[str, Any] = {
-        "id": row.id, "status": row.status, "assignment": row.assignment, "sha256": row.sha256,
-        "received_at": _iso(row.received_at), "started_at": _iso(row.started_at),
-        "finished_at": _iso(row.finished_at), "attempts": row.attempts, "score": row.score,
-        "max_score": row.max_score, "error": row.error,
-        "links": {"self": link, "events": f"{link}/events"},
-    }
-    if with_report:
-        out["report"] = json.loads(row.report) if row.report else None
-    return out
-
-
-def _iso(t: Any) -> str | None:
-    return t.isoformat() if t else None

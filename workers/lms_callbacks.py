@@ -1,7 +1,7 @@
-"""Grades back to the LMS: the ``on_graded`` hook logs a delivery and enqueues this task; it never blocks grading.
+"""Grades back to the LMS: the ``on_graded`` hook logs a delivery and sends this task; it never blocks grading.
 
 ``autograder.deliver_callback(delivery_id)`` makes one signed POST
-(:func:`api.lms.delivery.attempt`) and, when it failed, sends itself again
+(:func:`service.lms.delivery.attempt`) and, when it failed, sends itself again
 after an exponential, jittered delay until ``lms_callback_max_attempts``.
 """
 
@@ -10,48 +10,52 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from api.db.session import session_factory
-from api.lms import delivery
+from service.db.session import session_factory
+from service.lms import delivery
+from service.settings import Settings
+from service.task_sender import DELIVER, TaskSender
 from workers import celery_app, hooks
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
-TASK = "autograder.deliver_callback"
+
+
+def _sender(settings: Settings) -> TaskSender:
+    return TaskSender(settings, app=app)
 
 
 @hooks.on_graded
 def schedule_callbacks(submission_id: str) -> None:
     """The hook: a log row per LMS link of this submission, each handed to the task."""
-    settings = celery_app.SETTINGS
+    settings = celery_app.CONFIG.settings
     if settings is None:  # grading outside a configured worker (unit tests): nothing to send with
         return
     with session_factory(settings.database)() as s:
         ids = delivery.schedule(s, submission_id)
     for delivery_id in ids:
-        app.send_task(TASK, (delivery_id,), retry=False)
+        _sender(settings).deliver(delivery_id)
 
 
-def requeue_overdue(settings) -> list[int]:  # type: ignore[no-untyped-def]
+def requeue_overdue(settings: Settings) -> list[int]:
     """Called by the sweeper: re-send deliveries whose retry message never ran (a lost broker message)."""
     grace = timedelta(seconds=max(60.0, 2 * settings.lms_callback_timeout_s))
     with session_factory(settings.database)() as s:
         ids = delivery.overdue(s, grace=grace)
     for delivery_id in ids:
-        app.send_task(TASK, (delivery_id,), retry=False)
+        _sender(settings).deliver(delivery_id)
     if ids:
         log.warning("re-sent %d overdue LMS deliver%s", len(ids), "y" if len(ids) == 1 else "ies")
     return ids
 
 
-@app.task(name=TASK, acks_late=True, ignore_result=True)
+@app.task(name=DELIVER, acks_late=True, ignore_result=True)
 def deliver_callback(delivery_id: int) -> None:
-    settings = celery_app.SETTINGS
-    assert settings is not None, "call workers.celery_app.configure(settings) first"
+    settings = celery_app.settings()
     with session_factory(settings.database)() as s:
         wait = delivery.attempt(session=s, delivery_id=delivery_id, transport=delivery.HttpTransport(),
                                 settings=settings)
     if wait is not None:
         log.info("delivery %s failed; retrying in %.1f s", delivery_id, wait)
-        app.send_task(TASK, (delivery_id,), countdown=wait, retry=False)
+        _sender(settings).deliver(delivery_id, countdown=wait)
     else:
         log.info("delivery %s done", delivery_id)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db.models import Base, utcnow
+from service.db.models import Base, utcnow
 
 
 class DeliveryStatus(enum.StrEnum):

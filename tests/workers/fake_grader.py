@@ -1,4 +1,4 @@
-"""A stand-in for ``grader.runner.Grader`` (the test seam: ``AUTOGRADER_GRADER_FACTORY``).
+"""A stand-in for ``grader.runner.Grader``, injected by ``tests.workers.fake_worker``.
 
 It grades nothing: it reads directives from the source so service tests can
 steer it — ``# fake: sleep=2.5`` waits, ``# fake: internal_error`` reports our
@@ -17,7 +17,7 @@ from grader.report import Report, Status, TestResult
 
 
 class FakeGrader:
-    def __init__(self, assignment: str = "ex08", insecure: bool = False, device: str | None = None,
+    def __init__(self, assignment: str = "ex08", *, insecure: bool = False, device: str | None = None,
                  options: dict | None = None) -> None:
         self.assignment, self.device, self.warmed = assignment, device, False
 

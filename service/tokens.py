@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.models import Student, Token
+from service.db.models import Student, Token
 
 PREFIX = "ag_"
 

@@ -1,10 +1,10 @@
-"""Alembic environment: online migrations only, the URL comes from the Config (see api.db.migrate)."""
+"""Alembic environment: online migrations only, the URL comes from the Config (see service.db.migrate)."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import api.db.lms_models  # noqa: F401 - registers the LMS tables on Base
-from api.db.models import Base
+import service.db.lms_models  # noqa: F401 - registers the LMS tables on Base
+from service.db.models import Base
 
 config = context.config
 connectable = engine_from_config(config.get_section(config.config_ini_section) or {},

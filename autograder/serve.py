@@ -10,25 +10,27 @@ import shlex
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import click
 
-from api.settings import Settings, load
+from service.settings import Settings, load
 
 
-def serve() -> None:
-    settings = load(default_env="development")
+def serve(**overrides: Any) -> None:
+    """Start everything; ``overrides`` (``host``, ``port``) win over the environment."""
+    settings = load(default_env="development", **overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from api.db.migrate import upgrade
+    from service.db.migrate import upgrade
 
     upgrade(settings.database)
     redis = None
     if not settings.redis_url:
-        from api.redis_server import PrivateRedis
+        from service.private_redis import PrivateRedis
 
         redis = PrivateRedis(settings.data_dir / "redis").start()
         settings = settings.model_copy(update={"redis_url": redis.url})
-    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--loglevel", "WARNING"],
+    worker = subprocess.Popen([sys.executable, "-m", "autograder.cli", "worker", "--loglevel", "WARNING"],
                               env=settings.child_environ())
     # uvicorn re-raises the signal that stopped it once it is done; as SystemExit it runs our cleanup.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -36,7 +38,7 @@ def serve() -> None:
         _banner(settings)
         import uvicorn
 
-        from api.main import create_app
+        from api.app import create_app
 
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     finally:
@@ -53,8 +55,8 @@ def _banner(settings: Settings) -> None:
     click.echo(f"autograder at {settings.base_url}  (docs: {settings.base_url}/docs, env: {settings.env})")
     if settings.env != "development":
         return
-    from api.auth import create_token
-    from api.db.session import session_factory
+    from service.db.session import session_factory
+    from service.tokens import create_token
 
     with session_factory(settings.database)() as s:
         token = create_token(session=s, student="demo")

@@ -2,7 +2,7 @@
 
 Run it beside the service to see what an LMS receives::
 
-    python -m api.lms.receiver --port 9000 --secret default=s3cret --out grades.jsonl
+    python -m tests.lms.receiver --port 9000 --secret default=s3cret --out grades.jsonl
 
 It answers 401 to a bad or stale signature, 200 otherwise, and records each
 delivery once (``X-Autograder-Delivery`` makes a re-send harmless). The
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.lms import signing
+from service.lms import signing
 
 
 def create_app(secrets: dict[str, str], *, window_s: int = 300, out: Path | None = None) -> Starlette:

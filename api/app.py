@@ -1,0 +1,54 @@
+"""The FastAPI app factory: routes, error handlers, and the boundaries the routes use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from api.dashboard import routes as dashboard
+from api.dashboard import student
+from api.dashboard.views import STATIC
+from api.lms import routes as lms
+from api.metrics import DatabaseCollector
+from api.problems import HANDLERS
+from api.ratelimit import UploadLimiter
+from api.routes import health, submissions
+from service.settings import Settings, get_settings
+from service.task_sender import TaskQueue, TaskSender
+
+
+def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = None,
+               rate_limiter: UploadLimiter | None = None) -> FastAPI:
+    """Build the app; ``queue`` and ``rate_limiter`` default to the real ones on the settings' broker and Redis."""
+    settings = settings or get_settings()
+    app = FastAPI(title="autograder", version="0.1.0",
+                  description="Upload a layers.py; get it graded. Errors are application/problem+json.")
+    app.state.settings = settings
+    app.state.queue = queue or TaskSender(settings)
+    app.state.aredis = _async_redis(settings.redis_url)
+    app.state.rate_limiter = rate_limiter or UploadLimiter(settings.redis_url, limit=settings.rate_limit,
+                                                           window_s=settings.rate_window_s)
+    app.state.registry = CollectorRegistry()
+    app.state.registry.register(DatabaseCollector(settings.database))
+    for exc, handler in HANDLERS.items():
+        app.add_exception_handler(exc, handler)
+    for router in (submissions.router, health.router, lms.router, dashboard.router, student.router):
+        app.include_router(router)
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _async_redis(url: str | None) -> Any:
+    if not url:
+        return None
+    import redis.asyncio
+
+    return redis.asyncio.Redis.from_url(url)
+
+
+def app() -> FastAPI:
+    """Entry for ``uvicorn --factory api.app:app``."""
+    return create_app()

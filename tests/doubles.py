@@ -1,0 +1,45 @@
+"""In-memory doubles of the service's boundaries, for unit tests (the real ones are tested for real too)."""
+
+from __future__ import annotations
+
+
+class MemoryQueue:
+    """A :class:`service.task_sender.TaskQueue` that remembers what was sent; ``down=True`` plays a broker outage."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.sent: list[str] = []
+        self.deliveries: list[int] = []
+        self.down = down
+
+    def enqueue(self, submission_id: str) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.sent.append(submission_id)
+
+    def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.deliveries.append(delivery_id)
+
+
+class MemoryTransport:
+    """A :class:`service.lms.delivery.Transport` that records each POST and answers from ``answers``."""
+
+    def __init__(self, *answers: int | Exception) -> None:
+        self.answers: list[int | Exception] = list(answers)
+        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
+        self.sent.append((url, body, headers))
+        answer = self.answers.pop(0) if self.answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def one_test_report(*, score: float = 1.0, max_score: float = 1.0, name: str = "check", status: str = "passed"):
+    """A real :class:`grader.report.Report` of one test, for tests that store a report by hand."""
+    from grader.report import Report, Status, TestResult
+
+    test = TestResult(name, "1", score, max_score, Status(status))
+    return Report(score, max_score, 0.0, "", [test], "ex08", 0, "test", "0" * 64)
