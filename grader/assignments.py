@@ -1,8 +1,15 @@
-"""Assignments as data: ``reference/<id>/assignment.toml`` names the checks, points and conventions."""
+"""Assignments as data: ``reference/<id>/assignment.toml`` names the checks, points and conventions.
+
+A variant (another year's template of the same exercise) is a folder with its own
+``assignment.toml`` that ``extends`` another assignment: it inherits the tests and
+the reference solution, and overrides what differs (title, dropout convention, which
+code the template hands out). Its own ``starter/layers.py`` is what it hands out.
+"""
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,6 +48,10 @@ class TestSpec:
     """True for the training checks, skipped by ``--no-training``."""
     params: dict[str, Any] = field(default_factory=dict)
     """Extra arguments for the check (tolerances, function name...)."""
+    given: bool = False
+    """The template hands this code out: the test runs and is reported, but carries 0 points."""
+    requires: str = ""
+    """Registered gate: the test pays only when the function does recognisably its job."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,11 @@ class Assignment:
     tests: tuple[TestSpec, ...]
     """The tests, in order."""
     directory: Path
-    """Folder holding the reference, the starter and this file."""
+    """Folder holding this file and the starter it hands out."""
+    reference_module: str = ""
+    """Dotted name of the trusted reference solution (a variant uses the one of the assignment it extends)."""
+    given: tuple[str, ...] = ()
+    """Check-name patterns of the code the template hands out (their tests carry 0 points)."""
 
     @property
     def max_score(self) -> float:
@@ -77,27 +92,39 @@ def known_assignments() -> list[str]:
 @cache
 def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assignment:
     """Read and validate an assignment; ``dropout_convention`` overrides the file's."""
-    known = known_assignments()
-    if assignment_id not in known:
-        close = difflib.get_close_matches(assignment_id, known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownAssignment(f"unknown assignment {assignment_id!r}.{hint} Known: {', '.join(known)}")
-    directory = REFERENCE_DIR / assignment_id
-    raw = tomllib.loads((directory / "assignment.toml").read_text())
-    tests = tuple(_test(i, t) for i, t in enumerate(raw["tests"], start=1))
+    raw, base = _raw(assignment_id)
+    given = tuple(raw.get("given", ()))
+    tests = tuple(_test(i, t, given) for i, t in enumerate(raw["tests"], start=1))
     convention = dropout_convention or raw.get("dropout_convention", "drop")
     if convention not in ("drop", "keep"):
         raise ValueError(f"dropout_convention must be 'drop' or 'keep', not {convention!r}")
     return Assignment(id=raw["id"], title=raw["title"], filename=raw.get("filename", "layers.py"),
                       dropout_convention=convention, call_timeout=float(raw.get("call_timeout", 5.0)),
                       submission_timeout=float(raw.get("submission_timeout", 120.0)),
-                      tests=tests, directory=directory)
+                      tests=tests, directory=REFERENCE_DIR / assignment_id,
+                      reference_module=f"reference.{base}.layers", given=given)
 
 
-def _test(number: int, raw: dict[str, Any]) -> TestSpec:
+def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
+    """The assignment's data with everything it ``extends`` filled in, and the id owning its reference."""
+    known = known_assignments()
+    if assignment_id not in known:
+        close = difflib.get_close_matches(assignment_id, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownAssignment(f"unknown assignment {assignment_id!r}.{hint} Known: {', '.join(known)}")
+    raw = tomllib.loads((REFERENCE_DIR / assignment_id / "assignment.toml").read_text())
+    if "extends" not in raw:
+        return raw, assignment_id
+    parent, base = _raw(raw["extends"])
+    return {**parent, **{k: v for k, v in raw.items() if k != "extends"}}, base
+
+
+def _test(number: int, raw: dict[str, Any], given: tuple[str, ...]) -> TestSpec:
+    handed_out = any(fnmatch.fnmatchcase(raw["check"], pattern) for pattern in given)
     spec = TestSpec(number=str(number), name=raw["name"], check=raw["check"], tag=raw["tag"],
-                    points=float(raw["points"]), visibility=raw.get("visibility", "visible"),
-                    training=bool(raw.get("training", False)), params=dict(raw.get("params", {})))
+                    points=0.0 if handed_out else float(raw["points"]), visibility=raw.get("visibility", "visible"),
+                    training=bool(raw.get("training", False)), params=dict(raw.get("params", {})),
+                    given=handed_out, requires=raw.get("requires", ""))
     if spec.tag not in AREAS:
         raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(AREAS)}")
     if spec.visibility not in VISIBILITIES:

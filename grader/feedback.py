@@ -40,6 +40,10 @@ HINTS: dict[str, str] = {
         "dropout_forward must work for inputs of any shape (1-D to 4-D and beyond). Build the mask "
         "with np.random.rand(*x.shape) instead of using x.shape[0], x.shape[1]."
     ),
+    "output_dtype": (
+        "out must have the dtype of x (float32 stays float32): the template ends dropout_forward with "
+        "out = out.astype(x.dtype, copy=False). Keep that line, in train and in test mode."
+    ),
     "randn_mask": (
         "The mask looks like it was drawn with np.random.randn (normal) instead of np.random.rand "
         "(uniform on [0, 1)): the fraction dropped then does not follow p."

@@ -3,7 +3,7 @@
 It is a superset of Gradescope's ``results.json``: a report serialised with
 :meth:`Report.to_dict` uploads to Gradescope unchanged, and our own fields
 (``assignment``, ``seed``, ``grader_version``, ``submission_sha256``,
-``sandbox``) ride along as extra keys that Gradescope ignores.
+``sandbox``, ``mistakes``) ride along as extra keys that Gradescope ignores.
 """
 
 from __future__ import annotations
@@ -66,6 +66,20 @@ class TestResult:
 
 
 @dataclass
+class Mistake:
+    """One cause behind one or more failed tests, reported once with what it costs in all of them."""
+
+    hint: str
+    """Key of the recognised mistake (:data:`grader.feedback.HINTS`); empty when none was named."""
+    summary: str
+    """What went wrong, in one paragraph: the hint's text, or the first failed test's message."""
+    tests: list[str]
+    """Numbers of the tests it failed, in assignment order."""
+    points: float
+    """Points it costs, summed over those tests."""
+
+
+@dataclass
 class Report:
     """The whole grade of one submission."""
 
@@ -89,6 +103,8 @@ class Report:
     """SHA-256 of the submitted bytes."""
     sandbox: dict[str, Any] = field(default_factory=dict)
     """Which isolation layers were active, and whether grading ran with ``--insecure``."""
+    mistakes: list[Mistake] = field(default_factory=list)
+    """The failed tests grouped by cause: a mistake that fails several tests is listed once."""
 
     @property
     def internal_error(self) -> bool:
@@ -107,6 +123,7 @@ class Report:
     def from_dict(cls, d: dict[str, Any]) -> Report:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["tests"] = [TestResult.from_dict(t) for t in d["tests"]]
+        known["mistakes"] = [Mistake(**m) for m in d.get("mistakes", [])]
         return cls(**known)
 
     @classmethod

@@ -21,6 +21,7 @@ from grader.assignments import Assignment, TestSpec, load
 from grader.checks import loader, registry
 from grader.checks.support.context import CheckContext, Fail, Verdict, derive_seed
 from grader.feedback import hint_text
+from grader.mistakes import group
 from grader.report import Report, Status, TestResult
 from grader.sandbox import Limits, SandboxFactory
 from grader.sandbox.interface import (
@@ -30,6 +31,7 @@ from grader.sandbox.interface import (
     MissingFunction,
     NotData,
     Sandbox,
+    SandboxError,
     StudentRaised,
 )
 
@@ -45,7 +47,7 @@ class Grader:
                  dropout_convention: str | None = None, options: dict[str, Any] | None = None,
                  call_timeout: float | None = None, factory: SandboxFactory | None = None) -> None:
         self.assignment: Assignment = load(assignment, dropout_convention=dropout_convention)
-        self.reference = importlib.import_module(f"reference.{self.assignment.id}.layers")
+        self.reference = importlib.import_module(self.assignment.reference_module)
         self.options = {"device": device, **(options or {})}
         limits = Limits(call_timeout=call_timeout or self.assignment.call_timeout)
         self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
@@ -116,7 +118,7 @@ class Grader:
             execution_time=round(time.monotonic() - started, 3),
             output=output, tests=results, assignment=self.assignment.id, seed=seed,
             grader_version=__version__, submission_sha256=hashlib.sha256(source).hexdigest(),
-            sandbox=self.factory.describe(),
+            sandbox=self.factory.describe(), mistakes=group(results),
         )
 
 
@@ -178,7 +180,7 @@ def _run_test(ctx: CheckContext) -> TestResult:
     loader.load()
     check = registry.get(ctx.test.check)
     try:
-        verdict = check(ctx)
+        verdict = _ungated(ctx) or check(ctx)
     except Fail as exc:
         verdict = Verdict(False, exc.message, hint=exc.hint, data=exc.data)
     except MissingFunction as exc:
@@ -205,12 +207,42 @@ def _run_test(ctx: CheckContext) -> TestResult:
     return _scored(ctx.test, verdict)
 
 
+def _ungated(ctx: CheckContext) -> Verdict | None:
+    """A failing verdict, not run, when the test's function does not do its job yet; else None.
+
+    A property such as "input not modified" also holds for code that does nothing, so it pays only
+    once the function does recognisably its job: the test's gate decides that, once per submission.
+    """
+    name = ctx.test.requires
+    if not name:
+        return None
+    key = f"gate:{name}"
+    if key not in ctx.shared:
+        try:
+            ctx.shared[key] = registry.get_gate(name)(ctx)
+        except SandboxError as exc:  # the student's exception, a hang, a crash: each gated test ends so too
+            ctx.shared[key] = exc
+    reason = ctx.shared[key]
+    if isinstance(reason, Exception):
+        raise reason
+    if reason is None:
+        return None
+    function = name.split(".")[0]
+    doc = (registry.get_gate(name).__doc__ or "").strip().splitlines()[0]
+    return Verdict(False, f"Not scored yet: this test pays only once {function} does its job ({doc.rstrip('.')}), "
+                          f"and it does not: {reason.rstrip('.')}. The other {function} tests say what is "
+                          "missing; this one was not run.", data={"gate": name})
+
+
 def _scored(test: TestSpec, verdict: Verdict) -> TestResult:
     fraction = verdict.fraction if verdict.fraction is not None else (1.0 if verdict.passed else 0.0)
     fraction = min(1.0, max(0.0, fraction))
     output = verdict.message
     if verdict.hint:
         output += "\n\nHint: " + hint_text(verdict.hint)
+    if test.given:
+        output += ("\n\n(This code is handed out in the template: the test is reported, for 0 points. "
+                   "If it fails, the handed-out code was changed.)")
     status = Status.PASSED if verdict.passed else Status.FAILED
     return _result(test, status, output, score=round(test.points * fraction, 6), hint=verdict.hint,
                    data=verdict.data)

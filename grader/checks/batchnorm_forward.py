@@ -6,7 +6,8 @@ plus eps, then scale and shift; it must update the running averages with
 ``bn_param`` (callers read them from there). Test mode normalises with the
 running statistics (with or without eps: the template omits it, both are
 accepted) and leaves them alone. Any other mode raises ValueError, and the
-caller's arrays are never modified.
+caller's arrays are never modified (those two properties, and the gate they
+require, are in :mod:`grader.checks.batchnorm_forward_properties`).
 
 Every check is deterministic: the inputs come from the judge's generator and
 every expected value is computed here, in float64, from the very arrays the
@@ -26,7 +27,7 @@ import numpy as np
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_math as bm
 from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, expect_pair
-from grader.sandbox.interface import CallTimedOut, ChildDied, Handle, StudentRaised
+from grader.sandbox.interface import CallTimedOut, ChildDied, Handle
 
 # Largest allowed bm.norm_error of `out` (max deviation / max |expected|). float64: correct code
 # written any usual way (np.var, E[x^2] - E[x]^2, staged) measured <= 2e-12 on these cases; the
@@ -54,10 +55,11 @@ TRAIN_CASES = (
 
 def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray | Handle,
                     beta: np.ndarray | Handle, bn_param: dict[str, Any] | Handle,
-                    shape: tuple[int, ...] | None = None) -> tuple[np.ndarray, Handle]:
+                    shape: tuple[int, ...] | None = None, *, out_shape: bool = True) -> tuple[np.ndarray, Handle]:
     """Call the student's forward; returns ``(out, result handle)``, ``out`` checked for type and shape.
 
-    ``shape`` is the shape of x, needed when x is passed as a handle.
+    ``shape`` is the shape of x, needed when x is passed as a handle. With ``out_shape=False``
+    any shape of ``out`` is accepted (tests of bn_param and of the inputs do not judge ``out``).
 
     A hang or a crash is remembered in ``ctx.shared`` so that the backward checks do not
     wait for it again (they judge the backward on the template's cache instead).
@@ -68,7 +70,7 @@ def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray
         ctx.shared["batchnorm_forward.broken"] = f"batchnorm_forward {exc}"
         raise
     expect_pair(result, "batchnorm_forward", "(out, cache)")
-    shape = shape or getattr(x, "shape", None)
+    shape = (shape or getattr(x, "shape", None)) if out_shape else None
     out = as_array(ctx.sandbox.get(result, 0), "The `out` returned by batchnorm_forward", shape)
     return out, result
 
@@ -80,6 +82,8 @@ def describe(n: int, d: int, scale: float, offset: float, dtype: Any, eps: float
 
 
 FORWARD_RIGHT = "batchnorm_forward.right"
+TRAIN_MISTAKE = "batchnorm_forward.train_mistake"
+"""The mistake the train-output test named, so that a test downstream does not charge it again."""
 
 
 @check("batchnorm_forward.train_output")
@@ -101,6 +105,7 @@ def train_output(ctx: CheckContext) -> Verdict:
             found = bm.matching_variant(out, bm.forward_variants(x, g, b, 1e-5 if eps is None else eps),
                                         expected, tol)
             detail = f" Your output equals the one computed with {found[1]}." if found else ""
+            ctx.shared[TRAIN_MISTAKE] = found[0] if found else ""
             raise Fail(f"On {describe(n, d, scale, offset, dtype, eps)}, train-mode out differs from "
                        f"gamma * (x - mean) / sqrt(var + eps) + beta (biased variance): largest deviation "
                        f"{err:.2e} of the largest |out|, allowed {tol:.0e}.{detail}",
@@ -181,23 +186,27 @@ def running_averages(ctx: CheckContext) -> Verdict:
                    if preset else "default momentum and eps, starting without running averages")
         for step in range(1, steps + 1):
             x, gamma, beta = bm.batch(rng, n, d, rng.uniform(0.5, 3.0, d), rng.uniform(-5, 5, d))
-            student_forward(ctx, x, gamma, beta, handle)
+            student_forward(ctx, x, gamma, beta, handle, out_shape=False)
             stats = bm.batch_stats(x)
             m, e = 0.9 if momentum is None else momentum, 1e-5 if eps is None else eps
             sims = {name: (rule(sims[name][0], stats[0], m, False, n, e), rule(sims[name][1], stats[1], m, True, n, e))
                     for name, (_, _, rule) in RUNNING_RULES.items()}
             when = f"train-mode call {step} of {steps} ({setting})"
             got = _running_state(ctx, handle, d, when)
-            _compare_running(got, sims, when)
+            _compare_running(got, sims, when, charged=ctx.shared.get(TRAIN_MISTAKE, ""))
     return Verdict(True, "The running mean and variance follow momentum * running + (1 - momentum) * batch "
                          f"statistic over {steps} calls, with the default momentum and with momentum 0.75.")
 
 
 def _compare_running(got: tuple[np.ndarray, np.ndarray], sims: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                     when: str) -> None:
+                     when: str, charged: str = "") -> None:
+    """Fail unless ``got`` follows the correct rule; the unbiased variance passes when train_output charged it."""
     errs = [bm.norm_error(g, w) for g, w in zip(got, sims["correct"], strict=True)]
     if max(errs) < RUNNING_TOL:
         return
+    if charged == "unbiased_variance" and all(bm.norm_error(g, w) < RUNNING_TOL
+                                              for g, w in zip(got, sims["unbiased"], strict=True)):
+        return  # one mistake (N - 1 in the batch variance), already charged by the train-output test
     k = int(errs[1] > errs[0])
     which = ("running_mean", "running_var")[k]
     matches = [(hint, what) for name, (hint, what, _) in RUNNING_RULES.items() if name != "correct" and
@@ -219,7 +228,7 @@ def writes_back(ctx: CheckContext) -> Verdict:
     rng = ctx.rng("data")
     x, gamma, beta = bm.batch(rng, 16, 7, 2.0, 1.0)
     handle = ctx.sandbox.put({"mode": "train"})
-    student_forward(ctx, x, gamma, beta, handle)
+    student_forward(ctx, x, gamma, beta, handle, out_shape=False)
     _running_state(ctx, handle, 7, "one train-mode call on bn_param = {'mode': 'train'}")
     return Verdict(True, "After a train-mode call, bn_param holds 'running_mean' and 'running_var' of shape (D,).")
 
@@ -259,36 +268,3 @@ def test_mode(ctx: CheckContext) -> Verdict:
                    "train mode only.", hint="test_updates_running")
     return Verdict(True, "Test mode normalises with the running mean and variance (eps accepted either way) "
                          "and leaves them unchanged.")
-
-
-@check("batchnorm_forward.invalid_mode")
-def invalid_mode(ctx: CheckContext) -> Verdict:
-    """A mode other than 'train' or 'test' raises ValueError."""
-    x, gamma, beta = bm.batch(ctx.rng("data"), 8, 3, 1.0, 0.0)
-    try:
-        result = ctx.sandbox.call("batchnorm_forward", x, gamma, beta, {"mode": "validation"})
-    except StudentRaised as exc:
-        if exc.is_a("ValueError"):  # a subclass of ValueError is a ValueError
-            return Verdict(True, "bn_param['mode'] = 'validation' raises ValueError.")
-        raise Fail(f"bn_param['mode'] = 'validation' should raise ValueError, but raised {exc.exc_type}: "
-                   f"{exc.message[:200]}") from None
-    raise Fail(f"bn_param['mode'] = 'validation' should raise ValueError, but batchnorm_forward returned "
-               f"(a {result.type_name}) without raising.", hint="invalid_mode_accepted")
-
-
-@check("batchnorm_forward.input_unchanged")
-def input_unchanged(ctx: CheckContext) -> Verdict:
-    """x, gamma and beta are the same after a train-mode and a test-mode call."""
-    rng = ctx.rng("data")
-    d = 5
-    for mode in ("train", "test"):
-        arrays = dict(zip(("x", "gamma", "beta"), bm.batch(rng, 10, d, 2.0, 3.0), strict=True))
-        handles = {k: ctx.sandbox.put(v) for k, v in arrays.items()}
-        param = {"mode": mode, "running_mean": rng.standard_normal(d), "running_var": rng.uniform(0.5, 2, d)}
-        student_forward(ctx, handles["x"], handles["gamma"], handles["beta"], param, arrays["x"].shape)
-        for name, before in arrays.items():
-            after = ctx.sandbox.get(handles[name])
-            if type(after) is not np.ndarray or after.shape != before.shape or not np.array_equal(after, before):
-                raise Fail(f"After a {mode}-mode call, the caller's {name} has changed: batchnorm_forward "
-                           "must not modify its inputs.", hint="input_modified")
-    return Verdict(True, "x, gamma and beta are unchanged after a train-mode and a test-mode call.")

@@ -12,8 +12,10 @@ from grader.checks import registry
 
 CHECK_MODULES = (
     "grader.checks.batchnorm_forward",
+    "grader.checks.batchnorm_forward_properties",
     "grader.checks.batchnorm_backward",
     "grader.checks.dropout_forward",
+    "grader.checks.dropout_forward_properties",
     "grader.checks.dropout_backward",
     "grader.checks.training",
 )

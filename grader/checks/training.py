@@ -49,7 +49,7 @@ def warm_up(assignment: Any, options: dict[str, Any]) -> None:
 
     from grader.lightning import runs
 
-    reference = importlib.import_module(f"reference.{assignment.id}.layers")
+    reference = importlib.import_module(assignment.reference_module)
     runs.reference_runs(assignment, reference, options)
 
 

@@ -70,7 +70,7 @@ def dropout_p(assignment: Assignment) -> float:
 def reference_runs(assignment: Assignment, reference: ModuleType, options: dict[str, Any]) -> ReferenceRuns:
     """The reference networks' runs for this configuration, trained on first use and then cached."""
     setup_torch()
-    key = (assignment.id, assignment.dropout_convention, options.get("training_data") or "digits",
+    key = (assignment.reference_module, assignment.dropout_convention, options.get("training_data") or "digits",
            accelerator(options), EPOCHS)
     if key not in _CACHE:
         data = datasets.load(options.get("training_data"))

@@ -115,10 +115,10 @@ def login(page) -> None:
 
 def test_the_real_reports_were_stored(service, graded):
     right, wrong = (stored_report(service[1], graded[n]) for n in ("alice", "bob"))
-    assert right["score"] == right["max_score"] == wrong["max_score"] == 31  # every test of ex08, training too
+    assert right["score"] == right["max_score"] == wrong["max_score"] == 21  # every test of ex08, training too
     assert [t["name"] for t in wrong["tests"] if t["status"] != "passed"] == WRONG_FAILS
     assert {t["hint"] for t in wrong["tests"] if t["status"] != "passed"} == {"keep_convention"}
-    assert wrong["score"] == 27 and wrong["sandbox"]["insecure"] is False
+    assert wrong["score"] == 19 and wrong["sandbox"]["insecure"] is False
 
 
 def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, graded):
@@ -129,10 +129,10 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     page.click("#filters button[type=submit]")
     assert page.locator("#submissions tbody tr").count() == 1
     page.click(f"a[href='/dashboard/submissions/{graded['bob']}']")
-    assert page.inner_text(".score") == "27 / 31"
+    assert page.inner_text(".score") == "19 / 21"
     failing = page.locator("tr.test.status-failed")
     assert failing.locator("summary").all_inner_texts() == WRONG_FAILS
-    assert page.locator("tr.test.status-passed").count() == 23 - len(WRONG_FAILS)  # 23 tests in ex08
+    assert page.locator("tr.test.status-passed").count() == 24 - len(WRONG_FAILS)  # 24 tests in ex08
     for text in failing.all_inner_texts():
         assert "Hint: keep_convention" in text and HINTS["keep_convention"] in text
     outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
@@ -150,7 +150,7 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
         page.click("#export-csv")
     text = Path(dl.value.path()).read_text()
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text))}
-    assert rows["alice"]["latest_score"] == "31" and rows["bob"]["best_score"] == "27"
+    assert rows["alice"]["latest_score"] == "21" and rows["bob"]["best_score"] == "19"
 
 
 def test_detail_page_plots_the_real_training_curves(page, service, graded):
@@ -221,7 +221,7 @@ def test_student_signs_in_by_link_uploads_and_watches_it_graded(page, service):
     page.wait_for_selector("tr.test.status-failed", timeout=30000)
     assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
     body = page.inner_text("main")
-    assert "27 / 31" in body and HINTS["keep_convention"] in body and "hidden test" not in body
+    assert "19 / 21" in body and HINTS["keep_convention"] in body and "hidden test" not in body
     page.goto("/student")
     assert page.locator("#attempts tr").count() == 2  # header + this attempt; alice's and bob's are not shown
 

@@ -192,9 +192,11 @@ GOLDEN_CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
-def test_batchnorm_failure_texts_match_golden_files(grader, name):
+def test_batchnorm_failure_texts_match_golden_files(variant_grader, name):
     fixture, area, check = GOLDEN_CASES[name]
-    result = _results(grader, _source(fixture))[(area, check)]
+    # batchnorm_forward is handed out in ex08: its texts are pinned where students write it
+    assignment = "ex08_2020" if area == "batchnorm_forward" else "ex08"
+    result = _results(variant_grader(assignment), _source(fixture))[(area, check)]
     text = f"status: {result.status.value}\nhint: {result.hint}\n\n{result.output}\n"
     path = GOLDEN / f"{name}.txt"
     if os.environ.get("UPDATE_GOLDEN"):

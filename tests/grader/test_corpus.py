@@ -5,6 +5,10 @@ starts with a line ``# expect: hint=<key>`` (or ``hint=`` when no hint applies,
 or ``status=error`` when the test must end in an error). Files under
 tests/submissions/correct/ must get full marks. The training checks run in the
 slow suite (test_training_corpus.py); here they are skipped for speed.
+
+ex08 hands batchnorm_forward out (its tests carry 0 points there), so the
+batchnorm_forward fixtures are graded as the ex08_2020 variant, where students
+write it and its tests carry points.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from tests.conftest import SUBMISSIONS
 
 WRONG = sorted((SUBMISSIONS / "wrong").glob("*.py"))
 CORRECT = sorted((SUBMISSIONS / "correct").glob("*.py"))
+
+
+def assignment_for(path) -> str:
+    """The variant a fixture is graded under: the one where its area's code is the student's."""
+    return "ex08_2020" if path.stem.startswith("batchnorm_forward__") else "ex08"
 
 
 def _expectations(path):
@@ -40,11 +49,26 @@ def test_correct_solution_gets_full_marks(grader, path):
     assert all(t.status is Status.PASSED for t in report.tests if t.max_score > 0)
 
 
+@pytest.mark.parametrize("assignment", ["ex08_2020", "ex08_cs231n"])
+def test_correct_solution_gets_full_marks_where_students_write_batchnorm_forward(variant_grader, assignment):
+    convention = "correct/reference_style.py" if assignment == "ex08_2020" else "keep/correct_cs231n.py"
+    report = variant_grader(assignment).grade((SUBMISSIONS / convention).read_bytes(), seed=1, training=False)
+    assert [(t.name, t.output) for t in report.tests if t.score < t.max_score] == []
+    assert sum(t.max_score for t in report.tests if t.tags == ["batchnorm_forward"]) > 0
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
+def test_correct_solution_passes_the_handed_out_tests_too(grader, path):
+    report = grader.grade(path.read_bytes(), seed=1, training=False)
+    given = [t for t in report.tests if t.tags == ["batchnorm_forward"] or t.check == "dropout_backward.test_mode"]
+    assert given and all(t.max_score == 0 and t.status is Status.PASSED for t in given)
+
+
 @pytest.mark.parametrize("path", WRONG, ids=[p.stem for p in WRONG])
-def test_wrong_submission_loses_points_in_its_area_only(grader, path):
+def test_wrong_submission_loses_points_in_its_area_only(variant_grader, path):
     area = path.stem.split("__")[0]
     expect = _expectations(path)
-    report = grader.grade(path.read_bytes(), seed=1, training=False)
+    report = variant_grader(assignment_for(path)).grade(path.read_bytes(), seed=1, training=False)
     in_area = [t for t in report.tests if t.tags == [area]]
     elsewhere = [t for t in report.tests if t.tags != [area]]
     assert in_area, f"no test tagged {area}"

@@ -1,7 +1,7 @@
 """An LMS simulator posts signed submissions to the real service and receives signed grades, also after an outage.
 
 The worker grades with the real grader and sandbox; the training checks are off
-(the browser tests cover them), so ex08 is worth 26 points here.
+(the browser tests cover them), so ex08 is worth 16 points here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.lms.receiver import Receiver
 
 pytestmark = pytest.mark.service
 SECRET = "e2e-secret"
-FULL = 26.0
+FULL = 16.0
 """ex08's points without the training tests."""
 
 

@@ -1,0 +1,56 @@
+"""One cause, reported once: the failed tests of a report grouped by the mistake they share.
+
+Rules, in order (docs in reference/ex08/README.md):
+
+1. A failed test with a hint joins the group of that hint (``keep_convention`` on two tests is one
+   mistake).
+2. A test that was not scored because its function does not do its job yet (``data["gate"]``) joins
+   the first group of its own area: the function's missing work is the cause.
+3. A training test that names the layer behind its failure (``data["caused_by"]``) joins the first
+   group of that layer's area.
+4. Any other failure without a hint is grouped with the other unnamed failures of its area.
+
+Grouping changes no score: a group says which points one cause costs, over every test it failed.
+"""
+
+from __future__ import annotations
+
+from grader.feedback import hint_text
+from grader.report import Mistake, Status, TestResult
+
+
+def group(results: list[TestResult]) -> list[Mistake]:
+    """The mistakes behind the failed tests of ``results``, in the order their first test appears."""
+    failed = [t for t in results if t.status is not Status.PASSED and t.status is not Status.INTERNAL_ERROR]
+    keys: dict[str, str] = {}
+    for t in failed:
+        if t.hint:
+            keys[t.number] = f"hint:{t.hint}"
+        elif not t.data.get("gate") and not t.data.get("caused_by"):
+            keys[t.number] = f"area:{t.tags[0] if t.tags else ''}"
+    for t in failed:
+        if t.number not in keys:
+            areas = [t.tags[0]] if t.data.get("gate") else list(t.data.get("caused_by", []))
+            keys[t.number] = _first_key_in(areas, failed, keys) or f"area:{t.tags[0] if t.tags else ''}"
+    groups: dict[str, list[TestResult]] = {}
+    for t in failed:
+        groups.setdefault(keys[t.number], []).append(t)
+    return [_mistake(members) for members in groups.values()]
+
+
+def _first_key_in(areas: list[str], failed: list[TestResult], keys: dict[str, str]) -> str | None:
+    for t in failed:
+        if t.tags and t.tags[0] in areas and t.number in keys and not t.data.get("gate"):
+            return keys[t.number]
+    return None
+
+
+def _mistake(members: list[TestResult]) -> Mistake:
+    hint = next((t.hint for t in members if t.hint), "")
+    summary = hint_text(hint) if hint else _first_paragraph(members[0].output)
+    return Mistake(hint=hint, summary=summary, tests=[t.number for t in members],
+                   points=round(sum(t.max_score - t.score for t in members), 6))
+
+
+def _first_paragraph(text: str) -> str:
+    return text.split("\n\n", 1)[0].strip()
