@@ -36,3 +36,42 @@ def test_help_lists_service_and_grader_commands_without_importing_the_service():
     for command in ("serve", "api", "worker", "token", "submit", "grade", "doctor"):
         assert f"  {command}" in help_text
     assert loaded == []
+
+
+def test_hash_password_reads_stdin_and_prints_a_hash_last():
+    result = CliRunner().invoke(cli, ["hash-password"], input="correct horse\n")
+    assert result.exit_code == 0, result.output
+    from service.passwords import check_password
+
+    stored = result.output.strip().splitlines()[-1]
+    assert check_password(stored, "correct horse") and not check_password(stored, "correct horsE")
+    assert CliRunner().invoke(cli, ["hash-password"], input="").exit_code != 0
+
+
+def test_api_listens_where_host_and_port_say(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "AUTOGRADER_ENV": "development", "AUTOGRADER_DATA_DIR": str(tmp_path),
+           "REDIS_URL": "redis://127.0.0.1:1/0", "AUTOGRADER_PORT": "1"}  # the flags must win over the env
+    proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "api", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert r.json()["info"]["title"] == "autograder"  # our app, on the port the flag named
+    finally:
+        proc.terminate()
+        proc.wait(10)
