@@ -33,8 +33,10 @@ def cli() -> None:
 @click.option("--training-data", default="digits", show_default=True,
               help="Data of the training check: digits, or the path of a local FashionMNIST folder.")
 @click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
+@click.option("--explain", is_flag=True,
+              help="For a TA: per test, what it checks and on which input, its points, and why it passed or failed.")
 def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: str,
-          convention: str | None, training_data: str, insecure: bool) -> None:
+          convention: str | None, training_data: str, insecure: bool, explain: bool) -> None:
     """Grade the student's file PATH and print the report."""
     _single_threaded()
     from grader.assignments import UnknownAssignment
@@ -46,7 +48,10 @@ def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: s
                               options={"training_data": training_data})
     except UnknownAssignment as exc:
         raise click.BadParameter(str(exc), param_hint="--assignment") from None
-    click.echo(report.to_json(indent=2) if as_json else render(report))
+    if as_json:
+        click.echo(report.to_json(indent=2))
+    else:
+        click.echo(explain_report(report, assignment, convention) if explain else render(report))
 
 
 @cli.command()
@@ -58,17 +63,48 @@ def doctor() -> None:
 
 
 def render(report: Report) -> str:
-    """The report as a table a student reads in a terminal."""
+    """The report as a table a student reads in a terminal; each mistake once, with the tests it costs."""
     lines = [f"{report.assignment}: {report.score:g} / {report.max_score:g} points  "
              f"(seed {report.seed}, {report.execution_time:.2f} s)", ""]
     width = max((len(t.name) for t in report.tests), default=10)
     for t in report.tests:
         lines.append(f"  {_MARK[t.status]:<8} {t.name:<{width}}  {t.score:g}/{t.max_score:g}")
-    failed = [t for t in report.tests if t.status is not Status.PASSED]
-    for t in failed:
-        lines += ["", f"--- {t.name} [{t.status.value}]", t.output]
+    by_number = {t.number: t for t in report.tests}
+    count = len(report.mistakes)
+    if count:
+        lines += ["", f"{count} mistake{'s' if count != 1 else ''} found:"]
+    for i, mistake in enumerate(report.mistakes, start=1):
+        names = ", ".join(by_number[n].name for n in mistake.tests)
+        tests = "test" if len(mistake.tests) == 1 else "tests"
+        lines += ["", f"=== {i}. costs {mistake.points:g} point{'s' if mistake.points != 1 else ''} in {tests} {names}",
+                  mistake.summary]
+        for n in mistake.tests:
+            t = by_number[n]
+            lines += ["", f"--- {t.name} [{t.status.value}]", t.output.split("\n\nHint: ")[0]]
     if report.output:
         lines += ["", report.output]
+    return "\n".join(lines)
+
+
+def explain_report(report: Report, assignment: str, convention: str | None) -> str:
+    """Per test: what it checks and on which input (the check's own description), points, verdict and why."""
+    from grader.assignments import load
+    from grader.checks import loader, registry
+
+    loader.load()
+    specs = {t.number: t for t in load(assignment, dropout_convention=convention).tests}
+    lines = [render(report).split("\n", 1)[0], ""]
+    for t in report.tests:
+        spec = specs[t.number]
+        status = "given in the template, 0 points" if spec.given else f"{spec.points:g} points"
+        gate = ""
+        if spec.requires:
+            gate_doc = (registry.get_gate(spec.requires).__doc__ or "").strip()
+            gate = f"\n  pays only once {spec.requires.split('.')[0]} does its job: {gate_doc}"
+        checks = (registry.get(spec.check).__doc__ or "").strip()
+        lines += [f"{t.number}. {t.name} ({status}; check {spec.check}{', ' + str(spec.params) if spec.params else ''})",
+                  f"  checks: {checks}{gate}", f"  verdict: {t.status.value}, {t.score:g}/{t.max_score:g}",
+                  "  why: " + t.output.replace("\n", "\n       "), ""]
     return "\n".join(lines)
 
 

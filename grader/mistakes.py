@@ -2,8 +2,9 @@
 
 Rules, in order (docs in reference/ex08/README.md):
 
-1. A failed test with a hint joins the group of that hint (``keep_convention`` on two tests is one
-   mistake).
+1. A failed test with a hint joins the group of that hint in its own area (``output_dtype`` on two
+   dropout_forward tests is one mistake; ``returned_none`` in two functions is two). A training test
+   joins the group of its hint in whichever layer's area it was named first.
 2. A test that was not scored because its function does not do its job yet (``data["gate"]``) joins
    the first group of its own area: the function's missing work is the cause.
 3. A training test that names the layer behind its failure (``data["caused_by"]``) joins the first
@@ -24,18 +25,24 @@ def group(results: list[TestResult]) -> list[Mistake]:
     failed = [t for t in results if t.status is not Status.PASSED and t.status is not Status.INTERNAL_ERROR]
     keys: dict[str, str] = {}
     for t in failed:
-        if t.hint:
-            keys[t.number] = f"hint:{t.hint}"
-        elif not t.data.get("gate") and not t.data.get("caused_by"):
-            keys[t.number] = f"area:{t.tags[0] if t.tags else ''}"
+        if t.hint and _area(t) != "training":
+            keys[t.number] = f"hint:{t.hint}:{_area(t)}"
+        elif not t.hint and not t.data.get("gate") and not t.data.get("caused_by"):
+            keys[t.number] = f"area:{_area(t)}"
     for t in failed:
-        if t.number not in keys:
+        if t.hint and _area(t) == "training":
+            keys[t.number] = next((k for k in keys.values() if k.startswith(f"hint:{t.hint}:")), f"hint:{t.hint}:training")
+        elif t.number not in keys:
             areas = [t.tags[0]] if t.data.get("gate") else list(t.data.get("caused_by", []))
-            keys[t.number] = _first_key_in(areas, failed, keys) or f"area:{t.tags[0] if t.tags else ''}"
+            keys[t.number] = _first_key_in(areas, failed, keys) or f"area:{_area(t)}"
     groups: dict[str, list[TestResult]] = {}
     for t in failed:
         groups.setdefault(keys[t.number], []).append(t)
     return [_mistake(members) for members in groups.values()]
+
+
+def _area(t: TestResult) -> str:
+    return t.tags[0] if t.tags else ""
 
 
 def _first_key_in(areas: list[str], failed: list[TestResult], keys: dict[str, str]) -> str | None:

@@ -69,6 +69,7 @@ def batchnorm_network(ctx: CheckContext) -> Verdict:
     if probe.problem:
         problems.append(probe.problem)
     if problems:
+        data["caused_by"] = _caused_by(layers.compare.errors)
         raise Fail(_failure("batch-norm", problems, _explain(layers.compare.errors, probe)),
                    hint=probe.hint, data=data)
     return Verdict(True, f"Your batch-norm network trained like the reference for {runs.EPOCHS} epochs "
@@ -118,6 +119,7 @@ def dropout_network(ctx: CheckContext) -> Verdict:
         if behaviour.problem:
             explanation = (f"{explanation} The dropout_forward tests (fraction of units dropped, kept units "
                            "scaled, test mode is the identity) name the mistake.").strip()
+        data["caused_by"] = _caused_by(layers.compare.errors) or (["dropout_forward"] if behaviour.problem else [])
         raise Fail(_failure("dropout", problems, explanation), hint=probe.hint or behaviour.hint, data=data)
     note = f" {probe.note}" if probe.note else ""
     return Verdict(True, f"Your dropout network learned (final validation accuracy {_pct(acc)}, reference "
@@ -178,6 +180,11 @@ def _tracking_problems(curves: dict[str, list[float]], ref: dict[str, list[float
                         f"{_pct(ref_acc - ACCURACY_MARGIN)} (the reference's {_pct(ref_acc)} minus "
                         f"{ACCURACY_MARGIN * 100:g} points)")
     return problems
+
+
+def _caused_by(errors: dict[str, float]) -> list[str]:
+    """The layer functions whose outputs were off during training: the report lists the failure under their mistake."""
+    return sorted({k.split()[0] for k, v in errors.items() if v > LAYER_TOL})
 
 
 def _explain(errors: dict[str, float], probe: Any = None) -> str:

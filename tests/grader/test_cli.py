@@ -46,3 +46,21 @@ def test_installed_console_script_grades_the_reference(tmp_path):
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["score"] == report["max_score"] > 0
+
+
+def test_explain_says_per_test_what_it_checks_its_points_and_why():
+    result = CliRunner().invoke(cli, ["grade", str(STARTER), "--no-training", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "ex08: 0 / " in result.stdout  # the starter earns nothing
+    assert "(given in the template, 0 points; check batchnorm_forward.train_output)" in result.stdout
+    assert "pays only once dropout_forward does its job: in train mode on a 40x50 input" in result.stdout
+    assert result.stdout.count("  checks: ") == result.stdout.count("  verdict: ") >= 20
+
+
+def test_a_mistake_that_fails_two_tests_is_listed_once_with_what_it_costs():
+    path = SUBMISSIONS / "wrong" / "dropout_forward__float64_output.py"
+    result = CliRunner().invoke(cli, ["grade", str(path), "--no-training"])
+    assert "1 mistake found:" in result.stdout
+    assert ("costs 3 points in tests dropout_forward: kept units scaled by 1/(1-p), dropout_forward: test mode "
+            "is the identity") in result.stdout
+    assert result.stdout.count("the template ends dropout_forward with out = out.astype") == 1

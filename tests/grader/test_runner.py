@@ -101,3 +101,17 @@ def test_a_hang_in_the_train_branch_does_not_cost_the_test_mode_test(quick_grade
     assert backward["dropout_backward.test_mode"].status is Status.PASSED
     assert {backward[c].status for c in ("dropout_backward.numeric_gradient", "dropout_backward.matches_mask")} \
         == {Status.TIMEOUT}
+
+
+def test_failed_tests_are_grouped_by_their_shared_cause(grader):
+    report = grader.grade((SUBMISSIONS / "wrong" / "dropout_forward__float64_output.py").read_bytes(), seed=1,
+                          training=False)
+    assert [(m.hint, m.points, len(m.tests)) for m in report.mistakes] == [("output_dtype", 3.0, 2)]
+    assert Report.from_json(report.to_json()).mistakes == report.mistakes
+    starter = grader.grade((SUBMISSIONS.parent.parent / "reference" / "ex08" / "starter" / "layers.py").read_bytes(),
+                           training=False)
+    grouped = sorted(n for m in starter.mistakes for n in m.tests)
+    assert grouped == sorted(t.number for t in starter.tests if t.status is not Status.PASSED)
+    areas = [{starter.tests[int(n) - 1].tags[0] for n in m.tests} for m in starter.mistakes]
+    assert all(len(a) == 1 for a in areas)  # gated tests join their own function's cause
+    assert sum(m.points for m in starter.mistakes) == starter.max_score - starter.score
