@@ -22,14 +22,14 @@ verdict depends on luck.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_math as bm
+from grader.checks.support.batchnorm_cases import Case, Grads, Miss, backward_cases
 from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, as_tuple, unkeepdims
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
 
@@ -52,53 +52,6 @@ NUMERIC_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None))
 REFERENCE_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None), (64, 32, 1.0, 0.0, 0.1),
                    (200, 10, 3.0, -4.0, None))
 TEMPLATE_CACHE = "(out, x_norm, beta, gamma, x_minus_mean, ivar, sqrtvar, var, eps)"
-
-
-class Grads(NamedTuple):
-    dx: np.ndarray
-    dgamma: np.ndarray
-    dbeta: np.ndarray
-
-
-@dataclass(frozen=True)
-class Case:
-    """One batch to differentiate at."""
-
-    x: np.ndarray
-    gamma: np.ndarray
-    beta: np.ndarray
-    dout: np.ndarray
-    eps: float | None
-    label: str
-
-    @property
-    def bn_param(self) -> dict[str, Any]:
-        return {"mode": "train"} if self.eps is None else {"mode": "train", "eps": self.eps}
-
-    @property
-    def eps_value(self) -> float:
-        return 1e-5 if self.eps is None else self.eps
-
-
-@dataclass
-class Miss:
-    """How a backward failed on one cache: an exception, or gradients that differ from the target."""
-
-    where: str
-    error: Exception | None = None
-    got: Grads | None = None
-    target: Grads | None = None
-
-
-def _cases(ctx: CheckContext, table: tuple[tuple[Any, ...], ...]) -> list[Case]:
-    rng = ctx.rng("data")
-    cases = []
-    for n, d, scale, offset, eps in table:
-        x, gamma, beta = bm.batch(rng, n, d, scale, offset)
-        eps_text = "default eps" if eps is None else f"eps = {eps:g}"
-        cases.append(Case(x, gamma, beta, rng.standard_normal((n, d)), eps,
-                          f"a {n}x{d} batch x = {scale:g}*randn {'-' if offset < 0 else '+'} {abs(offset):g} ({eps_text})"))
-    return cases
 
 
 def _reference(ctx: CheckContext, case: Case) -> tuple[np.ndarray, Any, Grads]:
@@ -169,37 +122,17 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
     fn = ctx.params["function"]
     tol = NUMERIC_TOL if numeric else REFERENCE_TOL
     ref_out, ref_cache, ref_grads = _reference(ctx, case)
-    forward = _own_forward(ctx, case)
-    forward_ok, own_miss = False, None
-    if isinstance(forward, str):
-        why = forward
-    else:
-        out, cache = forward
-        err = bm.norm_error(out, ref_out)
-        decided = ctx.shared.get(FORWARD_RIGHT)  # the train-output test's verdict, when it ran first
-        forward_ok = decided if decided is not None else err < FORWARD_MATCH_TOL
-        why = "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})"
-        # The student's own cache is the yardstick only when their forward is right: a backward that merely
-        # agrees with a wrong forward (say out = gamma * x + beta) earns nothing; it is judged on the
-        # template's cache below instead.
-        target = None
-        if forward_ok and numeric:
-            # Central differences of the *reference* forward: the student's is the same function when
-            # right, and a forward that replays its first output under perturbation cannot zero the target.
-            reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
-            target = _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
-        elif forward_ok:
-            target = ref_grads
-        if target is not None:
-            own_miss = _attempt(ctx, fn, case, cache, target, tol, "on the cache of your own batchnorm_forward")
-            if own_miss is None:
-                return ""
-    if numeric:
-        reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
-        template_target = _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
-    else:
-        template_target = ref_grads
-    template_miss = _attempt(ctx, fn, case, ctx.sandbox.put(ref_cache), template_target, tol,
+    forward_ok, why, cache = _forward_verdict(ctx, case, ref_out)
+    target = _target(ctx, case, numeric, ref_grads)
+    own_miss = None
+    # The student's own cache is the yardstick only when their forward is right: a backward that merely
+    # agrees with a wrong forward (say out = gamma * x + beta) earns nothing; it is judged on the
+    # template's cache below instead.
+    if forward_ok and cache is not None:
+        own_miss = _attempt(ctx, fn, case, cache, target, tol, "on the cache of your own batchnorm_forward")
+        if own_miss is None:
+            return ""
+    template_miss = _attempt(ctx, fn, case, ctx.sandbox.put(ref_cache), target, tol,
                              f"on the template's cache {TEMPLATE_CACHE}")
     if template_miss is None:
         if forward_ok and own_miss is not None:
@@ -212,6 +145,30 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
     if miss.error is not None and getattr(miss.error, "hint", "") in ("", "returned_none"):
         _reject_alt_only(ctx, fn, case, ref_cache, ref_grads)  # no gradients: is the solution only in _alt?
     raise _explain(miss, case, fn, tol, prefix)
+
+
+def _forward_verdict(ctx: CheckContext, case: Case, ref_out: np.ndarray) -> tuple[bool, str, Handle | None]:
+    """(is the student's forward right, why not in words, a handle to its cache)."""
+    forward = _own_forward(ctx, case)
+    if isinstance(forward, str):
+        return False, forward, None
+    out, cache = forward
+    err = bm.norm_error(out, ref_out)
+    decided = ctx.shared.get(FORWARD_RIGHT)  # the train-output test's verdict, when it ran first
+    forward_ok = decided if decided is not None else err < FORWARD_MATCH_TOL
+    return forward_ok, "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})", cache
+
+
+def _target(ctx: CheckContext, case: Case, numeric: bool, ref_grads: Grads) -> Grads:
+    """The gradients to match: the reference's, or central differences of the *reference* forward.
+
+    The student's forward is the same function when right, and a forward that replays its first
+    output under perturbation cannot zero the target.
+    """
+    if not numeric:
+        return ref_grads
+    reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
+    return _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
 
 
 def _summary(miss: Miss, tol: float) -> str:
@@ -283,7 +240,7 @@ def _reject_alt_only(ctx: CheckContext, fn: str, case: Case, ref_cache: Any, ref
 
 def _run(ctx: CheckContext, table: tuple[tuple[Any, ...], ...], numeric: bool) -> Verdict:
     fn = ctx.params["function"]
-    cases = _cases(ctx, table)
+    cases = backward_cases(ctx, table)
     credited = {case.label: why for case in cases if (why := _judge_case(ctx, case, numeric))}
     tol = NUMERIC_TOL if numeric else REFERENCE_TOL
     what = "central-difference gradients of your batchnorm_forward" if numeric else "the reference gradients"

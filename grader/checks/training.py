@@ -97,16 +97,8 @@ def dropout_network(ctx: CheckContext) -> Verdict:
     # Judged first (while only training and validation have called dropout_forward), then the eval probe.
     behaviour = dropout_behaviour_probe(layers)
     data = _data(ctx, reference.curves, "dropout", curves, layers)
-    ref = reference.curves["dropout"]
-    problems = []
-    acc, ref_acc = curves["val_acc"][-1], ref["val_acc"][-1]
-    if acc < ref_acc - DROPOUT_MARGIN:
-        problems.append(f"its final validation accuracy is {_pct(acc)}, expected at least "
-                        f"{_pct(ref_acc - DROPOUT_MARGIN)} (the reference's {_pct(ref_acc)} minus "
-                        f"{DROPOUT_MARGIN * 100:g} points)")
-    if not curves["train_loss"][-1] < curves["train_loss"][0]:
-        problems.append(f"its training loss did not decrease (first epoch {curves['train_loss'][0]:.4f}, "
-                        f"last {curves['train_loss'][-1]:.4f})")
+    acc, ref_acc = curves["val_acc"][-1], reference.curves["dropout"]["val_acc"][-1]
+    problems = _learning_problems(curves, ref_acc)
     probe = eval_determinism_probe(model, layers, _dataset(ctx))
     data["eval_probe"] = probe.data
     data["dropout_behaviour"] = behaviour.data
@@ -163,6 +155,20 @@ def _data(ctx: CheckContext, reference: dict[str, Any], kind: str, curves: dict[
             "epochs": runs.EPOCHS, "data": _dataset(ctx).name,
             "device": runs.accelerator(ctx.options), "calls": layers.calls,
             "layer_errors": {k: float(f"{v:.3g}") for k, v in layers.compare.errors.items()}}
+
+
+def _learning_problems(curves: dict[str, list[float]], ref_acc: float) -> list[str]:
+    """The dropout network's: final accuracy within DROPOUT_MARGIN of the reference's, a decreasing loss."""
+    problems = []
+    acc = curves["val_acc"][-1]
+    if acc < ref_acc - DROPOUT_MARGIN:
+        problems.append(f"its final validation accuracy is {_pct(acc)}, expected at least "
+                        f"{_pct(ref_acc - DROPOUT_MARGIN)} (the reference's {_pct(ref_acc)} minus "
+                        f"{DROPOUT_MARGIN * 100:g} points)")
+    if not curves["train_loss"][-1] < curves["train_loss"][0]:
+        problems.append(f"its training loss did not decrease (first epoch {curves['train_loss'][0]:.4f}, "
+                        f"last {curves['train_loss'][-1]:.4f})")
+    return problems
 
 
 def _tracking_problems(curves: dict[str, list[float]], ref: dict[str, list[float]]) -> list[str]:
