@@ -90,3 +90,32 @@ def test_carve_never_grants_an_ancestor_of_a_hidden_package(tmp_path):
         assert not any(h == g or h.startswith(g + "/") for g in granted), (h, granted)
     assert {str(site / "numpy"), str(site / "torch"), str(lib / "python3.11" / "os.py"),
             str(lib / "libfoo.so")} <= set(granted)
+
+
+@pytest.mark.skipif(landlock.abi() == 0, reason="no Landlock on this kernel")
+def test_landlock_with_an_ancestor_granted_still_hides_the_package(tmp_path):
+    """The image's layout: stdlib and /usr/local/lib are ancestors of site-packages/reference."""
+    lib = tmp_path / "usr" / "local" / "lib"
+    site = lib / "python3.11" / "site-packages"
+    (site / "reference" / "ex08").mkdir(parents=True)
+    (site / "numpy").mkdir()
+    (site / "reference" / "ex08" / "layers.py").write_text("SECRET = 1\n")
+    (site / "numpy" / "__init__.py").write_text("OK = 1\n")
+    readable = tuple(landlock.carve((str(lib), str(lib / "python3.11"), str(site)), (str(site / "reference"),)))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a real Landlock domain needs its own process
+        seen = []
+        try:
+            landlock.restrict(read_only=readable, read_write=())
+            for path in (site / "numpy" / "__init__.py", site / "reference" / "ex08" / "layers.py"):
+                try:
+                    seen.append(path.read_text().strip())
+                except OSError as exc:
+                    seen.append(type(exc).__name__)
+        finally:
+            os.write(write, repr(seen).encode())
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 4096).decode() == repr(["OK = 1", "PermissionError"])
