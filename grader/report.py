@@ -116,6 +116,23 @@ class Report:
         d["tests"] = [t.to_dict() for t in self.tests]
         return d
 
+    def mistakes_shown(self, visible: set[str]) -> list[Mistake]:
+        """The mistakes as a student may see them while only the tests numbered ``visible`` are shown.
+
+        A hidden test leaves no trace: it is dropped from every mistake, with its points; a mistake
+        seen in hidden tests only is dropped; an unnamed one is summarised from a visible test.
+        """
+        by_number = {t.number: t for t in self.tests}
+        shown = []
+        for m in self.mistakes:
+            tests = [n for n in m.tests if n in visible]
+            if not tests:
+                continue
+            summary = m.summary if m.hint else by_number[tests[0]].output.split("\n\n", 1)[0].strip()
+            points = round(sum(by_number[n].max_score - by_number[n].score for n in tests), 6)
+            shown.append(Mistake(hint=m.hint, summary=summary, tests=tests, points=points))
+        return shown
+
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
 

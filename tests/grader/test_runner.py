@@ -115,3 +115,14 @@ def test_failed_tests_are_grouped_by_their_shared_cause(grader):
     areas = [{starter.tests[int(n) - 1].tags[0] for n in m.tests} for m in starter.mistakes]
     assert all(len(a) == 1 for a in areas)  # gated tests join their own function's cause
     assert sum(m.points for m in starter.mistakes) == starter.max_score - starter.score
+
+
+def test_hidden_tests_leave_no_trace_in_the_mistakes_a_student_sees(grader):
+    report = grader.grade((SUBMISSIONS / "wrong" / "dropout_forward__float64_output.py").read_bytes(), seed=1,
+                          training=False)
+    (mistake,) = report.mistakes
+    first, second = mistake.tests
+    assert report.mistakes_shown({t.number for t in report.tests}) == report.mistakes
+    (shown,) = report.mistakes_shown({t.number for t in report.tests} - {second})
+    assert shown.tests == [first] and shown.points == report.tests[int(first) - 1].max_score
+    assert report.mistakes_shown({t.number for t in report.tests} - {first, second}) == []
