@@ -69,12 +69,11 @@ def serve(host: str | None, port: int | None) -> None:
 @_address
 def api_command(host: str | None, port: int | None) -> None:
     """The HTTP API only (production: several behind a proxy, workers elsewhere)."""
+    settings = _load(**_overrides(host, port))  # refuses unsafe production settings first
     import uvicorn
 
     from api.app import create_app
-    from service.settings import load
 
-    settings = load(**_overrides(host, port))
     _migrate(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=True)
 
@@ -83,10 +82,10 @@ def api_command(host: str | None, port: int | None) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(loglevel: str) -> None:
     """A Celery worker: ``worker_concurrency`` prefork processes, one GPU each when ``gpus`` is set."""
-    from service.settings import load, pin_thread_pools
+    from service.settings import pin_thread_pools
 
     pin_thread_pools()  # before numpy or torch is imported: the pool forks (DESIGN.md)
-    settings = load()
+    settings = _load()
     from grader.runner import Grader
     from workers.celery_app import run
 
@@ -135,6 +134,20 @@ def submit(path: str, server: str, token_: str, assignment: str | None, as_json:
     from autograder.submit_client import submit as run
 
     sys.exit(run(path, server=server, token=token_, assignment=assignment, as_json=as_json))
+
+
+def _load(**overrides: Any):  # type: ignore[no-untyped-def]
+    """The settings, or exit 1 naming every unsafe or invalid one (before anything is connected)."""
+    from pydantic import ValidationError
+
+    from service.settings import load
+
+    try:
+        return load(**overrides)
+    except ValidationError as e:
+        lines = [str(err["ctx"]["error"]) if err["type"] == "value_error" and not err["loc"]
+                 else f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
+        raise click.ClickException("\n".join(lines)) from None
 
 
 def _migrate(settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,8 +4,9 @@ Values come from the environment (``AUTOGRADER_*``, plus the conventional
 ``DATABASE_URL``, ``REDIS_URL`` and ``BROKER_URL``). The grading library never
 reads them: the worker passes what it needs as arguments.
 
-Secrets left at their placeholder are refused unless ``AUTOGRADER_ENV`` is
-``development``; ``autograder serve`` (the laptop command) defaults to
+Unsafe settings (placeholder or short secrets, a plain instructor password, the
+insecure sandbox: :mod:`service.production`) are refused unless ``AUTOGRADER_ENV``
+is ``development``; ``autograder serve`` (the laptop command) defaults to
 development, every other entry point to production.
 """
 
@@ -60,7 +61,8 @@ class Settings(BaseSettings):
     lms_assignment_map: dict[str, str] = {}
     """LMS assignment id → our assignment id; an unmapped id is taken as ours."""
     lms_callback_hosts: str = ""
-    """Comma-separated hosts callbacks may go to (e.g. ``lms.example.edu``); empty allows any."""
+    """Comma-separated hosts callbacks may go to (e.g. ``lms.example.edu``); empty allows any host in
+    development and none in production (:mod:`service.lms.callback_address`)."""
     lms_replay_window_s: int = 300
     """Webhook requests whose timestamp is further than this from now are refused."""
     lms_callback_max_attempts: int = 8
@@ -69,6 +71,16 @@ class Settings(BaseSettings):
     """First retry delay; doubles each attempt, with jitter, up to ``lms_callback_backoff_max_s``."""
     lms_callback_backoff_max_s: float = 900.0
     lms_callback_timeout_s: float = 10.0
+    operator_token: SecretStr = SecretStr("")
+    """Bearer token for ``/metrics`` and the detailed ``/healthz`` (the instructor's session works too);
+    empty: only the instructor's session."""
+    report_link_max_age_s: int = 30 * 24 * 3600
+    """Signed report links (sent to the LMS) stop working this long after they were made."""
+    sign_in_code_max_age_s: int = 3 * 24 * 3600
+    """One-time sign-in codes (the dashboard's sign-in links) expire after this long."""
+    login_rate_limit: int = 10
+    """Failed sign-ins per client address, and per account, per ``login_rate_window_s``; then 429."""
+    login_rate_window_s: int = 300
     hidden_tests_release_at: datetime | None = None
     """When students may see hidden/after-due-date tests; unset: never (instructors always do)."""
 
@@ -108,15 +120,11 @@ class Settings(BaseSettings):
     sweep_interval_s: float = 30.0
 
     @model_validator(mode="after")
-    def _refuse_placeholders(self) -> Settings:
-        if self.env == "development":
-            return self
-        names = ("secret_key", "instructor_password", "session_secret", "lms_shared_secret")
-        left = [n for n in names if getattr(self, n).get_secret_value() == PLACEHOLDER]
-        left += [f"lms_secrets[{k}]" for k, v in self.lms_secrets.items() if v.get_secret_value() == PLACEHOLDER]
-        if left:
-            raise ValueError(f"placeholder secrets outside development: set AUTOGRADER_{left[0].upper()} "
-                             f"(and {', '.join(left[1:]) or 'nothing else'})")
+    def _refuse_unsafe(self) -> Settings:
+        from service import production
+
+        if self.env != "development" and (refused := production.refusals(self)):
+            raise ValueError(production.message(refused))
         return self
 
     @property

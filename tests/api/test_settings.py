@@ -1,6 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
+from service.passwords import hash_password
 from service.settings import Settings
 
 
@@ -8,8 +9,8 @@ def test_placeholder_secrets_are_refused_outside_development(tmp_path):
     with pytest.raises(ValidationError, match="AUTOGRADER_SECRET_KEY"):
         Settings(env="production", data_dir=tmp_path)
     Settings(env="development", data_dir=tmp_path)
-    Settings(env="production", secret_key="s1", instructor_password="s2", session_secret="s3",
-             lms_shared_secret="s4")
+    Settings(env="production", secret_key="1" * 32, instructor_password=hash_password("pw"),
+             session_secret="3" * 32, lms_shared_secret="4" * 32)
 
 
 def test_environment_names(monkeypatch, tmp_path):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from service.passwords import hash_password
 from service.settings import Settings
 
-SET = {n: "x" * 16 for n in ("secret_key", "instructor_password", "session_secret", "lms_shared_secret")}
+SET = {n: "x" * 32 for n in ("secret_key", "session_secret", "lms_shared_secret")} | {
+    "instructor_password": hash_password("pw")}
 
 
 def test_placeholder_integration_secret_is_refused_in_production():
