@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
+from api import body_limit
 from api.dashboard import routes as dashboard
 from api.dashboard import student
 from api.dashboard.views import STATIC
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     for router in (submissions.router, health.router, lms.router, dashboard.router, student.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(body_limit.BodyLimit, limits=body_limit.limits(settings),
+                       file_limit=settings.max_upload_bytes)
     return app
 
 

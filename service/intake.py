@@ -32,11 +32,16 @@ def known_assignments() -> list[str]:
     return list(from_grader())
 
 
-def validate(content: bytes, *, max_bytes: int) -> str:
-    """The source text, or a Problem: too large, not UTF-8, or not Python (with line and column)."""
+def validate(content: bytes, *, max_bytes: int, size: int | None = None) -> str:
+    """The source text, or a Problem: too large, not UTF-8, or not Python (with line and column).
+
+    ``size`` is the upload's real size when ``content`` was read only up to the limit.
+    """
     if len(content) > max_bytes:
-        raise Problem(413, "Submission too large", f"{len(content)} bytes; the limit is {max_bytes}",
-                      type=PROBLEMS + "too-large", limit=max_bytes, size=len(content))
+        size = max(size or 0, len(content))
+        raise Problem(413, "Submission too large", f"layers.py is {size / 1024:,.1f} kB; "
+                      f"the limit is {max_bytes / 1024:,.1f} kB", type=PROBLEMS + "too-large", limit=max_bytes,
+                      size=size)
     if not content.strip():
         raise Problem(422, "Empty submission", "the uploaded file is empty", type=PROBLEMS + "empty")
     try:

@@ -73,7 +73,7 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
                  queue: QueueDep, limiter: RateLimiterDep, file: Annotated[UploadFile, File()]) -> Response:
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
-    intake.validate(content, max_bytes=settings.max_upload_bytes)
+    intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
     limiter.hit(f"student:{student.id}")
     row, _created = intake.create(session=session, queue=queue, student=student, content=content,
                                        assignment=settings.default_assignment,
