@@ -16,7 +16,14 @@ export OMP_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 
 set -e
 rm -rf "$OUT" && mkdir -p "$OUT/dist" "$OUT/tree/tests"
+# setuptools reuses build/lib without removing what was deleted since: start clean, ship only what exists
+rm -rf build/lib build/bdist.* ./*.egg-info
 "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$OUT/dist" . >/dev/null
+"$PY" - "$OUT"/dist/autograder-*.whl <<'CHECK'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+assert any(n.startswith("reference/") for n in names) and any(n.startswith("grader/sandbox/") for n in names), names
+CHECK
 "$PY" -m venv --without-pip "$OUT/venv"
 "$PY" -m pip --python "$OUT/venv/bin/python" install -q --no-deps --no-index "$OUT"/dist/autograder-*.whl
 site=$("$OUT/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
