@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from service import report_view, visibility
 from service.db.models import Submission
 
 
@@ -26,3 +27,15 @@ def submission_body(row: Submission, *, base_url: str, with_report: bool = True)
 
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
+
+
+def submission_body_for_student(row: Submission, *, base_url: str, release_at: datetime | None,
+                                with_report: bool = True) -> dict[str, Any]:
+    """:func:`submission_body` as its student sees it: score, error and report without hidden tests."""
+    out = submission_body(row, base_url=base_url, with_report=False)
+    report = visibility.for_student(report_view.parse(row.report), release_at=release_at)
+    out.update(score=report["score"] if report else None, max_score=report["max_score"] if report else None,
+               error=visibility.error_for_student(row.error, release_at=release_at))
+    if with_report:
+        out["report"] = report
+    return out

@@ -11,10 +11,11 @@ from sse_starlette import EventSourceResponse
 
 from api import sse_stream
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
-from api.responses import submission_body
-from service import intake, report_view, visibility
+from api.responses import submission_body, submission_body_for_student
+from service import intake
 from service.db.models import Student, Submission
 from service.problems import Problem
+from service.settings import Settings
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -36,7 +37,7 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
     row, created = intake.create(session=session, queue=queue, student=student, content=content,
                                  assignment=assignment, filename=file.filename or "layers.py",
                                  idempotency_key=idempotency_key)
-    body = submission_body(row, base_url=settings.base_url, with_report=False)
+    body = _body(row, student, settings, with_report=False)  # a replay may answer a graded one
     return JSONResponse(body, status_code=202 if created else 200, headers={"Location": body["links"]["self"]})
 
 
@@ -45,17 +46,12 @@ def list_submissions(settings: SettingsDep, session: SessionDep, student: Studen
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict]:
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(limit))
-    return [submission_body(r, base_url=settings.base_url, with_report=False) for r in rows]
+    return [_body(r, student, settings, with_report=False) for r in rows]
 
 
 @router.get("/{submission_id}", summary="Status, and the report once graded")
 def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep) -> dict:
-    row = _visible(session, submission_id, student)
-    body = submission_body(row, base_url=settings.base_url)
-    if not student.is_instructor and row.report is not None:
-        body["report"] = visibility.for_student(report_view.parse(row.report),
-                                                release_at=settings.hidden_tests_release_at)
-    return body
+    return _body(_visible(session, submission_id, student), student, settings)
 
 
 @router.get("/{submission_id}/events", summary="Server-Sent Events: queued, running, test, graded")
@@ -66,6 +62,14 @@ def events(submission_id: str, settings: SettingsDep, session: SessionDep, stude
         sse_stream.redact_hidden(release_at=settings.hidden_tests_release_at)
     return sse_stream.response(sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis,
                                                  redact=redact))
+
+
+def _body(row: Submission, student: Student, settings: Settings, *, with_report: bool = True) -> dict:
+    """All of it for an instructor; a student's view (no trace of hidden tests) otherwise."""
+    if student.is_instructor:
+        return submission_body(row, base_url=settings.base_url, with_report=with_report)
+    return submission_body_for_student(row, base_url=settings.base_url, with_report=with_report,
+                                       release_at=settings.hidden_tests_release_at)
 
 
 def _visible(session: SessionDep, submission_id: str, student: Student) -> Submission:
