@@ -52,7 +52,7 @@ def requeue_overdue(settings: Settings) -> list[int]:
 def deliver_callback(delivery_id: int) -> None:
     settings = celery_app.settings()
     with session_factory(settings.database)() as s:
-        wait = delivery.attempt(session=s, delivery_id=delivery_id, transport=delivery.HttpTransport(),
+        wait = delivery.attempt(session=s, delivery_id=delivery_id, transport=delivery.HttpTransport(settings),
                                 settings=settings)
     if wait is not None:
         log.info("delivery %s failed; retrying in %.1f s", delivery_id, wait)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.responses import submission_body
@@ -19,7 +20,7 @@ async def lms_submission(request: Request, settings: SettingsDep, session: Sessi
                          queue: QueueDep) -> JSONResponse:
     body = await _body(request, limit=settings.max_upload_bytes * 4 // 3 + BODY_OVERHEAD)
     integration = webhook_intake.authenticate(settings, body, dict(request.headers))
-    payload, content = webhook_intake.parse(body, settings)
+    payload, content = await run_in_threadpool(webhook_intake.parse, body, settings)  # resolves DNS
     done = webhook_intake.accept(session=session, queue=queue, settings=settings, integration=integration,
                           payload=payload, content=content)
     out = submission_body(done.submission, base_url=settings.base_url, with_report=False)

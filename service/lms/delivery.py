@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service import report_view
 from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
 from service.db.models import Submission, SubmissionStatus, utcnow
-from service.lms import signing
+from service.lms import callback_address, signing
 from service.report_links import report_link
 from service.settings import Settings
 
@@ -33,12 +33,16 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    """The real one: httpx, no redirects followed (a callback must not bounce us elsewhere)."""
+    """The real one: the URL checked again (DNS may have changed since intake), then POSTed to the address
+    that was checked; no redirects followed (a callback must not bounce us elsewhere)."""
+
+    def __init__(self, settings: Settings, *,
+                 resolve: callback_address.Resolver = callback_address.system_resolver) -> None:
+        self.settings, self.resolve = settings, resolve
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
-        import httpx
-
-        return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
+        target = callback_address.check(url, self.settings, resolve=self.resolve)
+        return callback_address.post_pinned(target, body, headers, timeout=timeout)
 
 
 def schedule(session: Session, submission_id: str) -> list[int]:

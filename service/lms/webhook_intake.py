@@ -7,7 +7,6 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from service import intake
 from service.db.lms_models import LmsLink
 from service.db.models import Student, Submission
-from service.lms import signing
+from service.lms import callback_address, signing
 from service.problems import PROBLEMS, Problem
 from service.settings import Settings
 from service.task_sender import TaskQueue
@@ -73,15 +72,13 @@ def parse(body: bytes, settings: Settings) -> tuple[LmsSubmission, bytes]:
     return payload, content
 
 
-def check_callback(url: str, settings: Settings) -> None:
-    parts = urlsplit(url)
-    allowed = [h.strip().lower() for h in settings.lms_callback_hosts.split(",") if h.strip()]
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Problem(422, "Bad callback URL", "`callback_url` must be an absolute http(s) URL",
-                      type=PROBLEMS + "lms-callback")
-    if allowed and parts.hostname.lower() not in allowed:
-        raise Problem(422, "Bad callback URL", f"callbacks may go to {allowed} only",
-                      type=PROBLEMS + "lms-callback")
+def check_callback(url: str, settings: Settings, *,
+                   resolve: callback_address.Resolver = callback_address.system_resolver) -> None:
+    """A 422 Problem unless callbacks may go to ``url`` (:mod:`service.lms.callback_address`)."""
+    try:
+        callback_address.check(url, settings, resolve=resolve)
+    except callback_address.Refused as e:
+        raise Problem(422, "Bad callback URL", str(e), type=PROBLEMS + "lms-callback") from None
 
 
 def accept(*, session: Session, queue: TaskQueue, settings: Settings, integration: str,
