@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from grader.report import Report
+from service import grades
 from service.db.models import Submission, SubmissionStatus, utcnow
 from service.task_sender import TaskQueue
 
@@ -71,6 +72,8 @@ def store(session: Session, held: Claim, *, report: Report) -> bool:
                 max_score=report.max_score,
                 latency_s=(now - held.received_at).total_seconds(), error=None)
     ).rowcount
+    if done:
+        grades.stored(session, held.id, report)  # per-test rows and the counted grade, same transaction
     session.commit()
     return bool(done)
 
@@ -88,6 +91,8 @@ def release(session: Session, held: Claim, *, error: str, final: bool) -> bool:
         .where(Submission.id == held.id, Submission.status == RUNNING, Submission.attempts == held.attempt)
         .values(**values)
     ).rowcount
+    if done and final:
+        grades.refresh_submission(session, held.id)  # a regraded submission that failed no longer counts
     session.commit()
     return bool(done)
 

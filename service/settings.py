@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER = "changethis"
@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     login_rate_window_s: int = 300
     hidden_tests_release_at: datetime | None = None
     """When students may see hidden/after-due-date tests; unset: never (instructors always do)."""
+    schedule: dict[str, dict[str, Any]] = {}
+    """Per assignment id, its schedule over the data file's (``AUTOGRADER_SCHEDULE``, JSON: ``{"ex08":
+    {"due_at": "2026-12-01T12:00:00+01:00", "late_penalty_per_day": 0.1, "counted": "latest"}}``);
+    the dashboard's wins over both (:mod:`service.schedule`)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -118,6 +122,15 @@ class Settings(BaseSettings):
     sweep_after_s: int = 600
     """A row queued or running longer than this is re-enqueued; must exceed the hard time limit."""
     sweep_interval_s: float = 30.0
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedules(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from service.schedule import Schedule
+
+        for body in v.values():
+            Schedule.model_validate(body)  # refused at start, naming the bad field
+        return v
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

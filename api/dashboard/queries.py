@@ -1,11 +1,10 @@
-"""What the dashboard reads: the filtered submissions table, class statistics, the CSV, queue health."""
+"""What the dashboard reads: the filtered submissions table, the students and tokens pages, queue health.
+
+The course's grades (overview, gradebook, CSV) are in :mod:`api.dashboard.course`.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,11 +12,12 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Student, Submission
+from service.db.models import Student, Submission, Token
 
 SORTS = {"received": Submission.received_at, "score": Submission.score, "student": Student.name,
          "status": Submission.status}
 PAGE_SIZE = 25
+STUDENTS_PAGE = 50
 
 
 @dataclass
@@ -60,60 +60,38 @@ def page(session: Session, f: Filters) -> tuple[list[tuple[Submission, str]], in
     return [(r[0], r[1]) for r in rows], int(total)
 
 
-def latest_per_student(session: Session, assignment: str) -> list[Submission]:
-    """Each student's newest submission of this assignment."""
+def latest_per_student(session: Session, assignment: str) -> list[tuple[str, str]]:
+    """(id, status) of each student's newest submission of this assignment."""
     newest = (select(Submission.student_id, func.max(Submission.received_at).label("at"))
               .where(Submission.assignment == assignment).group_by(Submission.student_id).subquery())
-    return list(session.scalars(select(Submission).join(newest, and_(
-        Submission.student_id == newest.c.student_id, Submission.received_at == newest.c.at))))
+    return [(i, st) for i, st in session.execute(select(Submission.id, Submission.status).join(newest, and_(
+        Submission.student_id == newest.c.student_id, Submission.received_at == newest.c.at,
+        Submission.assignment == assignment)))]
 
 
-def overview(session: Session, assignment: str) -> dict[str, Any]:
-    """Score histogram (latest per student), pass rate per test, submissions per day, frequent hints."""
-    latest = [r for r in latest_per_student(session, assignment) if r.status == "graded"]
-    reports = [json.loads(r.report) for r in latest if r.report]
-    bins = [0] * 10
-    for r in latest:
-        frac = (r.score or 0) / r.max_score if r.max_score else 0
-        bins[min(int(frac * 10), 9)] += 1
-    passed: Counter[str] = Counter()
-    seen: Counter[str] = Counter()
-    hints: Counter[str] = Counter()
-    for rep in reports:
-        for t in rep.get("tests", []):
-            seen[t["name"]] += 1
-            passed[t["name"]] += t.get("status") == "passed"
-            if t.get("hint"):
-                hints[t["hint"]] += 1
-    day = func.date(Submission.received_at)
-    per_day = session.execute(select(day, func.count()).where(Submission.assignment == assignment)
-                              .group_by(day).order_by(day)).all()
-    return {"students": len(latest_per_student(session, assignment)), "graded": len(latest),
-            "histogram": bins, "pass_rates": [(n, passed[n] / seen[n]) for n in seen],
-            "per_day": [(str(d), int(c)) for d, c in per_day][-30:], "hints": hints.most_common(10),
-            "mean": sum((r.score or 0) for r in latest) / len(latest) if latest else None}
+def students_page(session: Session, page: int) -> tuple[list[tuple[Student, int]], int]:
+    """One page of students (by name) with their number of submissions, and how many there are."""
+    total = session.scalar(select(func.count()).select_from(Student)) or 0
+    names = (select(Student).order_by(Student.name).offset((max(page, 1) - 1) * STUDENTS_PAGE)
+             .limit(STUDENTS_PAGE).subquery())
+    counts = (select(Submission.student_id, func.count().label("n")).where(
+        Submission.student_id.in_(select(names.c.id))).group_by(Submission.student_id).subquery())
+    rows = session.execute(select(Student, func.coalesce(counts.c.n, 0)).join(names, names.c.id == Student.id)
+                           .outerjoin(counts, counts.c.student_id == Student.id).order_by(Student.name)).all()
+    return [(r[0], int(r[1])) for r in rows], int(total)
 
 
-def csv_export(session: Session, assignment: str) -> str:
-    """One line per student: latest and best score of this assignment."""
-    rows = session.execute(select(Submission, Student.name).join(Student, Student.id == Submission.student_id)
-                           .where(Submission.assignment == assignment)
-                           .order_by(Student.name, Submission.received_at)).all()
-    by_student: dict[str, list[Submission]] = {}
-    for sub, name in rows:
-        by_student.setdefault(name, []).append(sub)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["student", "submissions", "latest_score", "latest_max_score", "latest_status",
-                "latest_at", "best_score", "best_submission"])
-    for name, subs in by_student.items():
-        latest = subs[-1]
-        graded = [s for s in subs if s.status == "graded"]
-        best = max(graded, key=lambda s: (s.score or 0, _utc(s.received_at))) if graded else None
-        w.writerow([name, len(subs), _num(latest.score), _num(latest.max_score), latest.status,
-                    _utc(latest.received_at).isoformat(), _num(best.score) if best else "",
-                    best.id if best else ""])
-    return out.getvalue()
+def tokens_page(session: Session, page: int) -> tuple[list[tuple[Token, str]], int]:
+    """One page of tokens, newest first, with their student's name."""
+    total = session.scalar(select(func.count()).select_from(Token)) or 0
+    rows = session.execute(select(Token, Student.name).join(Student, Student.id == Token.student_id)
+                           .order_by(Token.created_at.desc(), Token.id.desc())
+                           .offset((max(page, 1) - 1) * STUDENTS_PAGE).limit(STUDENTS_PAGE)).all()
+    return [(r[0], r[1]) for r in rows], int(total)
+
+
+def pages(total: int, size: int = 50) -> int:
+    return max(1, -(-total // size))
 
 
 def status_counts(session: Session) -> dict[str, int]:

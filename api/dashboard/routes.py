@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from api.dashboard import auth, plots, queries, queue_health
+from api.dashboard import auth, course_routes, queries, queue_health
 from api.dashboard.views import (
     CsrfDep,
     InstructorDep,
@@ -58,18 +58,7 @@ def logout(_: CsrfDep) -> Response:
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
              assignment: str = "") -> HTMLResponse:
-    assignment = assignment or settings.default_assignment
-    o = queries.overview(session, assignment)
-    charts = {
-        "histogram": plots.bars([f"{i * 10}%" for i in range(10)], o["histogram"],
-                                title="Latest score per student (% of max)"),
-        "pass": plots.hbars([n for n, _ in o["pass_rates"]], [r for _, r in o["pass_rates"]],
-                            title="Pass rate per test (latest submissions)"),
-        "per_day": plots.bars([d[5:] for d, _ in o["per_day"]], [c for _, c in o["per_day"]],
-                              title="Submissions per day", color=plots.PALETTE[3]),
-    }
-    return render(request, "overview.html", web, o=o, charts=charts, assignment=assignment,
-                  assignments=settings.assignment_ids)
+    return course_routes.overview_page(request, web, settings, session, assignment)
 
 
 @router.get("/submissions", response_class=HTMLResponse)
@@ -115,33 +104,26 @@ def regrade_one(submission_id: str, _w: InstructorDep, _: CsrfDep, session: Sess
 def regrade_all_confirm(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
                         assignment: str = "") -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    latest = [r for r in queries.latest_per_student(session, assignment) if r.status in lifecycle.FINISHED]
+    latest = [i for i, status in queries.latest_per_student(session, assignment) if status in lifecycle.FINISHED]
     return render(request, "confirm.html", web, assignment=assignment, count=len(latest))
 
 
 @router.post("/regrade-all")
 def regrade_all(_w: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep,
                 assignment: Annotated[str, Form()]) -> Response:
-    ids = [r.id for r in queries.latest_per_student(session, assignment)]
+    ids = [i for i, _ in queries.latest_per_student(session, assignment)]
     n = sum(lifecycle.regrade(session, queue, i) for i in ids)
     return RedirectResponse(f"/dashboard/submissions?assignment={assignment}&regraded={n}", status_code=303)
 
 
-@router.get("/export.csv")
-def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assignment: str = "") -> Response:
-    assignment = assignment or settings.default_assignment
-    return Response(queries.csv_export(session, assignment), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"'})
-
-
 @router.get("/students", response_class=HTMLResponse)
 def students(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
-             ) -> HTMLResponse:
-    rows = session.execute(select(Student, func.count(Submission.id)).outerjoin(
-        Submission, Submission.student_id == Student.id).group_by(Student.id).order_by(Student.name)).all()
-    tokens = session.execute(select(Token, Student.name).join(Student, Student.id == Token.student_id)
-                             .order_by(Token.created_at.desc())).all()
-    return render(request, "students.html", web, rows=rows, tokens=tokens, base_url=settings.base_url)
+             page: Annotated[int, Query(ge=1)] = 1, tokens_page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    rows, total = queries.students_page(session, page)
+    tokens, tokens_total = queries.tokens_page(session, tokens_page)
+    return render(request, "students.html", web, rows=rows, tokens=tokens, base_url=settings.base_url,
+                  page=page, pages=queries.pages(total), total=total, tokens_page=tokens_page,
+                  tokens_pages=queries.pages(tokens_total))
 
 
 @router.post("/students/tokens", response_class=HTMLResponse)
@@ -196,3 +178,6 @@ def _day(text: str) -> datetime | None:
         return datetime.fromisoformat(text) if text.strip() else None
     except ValueError:
         raise Problem(422, "Invalid filter", f"`{text}` is not a date (YYYY-MM-DD)") from None
+
+
+router.include_router(course_routes.router)

@@ -20,7 +20,7 @@ from api import sse_stream
 from api.dashboard import auth
 from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
-from service import intake, report_view, visibility
+from service import grades, intake, report_view, visibility
 from service.db.models import Student, Submission
 from service.problems import Problem
 from service.report_links import submission_from_link
@@ -74,6 +74,7 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
+    grades.refuse_if_closed(session, settings.schedule, settings.default_assignment, student.id)
     limiter.hit(f"student:{student.id}")
     row, _created = intake.create(session=session, queue=queue, student=student, content=content,
                                        assignment=settings.default_assignment,

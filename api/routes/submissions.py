@@ -12,7 +12,7 @@ from sse_starlette import EventSourceResponse
 from api import sse_stream
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
 from api.responses import submission_body, submission_body_for_student
-from service import intake
+from service import grades, intake
 from service.db.models import Student, Submission
 from service.problems import Problem
 from service.settings import Settings
@@ -33,6 +33,7 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
     replay = intake.replay(session=session, student=student, key=idempotency_key, content=content)
     if replay is None:
+        grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
         limiter.hit(f"student:{student.id}")
     row, created = intake.create(session=session, queue=queue, student=student, content=content,
                                  assignment=assignment, filename=file.filename or "layers.py",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import intake
+from service import grades, intake
 from service.db.lms_models import LmsLink
 from service.db.models import Student, Submission
 from service.lms import callback_address, signing
@@ -90,6 +90,7 @@ def accept(*, session: Session, queue: TaskQueue, settings: Settings, integratio
     if (link := _link(session, integration, payload.external_submission_id)) is not None:
         return Accepted(_same(session, link, content), link, False)
     student = _student(session, f"{integration}:{payload.student_id}")
+    grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
     row, created = intake.create(session=session, queue=queue, student=student, content=content,
                                       assignment=assignment, filename=payload.filename,
                                       idempotency_key=f"lms:{integration}:{payload.external_submission_id}")

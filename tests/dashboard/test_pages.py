@@ -139,26 +139,38 @@ def test_regrade_all_confirms_then_queues_latest_per_student(instructor, session
     assert sorted(queue.sent) == sorted([newest, other])
 
 
-def test_csv_has_latest_and_best_score_per_student(instructor, sessions):
+def test_csv_has_one_row_per_student_with_the_counted_grade_and_each_test(instructor, sessions):
     t0 = datetime.now(UTC) - timedelta(days=1)
-    best = add_graded(sessions, "frank", RIGHT, received_at=t0)
-    add_graded(sessions, "frank", WRONG, received_at=t0 + timedelta(hours=1))
+    add_graded(sessions, "frank", RIGHT, received_at=t0)
+    latest = add_graded(sessions, "frank", WRONG, received_at=t0 + timedelta(hours=1))
     add_graded(sessions, "gina", WRONG)
-    r = instructor.get("/dashboard/export.csv")
+    with sessions() as s:
+        create_token(session=s, student="hal")  # never submitted
+    r = instructor.get("/dashboard/export.csv?assignment=ex08")
     assert r.headers["content-type"].startswith("text/csv")
-    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(r.text))}
-    assert rows["frank"]["latest_score"] == "4" and rows["frank"]["best_score"] == "6"
-    assert rows["frank"]["best_submission"] == best and rows["frank"]["submissions"] == "2"
-    assert rows["gina"]["latest_score"] == rows["gina"]["best_score"] == "4"
+    reader = csv.DictReader(io.StringIO(r.text))
+    assert reader.fieldnames == ["student", "grade", "max_score", "counted_submission", "late",
+                                 "batchnorm_forward: train-mode output", "dropout_forward: train-mode scaling",
+                                 "batchnorm_backward: hidden gradient check",
+                                 "training: network trains with your layers"]
+    rows = {row["student"]: row for row in reader}
+    assert list(rows) == ["frank", "gina", "hal"]
+    assert rows["frank"]["grade"] == "4" and rows["frank"]["counted_submission"] == latest  # latest counts
+    assert rows["frank"]["max_score"] == "6" and rows["frank"]["late"] == "0"
+    assert rows["frank"]["dropout_forward: train-mode scaling"] == "0"
+    assert rows["frank"]["batchnorm_forward: train-mode output"] == "2"
+    assert rows["hal"]["grade"] == "" and rows["hal"]["counted_submission"] == ""
 
 
-def test_overview_charts_and_hints(instructor, sessions):
+def test_overview_charts_and_hints_link_to_the_students(instructor, sessions):
     add_graded(sessions, "h1", WRONG)
     add_graded(sessions, "h2", WRONG)
     add_graded(sessions, "h3", RIGHT)
     html = instructor.get("/dashboard").text
-    assert "<b>3</b> students" in html and "<code>keep_convention</code></td><td>2<" in html
-    assert "Pass rate per test" in html and "dropout_forward: train-mode scaling: 33%" in html
+    assert "<b>3</b> students" in html
+    assert '<a href="/dashboard/gradebook?assignment=ex08&hint=keep_convention">2</a>' in html
+    assert "<td>dropout_forward: train-mode scaling</td><td class=\"num\">33%</td>" in html
+    assert 'href="/dashboard/gradebook?assignment=ex08&test=2">students failing it' in html
 
 
 def test_live_json_counts(instructor, sessions):

@@ -1,0 +1,124 @@
+"""``/dashboard``'s course pages: overview, gradebook, CSV export, schedule and extensions.
+
+Thin: every page first brings the counted grades up to date with the effective
+schedule (:func:`service.grades.refresh`, a no-op unless the schedule changed),
+then reads one page of aggregates (:mod:`api.dashboard.course`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.dashboard import course, plots
+from api.dashboard.views import CsrfDep, InstructorDep, render
+from api.deps import SessionDep, SettingsDep
+from service import grades
+from service.db.grade_models import Extension
+from service.db.models import Student
+from service.problems import Problem
+from service.schedule import Schedule
+
+router = APIRouter()
+
+
+def overview_page(request: Request, web: dict, settings: SettingsDep, session: SessionDep,
+                  assignment: str) -> HTMLResponse:
+    """``/dashboard`` (routed in :mod:`api.dashboard.routes`: an included router cannot have an empty path)."""
+    assignment = assignment or settings.default_assignment
+    schedule = grades.refresh(session, settings.schedule, assignment)
+    o = course.overview(session, assignment)
+    charts = {
+        "histogram": plots.bars([f"{i * 10}%" for i in range(11)], o["histogram"],
+                                title="Counted grade per student (% of max)"),
+        "per_day": plots.bars([d[5:] for d, _ in o["per_day"]], [c for _, c in o["per_day"]],
+                              title="Submissions per day", color=plots.PALETTE[3]),
+    }
+    return render(request, "overview.html", web, o=o, charts=charts, assignment=assignment,
+                  assignments=settings.assignment_ids, schedule=schedule)
+
+
+@router.get("/gradebook", response_class=HTMLResponse)
+def gradebook(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+              assignment: str = "", student: str = "", state: str = "", test: str = "", hint: str = "",
+              sort: str = "student", order: str = "asc",
+              page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    assignment = assignment or settings.default_assignment
+    schedule = grades.refresh(session, settings.schedule, assignment)
+    f = course.GradebookFilters(assignment=assignment, student=student, state=state, test=test, hint=hint,
+                                sort=sort if sort in course.SORTS else "student",
+                                order="desc" if order == "desc" else "asc", page=page)
+    rows, total = course.gradebook(session, f)
+    return render(request, "gradebook.html", web, rows=rows, total=total, f=f, schedule=schedule,
+                  pages=max(1, -(-total // course.PAGE_SIZE)), tests=course.tests_of(session, assignment),
+                  states=course.STATES, query=dict(request.query_params), assignments=settings.assignment_ids)
+
+
+@router.get("/export.csv")
+def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assignment: str = "") -> Response:
+    assignment = assignment or settings.default_assignment
+    grades.refresh(session, settings.schedule, assignment)
+    return Response(course.csv_export(session, assignment), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"'})
+
+
+@router.get("/schedule", response_class=HTMLResponse)
+def schedule_page(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+                  assignment: str = "", error: str = "") -> HTMLResponse:
+    assignment = assignment or settings.default_assignment
+    schedule = grades.refresh(session, settings.schedule, assignment)
+    exts = session.execute(select(Extension, Student.name).join(Student, Student.id == Extension.student_id)
+                           .where(Extension.assignment == assignment).order_by(Student.name)).all()
+    return render(request, "schedule.html", web, assignment=assignment, s=schedule, extensions=exts,
+                  overridden=grades.has_override(session, assignment), error=error,
+                  assignments=settings.assignment_ids)
+
+
+@router.post("/schedule")
+def save_schedule(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
+                  assignment: Annotated[str, Form()], due_at: Annotated[str, Form()] = "",
+                  closes_at: Annotated[str, Form()] = "", late_penalty_per_day: Annotated[str, Form()] = "",
+                  late_days_max: Annotated[str, Form()] = "", counted: Annotated[str, Form()] = "latest",
+                  reset: Annotated[str, Form()] = "") -> Response:
+    """The dashboard's schedule (wins over the data file and the environment); ``reset`` removes it."""
+    if reset:
+        grades.set_override(session, assignment, None)
+    else:
+        try:
+            schedule = Schedule(due_at=_when(due_at), closes_at=_when(closes_at),
+                                late_penalty_per_day=float(late_penalty_per_day or 0),
+                                late_days_max=int(late_days_max) if late_days_max.strip() else None,
+                                counted=counted)  # type: ignore[arg-type]
+        except (ValidationError, ValueError) as e:
+            raise Problem(422, "Invalid schedule", str(e)[:500]) from None
+        grades.set_override(session, assignment, schedule)
+    grades.refresh(session, settings.schedule, assignment)
+    return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
+
+
+@router.post("/extensions")
+def save_extension(_w: InstructorDep, _: CsrfDep, session: SessionDep, settings: SettingsDep,
+                   assignment: Annotated[str, Form()], student: Annotated[str, Form(min_length=1)],
+                   due_at: Annotated[str, Form()] = "") -> Response:
+    """Grant a student a later due date (an empty date withdraws it); their grade is recomputed."""
+    grades.refresh(session, settings.schedule, assignment)
+    who = session.scalar(select(Student).where(Student.name == student.strip()))
+    if who is None:
+        raise Problem(404, "Not found", f"no student named {student.strip()!r}")
+    grades.set_extension(session, assignment, who.id, _when(due_at))
+    return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
+
+
+def _when(text: str) -> datetime | None:
+    """A date-time from the form; without a zone it is UTC."""
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Problem(422, "Invalid date", f"`{text}` is not a date and time (YYYY-MM-DDTHH:MM)") from None

@@ -1,0 +1,195 @@
+"""The counted grade of every student, kept up to date as grades are stored.
+
+:func:`stored` runs inside :func:`service.lifecycle.store`'s transaction: it
+copies the report's tests into ``test_results`` and recomputes that student's
+``counted_grades`` row. Schedule and extension changes recompute through
+:func:`refresh` (the API calls it before reading grades: when the effective
+schedule differs from the one the grades were computed with, every grade of
+the assignment is recomputed, in one query). Workers never read the
+environment: they compute with the schedule the API last applied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from grader.report import Report
+from service import schedule as sched
+from service.db.grade_models import CountedGrade, Extension, ScheduleRow, TestResultRow
+from service.db.models import Student, Submission, SubmissionStatus, Token, utcnow
+from service.problems import PROBLEMS, Problem
+
+GRADED = SubmissionStatus.GRADED.value
+DASHBOARD, APPLIED = "dashboard", "applied"
+
+
+def stored(session: Session, submission_id: str, report: Report) -> None:
+    """The report of ``submission_id`` was just stored: its test rows and its student's counted grade.
+
+    Adds to the caller's transaction; the caller commits.
+    """
+    session.execute(delete(TestResultRow).where(TestResultRow.submission_id == submission_id))
+    session.add_all(TestResultRow(submission_id=submission_id, number=t.number, name=t.name[:300],
+                                  score=t.score, max_score=t.max_score, status=str(t.status),
+                                  hint=(t.hint or "")[:100]) for t in report.tests)
+    session.flush()
+    refresh_submission(session, submission_id)
+
+
+def refresh_submission(session: Session, submission_id: str) -> None:
+    """Recompute the counted grade of this submission's student (no commit)."""
+    row = session.execute(select(Submission.student_id, Submission.assignment)
+                          .where(Submission.id == submission_id)).one_or_none()
+    if row is not None:
+        recompute_student(session, row.student_id, row.assignment)
+
+
+def recompute_student(session: Session, student_id: int, assignment: str) -> None:
+    """One student's counted grade, from their submissions, the applied schedule and their extension."""
+    subs = session.execute(_submissions(assignment).where(Submission.student_id == student_id)).all()
+    ext = session.scalar(select(Extension.due_at).where(Extension.assignment == assignment,
+                                                        Extension.student_id == student_id))
+    values = _counted_row(subs, applied(session, assignment).for_student(ext))
+    session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment,
+                                               CountedGrade.student_id == student_id))
+    if values:
+        session.add(CountedGrade(assignment=assignment, student_id=student_id, **values))
+    session.flush()
+
+
+def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
+    """Every counted grade of the assignment with ``schedule``, which becomes the applied one; commits."""
+    _write_applied(session, assignment, schedule)
+    by_student: dict[int, list[Any]] = defaultdict(list)
+    for r in session.execute(_submissions(assignment)):
+        by_student[r.student_id].append(r)
+    exts = {sid: due for sid, due in session.execute(select(Extension.student_id, Extension.due_at)
+                                                     .where(Extension.assignment == assignment))}
+    session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment))
+    now = utcnow()
+    rows = [{"assignment": assignment, "student_id": sid, "updated_at": now,
+             **_counted_row(subs, schedule.for_student(exts.get(sid)))} for sid, subs in by_student.items()]
+    if rows:
+        session.execute(CountedGrade.__table__.insert(), rows)
+    session.commit()
+    return len(rows)
+
+
+def _submissions(assignment: str) -> Any:
+    return (select(Submission.id, Submission.student_id, Submission.received_at, Submission.status,
+                   Submission.score, Submission.max_score).where(Submission.assignment == assignment))
+
+
+def _counted_row(subs: Iterable[Any], schedule: sched.Schedule) -> dict[str, Any]:
+    subs = list(subs)
+    if not subs:
+        return {}
+    graded = [s for s in subs if s.status == GRADED and s.score is not None]
+    pick = sched.counted([sched.Graded(s.id, s.received_at, s.score) for s in graded], schedule)
+    chosen = next((s for s in graded if pick and s.id == pick.id), None)
+    latest = sched.counted([sched.Graded(s.id, s.received_at, s.score) for s in graded],
+                           schedule.model_copy(update={"counted": "latest"}))
+    latest_row = next((s for s in graded if latest and s.id == latest.id), None)
+    return {
+        "submission_id": chosen.id if chosen else None,
+        "grade": schedule.grade(chosen.score, chosen.received_at) if chosen else None,
+        "score": chosen.score if chosen else None,
+        "max_score": chosen.max_score if chosen else None,
+        "late_days": schedule.late_days(chosen.received_at) if chosen else 0,
+        "latest_grade": schedule.grade(latest_row.score, latest_row.received_at) if latest_row else None,
+        "best_grade": max((schedule.grade(s.score, s.received_at) for s in graded), default=None),
+        "attempts": len(subs),
+        "last_activity": max(sched.aware(s.received_at) for s in subs),
+    }
+
+
+# --- schedules: resolved (data file < environment < dashboard), applied, refreshed ---------------
+
+def effective(session: Session, env: dict[str, dict[str, Any]], assignment: str) -> sched.Schedule:
+    """The schedule in force: the dashboard's override, else the environment's over the data file's."""
+    override = _row(session, assignment, DASHBOARD)
+    if override is not None:
+        return override
+    base = sched.from_data_file(assignment)
+    return sched.merge(base, env[assignment]) if assignment in env else (base or sched.Schedule())
+
+
+def applied(session: Session, assignment: str) -> sched.Schedule:
+    """The schedule the stored counted grades were computed with (the data file's before any)."""
+    return (_row(session, assignment, APPLIED) or _row(session, assignment, DASHBOARD)
+            or sched.from_data_file(assignment) or sched.Schedule())
+
+
+def refresh(session: Session, env: dict[str, dict[str, Any]], assignment: str) -> sched.Schedule:
+    """The effective schedule, after recomputing every grade if it is not the applied one."""
+    now = effective(session, env, assignment)
+    if _row(session, assignment, APPLIED) != now:
+        recompute_all(session, assignment, now)
+    return now
+
+
+def set_override(session: Session, assignment: str, schedule: sched.Schedule | None) -> None:
+    """Store (or, with None, remove) the dashboard's schedule; the next :func:`refresh` recomputes."""
+    session.execute(delete(ScheduleRow).where(ScheduleRow.assignment == assignment,
+                                              ScheduleRow.source == DASHBOARD))
+    if schedule is not None:
+        session.add(ScheduleRow(assignment=assignment, source=DASHBOARD, body=schedule.to_json()))
+    session.commit()
+
+
+def has_override(session: Session, assignment: str) -> bool:
+    return _row(session, assignment, DASHBOARD) is not None
+
+
+def set_extension(session: Session, assignment: str, student_id: int, due_at: datetime | None) -> None:
+    """Grant (or with None withdraw) a student's extension, and recompute their grade; commits."""
+    session.execute(delete(Extension).where(Extension.assignment == assignment,
+                                            Extension.student_id == student_id))
+    if due_at is not None:
+        session.add(Extension(assignment=assignment, student_id=student_id, due_at=due_at))
+    session.flush()
+    recompute_student(session, student_id, assignment)
+    session.commit()
+
+
+def for_student(session: Session, env: dict[str, dict[str, Any]], assignment: str,
+                student_id: int) -> sched.Schedule:
+    """The effective schedule with this student's extension applied."""
+    ext = session.scalar(select(Extension.due_at).where(Extension.assignment == assignment,
+                                                        Extension.student_id == student_id))
+    return effective(session, env, assignment).for_student(ext)
+
+
+def refuse_if_closed(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int,
+                     now: datetime | None = None) -> None:
+    """A 403 Problem when the assignment is closed for this student (the upload API, page and webhook)."""
+    close = for_student(session, env, assignment, student_id).close()
+    if close is not None and (now or utcnow()) > close:
+        raise Problem(403, "Submissions closed", f"{assignment} closed at {close.isoformat()}",
+                      type=PROBLEMS + "closed", assignment=assignment, closed_at=close.isoformat())
+
+
+def _row(session: Session, assignment: str, source: str) -> sched.Schedule | None:
+    return sched.parse(session.scalar(select(ScheduleRow.body).where(ScheduleRow.assignment == assignment,
+                                                                     ScheduleRow.source == source)))
+
+
+def _write_applied(session: Session, assignment: str, schedule: sched.Schedule) -> None:
+    session.execute(delete(ScheduleRow).where(ScheduleRow.assignment == assignment,
+                                              ScheduleRow.source == APPLIED))
+    session.add(ScheduleRow(assignment=assignment, source=APPLIED, body=schedule.to_json()))
+    session.flush()
+
+
+def course_member() -> Any:
+    """SQL condition on ``Student``: a student of the course (not an instructor; an active token,
+    or any submission, which covers every LMS student seen)."""
+    return (Student.is_instructor == False) & or_(  # noqa: E712 - SQL, not Python
+        exists().where(Token.student_id == Student.id, Token.revoked_at.is_(None)),
+        exists().where(Submission.student_id == Student.id))

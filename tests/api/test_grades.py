@@ -1,0 +1,208 @@
+"""The late policy and the counted grade, kept up to date as grades are stored, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from service import grades, lifecycle
+from service.db.grade_models import CountedGrade, TestResultRow
+from service.db.migrate import upgrade
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.problems import Problem
+from service.schedule import Schedule
+from service.tokens import create_token
+from tests.doubles import MemoryQueue, one_test_report
+from tests.service_backends import postgres_url
+
+DUE = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+
+
+def test_started_days_late_and_the_penalty():
+    s = Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=3)
+    assert s.late_days(DUE) == 0 and s.grade(30, DUE) == 30
+    assert s.late_days(DUE + timedelta(seconds=1)) == 1  # a started day counts whole
+    assert s.late_days(DUE + timedelta(days=1)) == 1 and s.late_days(DUE + timedelta(days=1, seconds=1)) == 2
+    assert s.grade(30, DUE + timedelta(hours=30)) == pytest.approx(24.0)
+    assert Schedule(due_at=DUE, late_penalty_per_day=0.6).grade(10, DUE + timedelta(days=2)) == 0.0  # never below 0
+
+
+def test_the_close():
+    assert Schedule().close() is None  # no schedule, no deadline
+    assert Schedule(due_at=DUE).close() == DUE  # no late policy: closes when due
+    assert Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=2).close() == DUE + timedelta(days=2)
+    explicit = DUE + timedelta(hours=5)
+    assert Schedule(due_at=DUE, late_days_max=2, closes_at=explicit).close() == explicit
+    assert Schedule(due_at=DUE, late_penalty_per_day=0.1).close() is None  # the grade reaches 0 instead
+    naive = Schedule(due_at=datetime(2026, 12, 1, 11, 0))
+    assert naive.due_at == DUE  # a time without a zone is UTC
+    extended = Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=2).for_student(DUE + timedelta(days=3))
+    assert extended.due_at == DUE + timedelta(days=3) and extended.close() == DUE + timedelta(days=5)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request, database_url):
+    if request.param == "sqlite":
+        yield database_url
+        return
+    server = postgres_url()
+    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    pg = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(pg)
+        yield pg
+    finally:
+        from service.db.session import _engines
+
+        if pg in _engines:
+            _engines.pop(pg).dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def session(url):
+    with session_factory(url)() as s:
+        yield s
+
+
+def graded(session, student: str, score: float, at: datetime, *, max_score: float = 10.0) -> str:
+    """A submission received at ``at`` and stored through :func:`lifecycle.store`."""
+    who = session.scalar(select(Student).where(Student.name == student))
+    if who is None:
+        create_token(session=session, student=student)
+        who = session.scalar(select(Student).where(Student.name == student))
+    row = Submission(student_id=who.id, assignment="ex08", content=b"x = 1\n", sha256="0", status="running",
+                     attempts=1, received_at=at)
+    session.add(row)
+    session.commit()
+    held = lifecycle.Claim(row.id, 1, b"", "ex08", 0, at)
+    report = one_test_report(score=score, max_score=max_score, status="passed" if score == max_score else "failed")
+    assert lifecycle.store(session, held, report=report)
+    return row.id
+
+
+def counted(session, student: str) -> CountedGrade | None:
+    return session.scalar(select(CountedGrade).join(Student, Student.id == CountedGrade.student_id)
+                          .where(Student.name == student).execution_options(populate_existing=True))
+
+
+def test_storing_a_grade_writes_its_tests_and_the_counted_grade(session):
+    sid = graded(session, "ann", 7, DUE - timedelta(days=1))
+    rows = session.scalars(select(TestResultRow).where(TestResultRow.submission_id == sid)).all()
+    assert [(r.number, r.name, r.score, r.status) for r in rows] == [("1", "check", 7.0, "failed")]
+    g = counted(session, "ann")
+    assert (g.submission_id, g.grade, g.late_days, g.attempts) == (sid, 7.0, 0, 1)
+
+
+def test_latest_counts_by_default_even_when_it_is_worse(session):
+    graded(session, "bea", 10, DUE - timedelta(days=2))
+    worse = graded(session, "bea", 6, DUE - timedelta(days=1))
+    g = counted(session, "bea")
+    assert (g.submission_id, g.grade, g.best_grade, g.latest_grade, g.attempts) == (worse, 6.0, 10.0, 6.0, 2)
+
+
+def test_a_schedule_change_recomputes_every_grade_with_the_penalty_and_best(session):
+    on_time = graded(session, "cid", 8, DUE - timedelta(hours=1))
+    late = graded(session, "cid", 10, DUE + timedelta(hours=30))  # 2 started days late
+    graded(session, "dee", 5, DUE + timedelta(minutes=1))
+    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3))
+    grades.refresh(session, {}, "ex08")
+    g = counted(session, "cid")
+    assert (g.submission_id, g.grade, g.late_days) == (late, 5.0, 2)  # latest: 10 x (1 - 0.25 x 2)
+    assert counted(session, "dee").grade == pytest.approx(3.75)
+    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3,
+                                                  counted="best"))
+    grades.refresh(session, {}, "ex08")
+    g = counted(session, "cid")
+    assert (g.submission_id, g.grade, g.late_days) == (on_time, 8.0, 0)  # best after the penalty: 8 > 5
+
+
+def test_best_takes_the_later_one_on_a_tie(session):
+    grades.set_override(session, "ex08", Schedule(counted="best"))
+    grades.refresh(session, {}, "ex08")
+    graded(session, "eve", 9, DUE - timedelta(days=3))
+    later = graded(session, "eve", 9, DUE - timedelta(days=2))
+    graded(session, "eve", 4, DUE - timedelta(days=1))
+    assert counted(session, "eve").submission_id == later
+
+
+def test_a_queued_or_failed_submission_does_not_count(session):
+    first = graded(session, "fay", 9, DUE - timedelta(days=2))
+    second = graded(session, "fay", 3, DUE - timedelta(days=1))
+    queue = MemoryQueue()
+    assert lifecycle.regrade(session, queue, second)  # queued again: the grade it had stays until re-stored
+    held = lifecycle.claim(session, second, task_id="t")
+    assert lifecycle.release(session, held, error="internal", final=True)  # failed: it no longer counts
+    g = counted(session, "fay")
+    assert (g.submission_id, g.grade) == (first, 9.0)
+
+
+def test_a_regrade_that_changes_the_score_changes_the_counted_grade(session):
+    sid = graded(session, "gus", 4, DUE - timedelta(days=1))
+    assert lifecycle.regrade(session, MemoryQueue(), sid)
+    held = lifecycle.claim(session, sid, task_id="t2")
+    assert lifecycle.store(session, held, report=one_test_report(score=10, max_score=10))
+    g = counted(session, "gus")
+    assert (g.submission_id, g.grade) == (sid, 10.0)
+    rows = session.scalars(select(TestResultRow).where(TestResultRow.submission_id == sid)).all()
+    assert [(r.score, r.status) for r in rows] == [(10.0, "passed")]
+
+
+def test_an_extension_moves_the_due_date_and_the_close_for_one_student(session):
+    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.5, late_days_max=1))
+    grades.refresh(session, {}, "ex08")
+    graded(session, "hal", 10, DUE + timedelta(hours=5))
+    assert counted(session, "hal").grade == 5.0
+    hal = session.scalar(select(Student.id).where(Student.name == "hal"))
+    grades.set_extension(session, "ex08", hal, DUE + timedelta(days=1))
+    assert counted(session, "hal").grade == 10.0
+    grades.refuse_if_closed(session, {}, "ex08", hal, now=DUE + timedelta(days=1, hours=23))  # still open
+    with pytest.raises(Problem) as closed:
+        grades.refuse_if_closed(session, {}, "ex08", hal, now=DUE + timedelta(days=2, seconds=1))
+    assert closed.value.status == 403 and closed.value.extra["closed_at"] == (DUE + timedelta(days=2)).isoformat()
+
+
+def test_environment_over_data_file_and_the_dashboard_over_both(session):
+    env = {"ex08": {"due_at": DUE.isoformat(), "late_penalty_per_day": 0.1}}
+    assert grades.effective(session, env, "ex08") == Schedule(due_at=DUE, late_penalty_per_day=0.1)
+    assert grades.effective(session, {}, "ex08") == Schedule()  # ex08's data file sets none
+    grades.set_override(session, "ex08", Schedule(counted="best"))
+    assert grades.effective(session, env, "ex08") == Schedule(counted="best")
+
+
+def test_a_database_at_0002_upgrades_and_keeps_its_grades(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0002")
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    today = {"score": 5, "max_score": 6, "tests": [
+        {"name": "a", "number": "1", "score": 2, "max_score": 2, "status": "passed", "hint": ""},
+        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed", "hint": "keep_convention"}]}
+    previous = {"score": 1, "max_score": 2, "tests": [{"name": "a", "score": 1, "max_score": 2, "status": "failed"}]}
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES "
+                       "(1, 'old1', 0, :t), (2, 'old2', 0, :t)"), {"t": now})
+        for sid, student, report in (("s1", 1, today), ("s2", 2, previous)):
+            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, "
+                           "status, received_at, attempts, report, score, max_score) VALUES (:id, :st, 'ex08', "
+                           "'layers.py', x'00', '0', 1, 'graded', :t, 1, :r, :sc, :mx)"),
+                      {"id": sid, "st": student, "t": now, "r": json.dumps(report), "sc": report["score"],
+                       "mx": report["max_score"]})
+    engine.dispose()
+    upgrade(url)
+    with session_factory(url)() as s:
+        rows = s.execute(select(TestResultRow.submission_id, TestResultRow.number, TestResultRow.hint)
+                         .order_by(TestResultRow.submission_id, TestResultRow.number)).all()
+        assert [tuple(r) for r in rows] == [("s1", "1", ""), ("s1", "2", "keep_convention"), ("s2", "1", "")]
+        grades.refresh(s, {}, "ex08")  # what the first page read after the upgrade does
+        assert (counted(s, "old1").grade, counted(s, "old2").grade) == (5.0, 1.0)
