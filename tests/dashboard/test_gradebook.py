@@ -1,0 +1,153 @@
+"""The course over HTTP: the schedule form, the close on every way in, extensions, the gradebook's filters."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from api.app import create_app
+from service.db.models import Submission
+from service.lms import signing
+from service.tokens import create_token
+from tests.dashboard.reports import add_graded
+from tests.dashboard.test_pages import (  # noqa: F401 - fixtures
+    RIGHT,
+    WRONG,
+    client,
+    csrf_of,
+    dash_settings,
+    instructor,
+    queue,
+    sessions,
+    student_client,
+)
+from tests.doubles import MemoryQueue
+
+NOW = datetime.now(UTC)
+
+
+def set_schedule(instructor, **fields) -> None:
+    page = instructor.get("/dashboard/schedule")
+    form = {"csrf_token": csrf_of(page.text), "assignment": "ex08", "due_at": "", "closes_at": "",
+            "late_penalty_per_day": "", "late_days_max": "", "counted": "latest", **fields}
+    r = instructor.post("/dashboard/schedule", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def csv_rows(instructor) -> dict[str, dict[str, str]]:
+    r = instructor.get("/dashboard/export.csv?assignment=ex08")
+    return {row["student"]: row for row in csv.DictReader(io.StringIO(r.text))}
+
+
+def test_a_late_submission_is_penalised_in_the_csv_and_marked_in_the_gradebook(instructor, sessions):
+    add_graded(sessions, "ontime", RIGHT, received_at=NOW - timedelta(days=3))
+    add_graded(sessions, "late", RIGHT, received_at=NOW - timedelta(days=1, hours=12))  # 2 started days late
+    assert csv_rows(instructor)["late"]["grade"] == "6"  # no schedule: no deadline
+    set_schedule(instructor, due_at=(NOW - timedelta(days=3, hours=-1)).isoformat(), late_penalty_per_day="0.25",
+                 late_days_max="5")
+    rows = csv_rows(instructor)
+    assert (rows["late"]["grade"], rows["late"]["late"]) == ("3", "2")  # 6 x (1 - 0.25 x 2)
+    assert (rows["ontime"]["grade"], rows["ontime"]["late"]) == ("6", "0")
+    late_only = instructor.get("/dashboard/gradebook", params={"state": "late"}).text
+    assert 'data-student="late"' in late_only and 'data-student="ontime"' not in late_only
+
+
+def test_after_the_close_every_way_in_is_refused_with_403(instructor, dash_settings, sessions):
+    closed = (NOW - timedelta(hours=1)).isoformat()
+    set_schedule(instructor, due_at=(NOW - timedelta(days=1)).isoformat(), closes_at=closed)
+    with sessions() as s:
+        token = create_token(session=s, student="api-user")
+    api = instructor.post("/api/v1/submissions", files={"file": ("layers.py", RIGHT)},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 403 and api.headers["content-type"] == "application/problem+json"
+    assert api.json()["closed_at"] == datetime.fromisoformat(closed).isoformat()
+    assert "closed at" in api.json()["detail"]
+    with student_client(dash_settings, sessions, "page-user") as c:
+        r = c.post("/student/upload", files={"file": ("layers.py", RIGHT)},
+                   data={"csrf_token": csrf_of(c.get("/student").text)})
+        assert r.status_code == 403 and r.json()["title"] == "Submissions closed"
+    lms = dash_settings.model_copy(update={"lms_secrets": {"moodle": SecretStr("s" * 32)},
+                                           "lms_callback_hosts": "127.0.0.1"})
+    raw = json.dumps({"course_id": "c", "assignment_id": "ex08", "student_id": "u1", "external_submission_id": "e1",
+                      "file_base64": base64.b64encode(RIGHT).decode(),
+                      "callback_url": "http://127.0.0.1:9/grades"}).encode()
+    with TestClient(create_app(lms, queue=MemoryQueue())) as c:
+        r = c.post("/api/v1/lms/submissions", content=raw,
+                   headers={"Content-Type": "application/json", **signing.sign("s" * 32, raw, integration="moodle")})
+        assert r.status_code == 403 and r.json()["type"].endswith("/closed")
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_an_extension_lets_one_student_submit_after_the_close(instructor, dash_settings, sessions):
+    set_schedule(instructor, due_at=(NOW - timedelta(hours=2)).isoformat())  # no late policy: closed when due
+    with student_client(dash_settings, sessions, "ext") as c:
+        upload = {"files": {"file": ("layers.py", RIGHT)}, "headers": {"Accept": "application/json"}}
+        assert c.post("/student/upload", data={"csrf_token": csrf_of(c.get("/student").text)},
+                      **upload).status_code == 403
+        page = instructor.get("/dashboard/schedule")
+        r = instructor.post("/dashboard/extensions", data={
+            "csrf_token": csrf_of(page.text), "assignment": "ex08", "student": "ext",
+            "due_at": (NOW + timedelta(days=1)).isoformat()}, follow_redirects=False)
+        assert r.status_code == 303
+        assert 'id="extensions"><tr><th>student</th><th>due at</th></tr>\n<tr><td>ext</td>' in \
+            instructor.get("/dashboard/schedule").text
+        assert c.post("/student/upload", data={"csrf_token": csrf_of(c.get("/student").text)},
+                      **upload).status_code == 202
+
+
+def test_counted_best_is_chosen_on_the_dashboard(instructor, sessions):
+    best = add_graded(sessions, "bo", RIGHT, received_at=NOW - timedelta(hours=2))
+    latest = add_graded(sessions, "bo", WRONG, received_at=NOW - timedelta(hours=1))
+    assert csv_rows(instructor)["bo"]["counted_submission"] == latest
+    set_schedule(instructor, counted="best")
+    assert csv_rows(instructor)["bo"]["counted_submission"] == best
+    assert 'id="effective-close">never<' in instructor.get("/dashboard/schedule").text
+
+
+def test_an_invalid_schedule_is_refused(instructor):
+    page = instructor.get("/dashboard/schedule")
+    r = instructor.post("/dashboard/schedule", data={"csrf_token": csrf_of(page.text), "assignment": "ex08",
+                                                     "late_penalty_per_day": "2", "counted": "latest"})
+    assert r.status_code == 422 and "late_penalty_per_day" in r.json()["detail"]
+
+
+def test_gradebook_lists_every_student_and_filters(instructor, sessions):
+    add_graded(sessions, "failer", WRONG)
+    add_graded(sessions, "passer", RIGHT)
+    with sessions() as s:
+        create_token(session=s, student="silent")
+    everyone = instructor.get("/dashboard/gradebook").text
+    assert 'id="gradebook-total">3<' in everyone
+    assert everyone.index('data-student="failer"') < everyone.index('data-student="passer"') \
+        < everyone.index('data-student="silent"')
+    assert 'class="gb-row not-submitted" data-student="silent"' in everyone
+    missing = instructor.get("/dashboard/gradebook", params={"state": "not_submitted"}).text
+    assert 'id="gradebook-total">1<' in missing and 'data-student="silent"' in missing
+    failing = instructor.get("/dashboard/gradebook", params={"test": "2"}).text
+    assert 'id="gradebook-total">1<' in failing and 'data-student="failer"' in failing
+    hinted = instructor.get("/dashboard/gradebook", params={"hint": "keep_convention"}).text
+    assert 'data-student="failer"' in hinted and 'data-student="passer"' not in hinted
+    by_grade = instructor.get("/dashboard/gradebook", params={"sort": "grade", "order": "desc"}).text
+    assert by_grade.index('data-student="passer"') < by_grade.index('data-student="failer"') \
+        < by_grade.index('data-student="silent"')  # no grade: last
+
+
+@pytest.mark.parametrize("path", ["/dashboard/gradebook", "/dashboard/students"])
+def test_long_lists_are_paginated(instructor, sessions, path):
+    with sessions() as s:
+        for i in range(55):
+            create_token(session=s, student=f"s{i:02d}")
+    def listed(page: int) -> str:  # the students' list (the students page has the tokens' own list below)
+        return instructor.get(path, params={"page": page}).text.split('id="tokens"')[0]
+    first, second = listed(1), listed(2)
+    assert "page 1 of 2" in first and ">s49<" in first and ">s50<" not in first
+    assert ">s50<" in second and ">s54<" in second and ">s00<" not in second
