@@ -13,6 +13,8 @@ from api.dashboard import routes as dashboard
 from api.dashboard import student
 from api.dashboard.views import STATIC
 from api.lms import routes as lms
+from api.lti import platforms as lti_platforms
+from api.lti import routes as lti
 from api.metrics import DatabaseCollector
 from api.problems import HANDLERS
 from api.ratelimit import UploadLimiter
@@ -36,7 +38,8 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     app.state.registry.register(DatabaseCollector(settings.database))
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
-    for router in (submissions.router, health.router, lms.router, dashboard.router, student.router):
+    for router in (submissions.router, health.router, lms.router, dashboard.router, student.router,
+                   lti.router, lti_platforms.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(body_limit.BodyLimit, limits=body_limit.limits(settings),

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     login_rate_limit: int = 10
     """Failed sign-ins per client address, and per account, per ``login_rate_window_s``; then 429."""
     login_rate_window_s: int = 300
+    lti_platforms: list[dict[str, Any]] = []
+    """LTI 1.3 platform registrations, JSON list (docs/lti.md); the dashboard can add more."""
+    lti_private_key: SecretStr | None = None
+    """The LTI tool's RSA private key (PEM); unset: generated under ``data_dir`` in development only."""
     hidden_tests_release_at: datetime | None = None
     """When students may see hidden/after-due-date tests; unset: never (instructors always do)."""
     schedule: dict[str, dict[str, Any]] = {}

@@ -22,6 +22,7 @@ from service import report_view
 from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
 from service.db.models import Submission, SubmissionStatus, utcnow
 from service.lms import callback_address, signing
+from service.lti import scores as lti_scores
 from service.report_links import report_link
 from service.settings import Settings
 
@@ -47,6 +48,7 @@ class HttpTransport:
 
 def schedule(session: Session, submission_id: str) -> list[int]:
     """Log rows to send for this graded submission (none when it did not come from an LMS); idempotent."""
+    lti_scores.attach(session, submission_id)  # LTI line items ride on the same log (service.lti.scores)
     row = session.get(Submission, submission_id)
     links = session.scalars(select(LmsLink).where(LmsLink.submission_id == submission_id)).all()
     if row is None or row.status != SubmissionStatus.GRADED.value or not links:
@@ -73,8 +75,11 @@ def attempt(*, session: Session, delivery_id: int, transport: Transport, setting
         return None
     link = session.get(LmsLink, delivery.link_id)
     assert link is not None
-    code, error = _post(transport, settings, link, body=json.dumps(payload(session, delivery, link, settings)).encode(),
-                        delivery_id=delivery.id)
+    if link.integration == lti_scores.INTEGRATION:
+        code, error = lti_scores.post(session, link, settings)
+    else:
+        code, error = _post(transport, settings, link, delivery_id=delivery.id,
+                            body=json.dumps(payload(session, delivery, link, settings)).encode())
     return _record(session, delivery, code, error, settings, rng)
 
 

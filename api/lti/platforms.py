@@ -1,0 +1,56 @@
+"""``/dashboard/lti``: the LTI registrations, for instructors. Those from the environment are shown read-only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.dashboard.views import CsrfDep, InstructorDep
+from api.deps import SessionDep, SettingsDep
+from api.lti.pages import templates, tool_urls
+from service.lti import registrations
+
+router = APIRouter(prefix="/dashboard/lti", include_in_schema=False)
+
+
+def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDep, *,
+          status_code: int = 200, error: str = "") -> HTMLResponse:
+    stored = registrations.from_database(session)
+    try:
+        from_env, env_error = registrations.from_settings(settings), ""
+    except registrations.BadPlatform as e:
+        from_env, env_error = [], f"AUTOGRADER_LTI_PLATFORMS is invalid: {e}"
+    return templates.TemplateResponse(request, "lti_platforms.html", {
+        "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env, "urls": tool_urls(settings),
+        "error": error or env_error}, status_code=status_code)
+
+
+@router.get("", response_class=HTMLResponse)
+def platforms(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep) -> HTMLResponse:
+    return _page(request, web, settings, session)
+
+
+@router.post("")
+def add(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
+        issuer: Annotated[str, Form()], client_id: Annotated[str, Form()],
+        deployment_ids: Annotated[str, Form()], auth_login_url: Annotated[str, Form()],
+        auth_token_url: Annotated[str, Form()], key_set_url: Annotated[str, Form()],
+        name: Annotated[str, Form()] = "") -> Response:
+    try:
+        platform = registrations.parse({
+            "issuer": issuer.strip(), "client_id": client_id.strip(), "name": name.strip(),
+            "deployment_ids": [d.strip() for d in deployment_ids.replace(",", " ").split() if d.strip()],
+            "auth_login_url": auth_login_url.strip(), "auth_token_url": auth_token_url.strip(),
+            "key_set_url": key_set_url.strip()})
+    except registrations.BadPlatform as e:
+        return _page(request, web, settings, session, status_code=422, error=str(e))
+    registrations.save(session, platform)
+    return RedirectResponse("/dashboard/lti", status_code=303)
+
+
+@router.post("/{platform_id}/delete")
+def remove(platform_id: int, web: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
+    registrations.delete(session, platform_id)
+    return RedirectResponse("/dashboard/lti", status_code=303)

@@ -1,0 +1,107 @@
+"""``/lti``: the tool's endpoints. Thin: parameters in, :mod:`service.lti` decides, a redirect or a page out.
+
+``/lti/login`` (GET or POST, the platform's third-party-initiated login) sends
+the browser to the platform's auth URL; ``/lti/launch`` (the platform's form
+POST of the id_token) signs the student in on ``/student``, or an instructor
+on ``/dashboard``; ``/lti/jwks`` is the tool's public key set; ``/lti/config``
+shows what a platform admin pastes into the platform.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.dashboard import auth
+from api.deps import SettingsDep
+from api.lti.pages import error_page, page, tool_urls
+from service.db.session import session_factory
+from service.lti import accounts, launch
+from service.lti.keys import KeyMissing, tool_key
+from service.lti.registrations import ToolConf, all_platforms
+from service.lti.scores import TimeoutSession
+from service.lti.store import DatabaseStorage
+from service.problems import Problem
+from service.settings import Settings
+from service.tokens import digest
+
+router = APIRouter(prefix="/lti", include_in_schema=False)
+
+
+async def _params(request: Request) -> dict[str, str]:
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+    return params
+
+
+def _tool(settings: Settings) -> tuple[ToolConf, DatabaseStorage]:
+    sessions = session_factory(settings.database)
+    with sessions() as s:
+        platforms = all_platforms(s, settings)
+    return ToolConf(platforms, tool_key(settings)), DatabaseStorage(sessions)
+
+
+def _login(settings: Settings, params: dict[str, str]) -> str:
+    tool, storage = _tool(settings)
+    return launch.login_redirect(params=params, secure=settings.base_url.startswith("https://"), tool=tool,
+                                 storage=storage, launch_url=tool_urls(settings)["launch"])
+
+
+@router.api_route("/login", methods=["GET", "POST"])
+async def login(request: Request, settings: SettingsDep) -> Response:
+    try:
+        url = await run_in_threadpool(_login, settings, await _params(request))
+    except launch.Refused as e:
+        return error_page(request, str(e), status_code=400, title="LTI login refused")
+    except KeyMissing as e:
+        return error_page(request, str(e), status_code=503, title="LTI is not configured")
+    return RedirectResponse(url, status_code=302)
+
+
+def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome, dict[str, Any]]:
+    """Validate, then sign in: the outcome and what the session cookie holds."""
+    tool, storage = _tool(settings)
+    claims = launch.validate(params=params, tool=tool, storage=storage,
+                             http=TimeoutSession(settings.lms_callback_timeout_s))
+    outcome = launch.outcome(claims, tool=tool, settings=settings)
+    if outcome.instructor:
+        return outcome, {"role": "instructor"}
+    with session_factory(settings.database)() as s:
+        student, token = accounts.sign_in(session=s, outcome=outcome)
+    return outcome, {"role": "student", "sid": student.id, "token": digest(token), "assignment": outcome.assignment}
+
+
+@router.post("/launch")
+async def launch_(request: Request, settings: SettingsDep) -> Response:
+    try:
+        outcome, data = await run_in_threadpool(_launch, settings, await _params(request))
+    except launch.Refused as e:
+        return error_page(request, str(e), status_code=401)
+    except KeyMissing as e:
+        return error_page(request, str(e), status_code=503, title="LTI is not configured")
+    response = RedirectResponse("/dashboard" if outcome.instructor else "/student", status_code=303)
+    auth.start(response, settings, **data)
+    return response
+
+
+@router.get("/jwks")
+def jwks(settings: SettingsDep) -> JSONResponse:
+    try:
+        key = tool_key(settings)
+    except KeyMissing as e:
+        raise Problem(503, "LTI is not configured", str(e)) from e
+    return JSONResponse({"keys": [key.jwk]}, headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/config", response_class=HTMLResponse)
+def config(request: Request, settings: SettingsDep) -> HTMLResponse:
+    try:
+        public_pem = tool_key(settings).public_pem
+    except KeyMissing:
+        public_pem = ""
+    return page(request, "lti_config.html", urls=tool_urls(settings), public_pem=public_pem,
+                assignment=settings.default_assignment, assignments=settings.assignment_ids)

@@ -1,0 +1,214 @@
+"""An LTI 1.3 platform for tests: its own RSA key, a JWKS, an OIDC auth endpoint, a token endpoint, line items' scores.
+
+It plays Moodle or Canvas as the tool sees them, on a real HTTP server in a
+thread (like ``tests.lms.receiver``):
+
+- ``GET /jwks``: the platform's public key set (the tool verifies launches with it);
+- ``GET /auth``: the OIDC authorization endpoint; it checks ``client_id``,
+  ``redirect_uri`` (must be the registered one), ``response_type``,
+  ``response_mode``, ``scope``, ``prompt``, and that ``state``, ``nonce`` and a
+  known ``login_hint`` are there, then answers the auto-submitting form a
+  browser would post to the tool, with a signed ``id_token`` carrying that nonce;
+- ``POST /token``: client credentials; verifies the tool's JWT assertion against
+  the tool's JWKS (signature, ``iss``/``sub`` = client id, ``aud`` = this URL,
+  expiry) and answers a bearer token;
+- ``POST /lineitems/{id}/scores``: needs that bearer token and the AGS score media
+  type; records each score (``down = True`` answers 503 instead, recording nothing).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from tests.lms.receiver import free_port
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+class Platform:
+    """The simulated platform; ``users`` maps a login hint to the user's ``sub``, name and roles."""
+
+    def __init__(self, *, launch_url: str, tool_jwks: Callable[[], dict[str, Any]], name: str = "sim",
+                 client_id: str = "autograder-tool", deployment_id: str = "deployment-1") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.issuer = self.url
+        self.name, self.client_id, self.deployment_id = name, client_id, deployment_id
+        self.launch_url, self.tool_jwks = launch_url, tool_jwks
+        self.key, self.kid = new_key(), "platform-key-1"
+        self.users: dict[str, dict[str, Any]] = {
+            "alice": {"sub": "alice-sub-1", "name": "Alice Example", "email": "alice@example.edu", "roles": [LEARNER]},
+            "bob": {"sub": "bob-sub-2", "roles": [LEARNER]},
+            "carol": {"sub": "carol-sub-3", "name": "Carol Teacher", "roles": [INSTRUCTOR]},
+        }
+        self.auth_requests: list[dict[str, str]] = []
+        self.token_requests: list[dict[str, Any]] = []
+        self.scores: list[dict[str, Any]] = []
+        self.score_attempts = 0
+        self.down = False
+        self._tokens: set[str] = set()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- what the tool is told -------------------------------------------------------------------
+    def registration(self) -> dict[str, Any]:
+        """This platform as an entry of ``AUTOGRADER_LTI_PLATFORMS``."""
+        return {"name": self.name, "issuer": self.issuer, "client_id": self.client_id,
+                "deployment_ids": [self.deployment_id], "auth_login_url": f"{self.url}/auth",
+                "auth_token_url": f"{self.url}/token", "key_set_url": f"{self.url}/jwks"}
+
+    def lineitem(self, n: int = 1) -> str:
+        return f"{self.url}/lineitems/{n}"
+
+    # -- launches ---------------------------------------------------------------------------------
+    def claims(self, user: str, *, nonce: str, **overrides: Any) -> dict[str, Any]:
+        u, now = self.users[user], int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer, "aud": self.client_id, "sub": u["sub"], "iat": now, "exp": now + 300,
+            "nonce": nonce, LTI + "message_type": "LtiResourceLinkRequest", LTI + "version": "1.3.0",
+            LTI + "deployment_id": self.deployment_id, LTI + "target_link_uri": self.launch_url,
+            LTI + "resource_link": {"id": "resource-link-1", "title": "Exercise 8"},
+            LTI + "roles": u["roles"], LTI + "custom": {"assignment": "ex08"},
+            LTI + "context": {"id": "course-1", "label": "I2DL"},
+            AGS: {"scope": [SCORE_SCOPE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+                  "lineitems": f"{self.url}/lineitems", "lineitem": self.lineitem(1)},
+        }
+        claims.update({k: v for k, v in u.items() if k in ("name", "email")})
+        for k, v in overrides.items():
+            if v is None:
+                claims.pop(k, None)
+            else:
+                claims[k] = v
+        return claims
+
+    def id_token(self, claims: dict[str, Any], *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None) -> str:
+        """Signed with the platform's key, or ``key`` (a forgery) under the platform's kid."""
+        return jwt.encode(claims, pem(key or self.key), algorithm="RS256", headers={"kid": kid or self.kid})
+
+    # -- the HTTP side ----------------------------------------------------------------------------
+    async def _jwks(self, request: Request) -> JSONResponse:
+        jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+        return JSONResponse({"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]})
+
+    async def _auth(self, request: Request) -> Response:
+        q = dict(request.query_params)
+        self.auth_requests.append(q)
+        wanted = {"client_id": self.client_id, "redirect_uri": self.launch_url, "response_type": "id_token",
+                  "response_mode": "form_post", "scope": "openid", "prompt": "none"}
+        wrong = [k for k, v in wanted.items() if q.get(k) != v]
+        wrong += [k for k in ("state", "nonce") if not q.get(k)]
+        if q.get("login_hint") not in self.users:
+            wrong.append("login_hint")
+        if wrong:
+            return JSONResponse({"error": "invalid_request", "wrong": wrong}, status_code=400)
+        token = self.id_token(self.claims(q["login_hint"], nonce=q["nonce"]))
+        return HTMLResponse(auto_post_form(q["redirect_uri"], {"id_token": token, "state": q["state"]}))
+
+    async def _token(self, request: Request) -> JSONResponse:
+        form = dict(await request.form())
+        self.token_requests.append(form)
+        if (form.get("grant_type") != "client_credentials" or form.get("client_assertion_type")
+                != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"):
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        try:
+            assertion = str(form["client_assertion"])
+            kid = jwt.get_unverified_header(assertion)["kid"]
+            jwk = next(k for k in self.tool_jwks()["keys"] if k["kid"] == kid)
+            claims = jwt.decode(assertion, RSAAlgorithm.from_jwk(jwk), algorithms=["RS256"],
+                                audience=f"{self.url}/token", issuer=self.client_id,
+                                options={"require": ["exp", "iat", "jti"]})
+        except Exception as e:  # noqa: BLE001 - any bad assertion is refused
+            return JSONResponse({"error": "invalid_client", "detail": str(e)}, status_code=401)
+        if claims["sub"] != self.client_id or SCORE_SCOPE not in str(form.get("scope", "")).split():
+            return JSONResponse({"error": "invalid_scope"}, status_code=400)
+        token = secrets.token_urlsafe(16)
+        self._tokens.add(token)
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 3600,
+                             "scope": SCORE_SCOPE})
+
+    async def _scores(self, request: Request) -> JSONResponse:
+        self.score_attempts += 1
+        if self.down:
+            return JSONResponse({"error": "maintenance"}, status_code=503)
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer not in self._tokens:
+            return JSONResponse({"error": "invalid_token"}, status_code=401)
+        if request.headers.get("content-type") != SCORE_TYPE:
+            return JSONResponse({"error": "unsupported media type"}, status_code=415)
+        self.scores.append({"lineitem": request.path_params["n"], **(await request.json())})
+        return JSONResponse({})
+
+    def start(self) -> Platform:
+        import uvicorn
+
+        app = Starlette(routes=[Route("/jwks", self._jwks), Route("/auth", self._auth),
+                                Route("/token", self._token, methods=["POST"]),
+                                Route("/lineitems/{n}/scores", self._scores, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                     log_level="warning", lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, name="lti-platform", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"platform did not start on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+        self._server = self._thread = None
+
+
+def auto_post_form(action: str, fields: dict[str, str]) -> str:
+    """What the platform sends the browser: a form that posts itself to the tool."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in fields.items())
+    return (f'<!doctype html><form id="lti" method="post" action="{html.escape(action)}">{inputs}</form>'
+            '<script>document.getElementById("lti").submit()</script>')
+
+
+def parse_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of :func:`auto_post_form`'s page (what the browser would post)."""
+    action = html.unescape(re.search(r'action="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+    fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'name="([^"]*)" value="([^"]*)"', page)}
+    return action, fields
+
+
+def login_params(platform: Platform, user: str, **extra: str) -> dict[str, str]:
+    """The platform's third-party-initiated login request to the tool."""
+    return {"iss": platform.issuer, "login_hint": user, "target_link_uri": platform.launch_url,
+            "client_id": platform.client_id, "lti_message_hint": "resource-link-1",
+            "lti_deployment_id": platform.deployment_id, **extra}
+

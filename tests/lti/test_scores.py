@@ -1,0 +1,127 @@
+"""Grades back through AGS: the launch's line item gets the counted grade, on the LMS delivery log, with retries.
+
+The simulated platform's token endpoint verifies the tool's signed assertion
+against ``/lti/jwks``; its scores endpoint records what arrives.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from service.db.lms_models import LmsDelivery, LmsLink
+from service.db.models import Student, Submission, SubmissionStatus, utcnow
+from service.db.session import session_factory
+from service.lms import delivery
+from service.lti import scores
+from tests.lti.simulator import SCORE_SCOPE
+from tests.lti.test_launch import client, lti_settings, platform, platform_form, post_launch  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("client")
+
+
+@pytest.fixture(autouse=True)
+def no_cached_tokens():
+    scores._tokens.clear()  # per process; each test's platform is new
+
+
+def graded(settings, student: str, score: float, *, assignment: str = "ex08") -> str:
+    with session_factory(settings.database)() as s:
+        sid = s.scalar(select(Student.id).where(Student.name == student))
+        row = Submission(student_id=sid, assignment=assignment, content=b"x", sha256="0" * 64, score=score,
+                         max_score=16.0, status=SubmissionStatus.GRADED.value, attempts=1,
+                         finished_at=utcnow(), report=json.dumps({"score": score, "max_score": 16.0, "tests": []}))
+        s.add(row)
+        s.commit()
+        return row.id
+
+
+def deliver(settings, submission_id: str) -> list[float | None]:
+    """What the worker does when a submission is graded: log, then one attempt per delivery."""
+    with session_factory(settings.database)() as s:
+        ids = delivery.schedule(s, submission_id)
+        return [delivery.attempt(session=s, delivery_id=i, transport=None, settings=settings)  # type: ignore[arg-type]
+                for i in ids]
+
+
+def launched(client, platform, user: str = "alice") -> None:
+    assert post_launch(client, platform_form(client, platform, user)).status_code == 303
+
+
+def test_the_counted_grade_reaches_the_line_item(client, platform, lti_settings):
+    launched(client, platform)
+    assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 12.0)) == [None]
+    [got] = platform.scores
+    assert got["lineitem"] == "1" and got["userId"] == "alice-sub-1"
+    assert (got["scoreGiven"], got["scoreMaximum"]) == (12.0, 16.0)
+    assert (got["activityProgress"], got["gradingProgress"]) == ("Completed", "FullyGraded")
+    assert got["timestamp"].endswith("+00:00") and "12/16 points" in got["comment"]
+    [token_request] = platform.token_requests
+    assert token_request["scope"] == SCORE_SCOPE
+    with session_factory(lti_settings.database)() as s:
+        d = s.scalar(select(LmsDelivery))
+        link = s.get(LmsLink, d.link_id)
+        assert (d.status, d.status_codes, link.integration, link.callback_url) == (
+            "delivered", "200", "lti", platform.lineitem(1))
+
+
+def test_the_access_token_is_reused_until_it_expires(client, platform, lti_settings):
+    launched(client, platform)
+    deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 4.0))
+    deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 16.0))
+    assert [s["scoreGiven"] for s in platform.scores] == [4.0, 16.0]
+    assert len(platform.token_requests) == 1
+
+
+def test_a_regrade_posts_again_and_a_repeated_hook_does_not(client, platform, lti_settings):
+    launched(client, platform)
+    sid = graded(lti_settings, "sim:alice-sub-1", 8.0)
+    deliver(lti_settings, sid)
+    assert deliver(lti_settings, sid) == []  # the same grade: nothing new
+    with session_factory(lti_settings.database)() as s:
+        row = s.get(Submission, sid)
+        row.attempts, row.score = 2, 10.0  # regraded
+        s.commit()
+    deliver(lti_settings, sid)
+    assert [s["scoreGiven"] for s in platform.scores] == [8.0, 10.0]
+
+
+def test_the_platform_down_is_retried_and_the_score_arrives_once(client, platform, lti_settings):
+    launched(client, platform)
+    platform.down = True
+    [wait] = deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 14.0))
+    assert wait is not None and wait > 0 and platform.scores == []
+    platform.down = False
+    with session_factory(lti_settings.database)() as s:
+        d = s.scalar(select(LmsDelivery))
+        assert (d.status, d.status_codes) == ("pending", "503") and "503" in d.last_error
+        assert delivery.attempt(session=s, delivery_id=d.id, transport=None, settings=lti_settings) is None  # type: ignore[arg-type]
+        s.refresh(d)
+        assert (d.status, d.status_codes) == ("delivered", "503 200")
+    assert [x["scoreGiven"] for x in platform.scores] == [14.0]
+
+
+def test_students_without_a_line_item_and_other_assignments_send_nothing(client, platform, lti_settings):
+    q = platform.claims  # a launch without the AGS claim
+    platform.claims = lambda user, **kw: {k: v for k, v in q(user, **kw).items() if "lti-ags" not in k}  # type: ignore[method-assign]
+    launched(client, platform, "bob")
+    platform.claims = q  # type: ignore[method-assign]
+    launched(client, platform, "alice")
+    assert deliver(lti_settings, graded(lti_settings, "sim:bob-sub-2", 5.0)) == []
+    assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 5.0, assignment="ex08_2020")) == []
+    assert platform.scores == []
+
+
+def test_a_refused_token_is_fetched_again(client, platform, lti_settings):
+    launched(client, platform)
+    deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 3.0))
+    platform._tokens.clear()  # the platform forgets the token it issued
+    [wait] = deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 6.0))
+    assert wait is not None  # 401 once
+    with session_factory(lti_settings.database)() as s:
+        d = s.scalars(select(LmsDelivery).order_by(LmsDelivery.id.desc())).first()
+        delivery.attempt(session=s, delivery_id=d.id, transport=None, settings=lti_settings)  # type: ignore[arg-type]
+    assert [x["scoreGiven"] for x in platform.scores] == [3.0, 6.0] and len(platform.token_requests) == 2
+
