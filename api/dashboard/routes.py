@@ -21,14 +21,15 @@ from api.dashboard.views import (
     source_html,
 )
 from api.deps import QueueDep, SessionDep, SettingsDep
-from service import lifecycle
+from api.login_throttle import LoginThrottleDep
+from service import lifecycle, sign_in_codes
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Student, Submission, Token, utcnow
 from service.lms import delivery
 from service.passwords import check_password
 from service.problems import Problem
 from service.report_links import report_link
-from service.tokens import create_token
+from service.tokens import create_token, digest
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -39,9 +40,16 @@ def login_page(request: Request, web: WebSessionDep, next: str = "/dashboard") -
 
 
 @router.post("/login")
-def login(request: Request, settings: SettingsDep, web: WebSessionDep, _: CsrfDep,
+def login(request: Request, settings: SettingsDep, web: WebSessionDep, _: CsrfDep, throttle: LoginThrottleDep,
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/dashboard") -> Response:
+    keys = throttle.keys(request, account="instructor")  # one password, guessed from many addresses
+    if wait := throttle.wait(keys):
+        refused = render(request, "login.html", web, status_code=429, next=next,
+                         error=f"Too many failed sign-ins: try again in {wait} s.")
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     if not check_password(settings.instructor_password.get_secret_value(), password):
+        throttle.failed(keys)
         return render(request, "login.html", web, status_code=401, next=next, error="Wrong password.")
     response = RedirectResponse(next if next.startswith("/dashboard") else "/dashboard", status_code=303)
     auth.start(response, settings, role="instructor")
@@ -133,7 +141,7 @@ def create_student_token(request: Request, web: InstructorDep, _: CsrfDep, sessi
     token = create_token(session=session, student=student.strip())
     # Shown once, on this response only (never in a URL or a log).
     return render(request, "token_created.html", web, student=student.strip(), token=token,
-                  link=f"{settings.base_url}/student/login?token={token}")
+                  link=_sign_in_link(session, settings, token))
 
 
 @router.post("/tokens/{token_id}/revoke")
@@ -164,6 +172,12 @@ async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep,
     return JSONResponse({"version": queries.version(session), "counts": queries.status_counts(session),
                          "oldest_queued_s": queries.oldest_queued_s(session), "queue": health,
                          "submission": row.status if row else None})
+
+
+def _sign_in_link(session: SessionDep, settings: SettingsDep, token: str) -> str:
+    """A one-time, expiring sign-in link for this token (the token itself never goes in a URL)."""
+    token_id = session.scalars(select(Token.id).where(Token.token_sha256 == digest(token))).one()
+    return sign_in_codes.link(settings, sign_in_codes.make(settings, token_id))
 
 
 def _num(text: str) -> float | None:

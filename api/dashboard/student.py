@@ -1,4 +1,4 @@
-"""``/student``: sign in with a token (pasted or by link), upload, watch it graded, read own reports.
+"""``/student``: sign in (a pasted token, or a sign-in link's one-time code), upload, watch it graded, read reports.
 
 Students see their own submissions only, and hidden tests only after
 ``hidden_tests_release_at`` (:mod:`service.visibility`). The live view
@@ -20,7 +20,8 @@ from api import sse_stream
 from api.dashboard import auth
 from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
-from service import grades, intake, report_view, visibility
+from api.login_throttle import LoginThrottleDep
+from service import grades, intake, report_view, sign_in_codes, visibility
 from service.db.models import Student, Submission
 from service.problems import Problem
 from service.report_links import submission_from_link
@@ -29,8 +30,25 @@ from service.tokens import authenticate, digest
 router = APIRouter(prefix="/student", include_in_schema=False)
 
 
-def _signed_in(settings: Any, response: Response, student: Student, token: str) -> Response:
-    auth.start(response, settings, role="student", sid=student.id, token=digest(token))
+def _signed_in(settings: Any, student_id: int, token_sha256: str) -> Response:
+    response = RedirectResponse("/student", status_code=303)
+    auth.start(response, settings, role="student", sid=student_id, token=token_sha256)
+    return response
+
+
+def _used_codes(request: Request) -> sign_in_codes.UsedCodes:
+    state = request.app.state
+    if getattr(state, "used_codes", None) is None:
+        state.used_codes = sign_in_codes.UsedCodes(state.settings.redis_url)
+    return state.used_codes  # type: ignore[no-any-return]
+
+
+def _throttled(request: Request, web: dict[str, Any], throttle: Any, page: str) -> Response | None:
+    """The page with a 429 while this address has failed too often (it may not even try)."""
+    if not (wait := throttle.wait(throttle.keys(request))):
+        return None
+    response = render(request, page, web, status_code=429, error=f"Too many failed sign-ins: try again in {wait} s.")
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -46,19 +64,33 @@ def home(request: Request, web: WebSessionDep, session: SessionDep) -> HTMLRespo
 
 @router.post("/login")
 def login(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-          token: Annotated[str, Form()]) -> Response:
+          throttle: LoginThrottleDep, token: Annotated[str, Form()]) -> Response:
+    if (refused := _throttled(request, web, throttle, "student_login.html")) is not None:
+        return refused
     student = authenticate(session=session, token=token.strip())
     if student is None:
+        throttle.failed(throttle.keys(request))
         return render(request, "student_login.html", web, status_code=401, error="Unknown or revoked token.")
-    return _signed_in(settings, RedirectResponse("/student", status_code=303), student, token.strip())
+    return _signed_in(settings, student.id, digest(token.strip()))
 
 
-@router.get("/login")
-def login_by_link(settings: SettingsDep, session: SessionDep, token: str = "") -> Response:
-    student = authenticate(session=session, token=token)
-    if student is None:
-        return RedirectResponse("/student?bad_link=1", status_code=303)
-    return _signed_in(settings, RedirectResponse("/student", status_code=303), student, token)
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, web: WebSessionDep) -> HTMLResponse:
+    """A sign-in link's page: the code is after ``#`` (never sent here); its button POSTs it."""
+    return render(request, "student_signin.html", web)
+
+
+@router.post("/signin")
+def signin(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
+           throttle: LoginThrottleDep, code: Annotated[str, Form(max_length=500)]) -> Response:
+    if (refused := _throttled(request, web, throttle, "student_signin.html")) is not None:
+        return refused
+    token = sign_in_codes.redeem(session=session, settings=settings, code=code, used=_used_codes(request))
+    if token is None:
+        throttle.failed(throttle.keys(request))
+        return render(request, "student_signin.html", web, status_code=401,
+                      error="This sign-in link is not valid (any more): it works once and expires.")
+    return _signed_in(settings, token.student_id, token.token_sha256)
 
 
 @router.post("/logout")
