@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -173,6 +174,39 @@ def refuse_if_closed(session: Session, env: dict[str, dict[str, Any]], assignmen
     if close is not None and (now or utcnow()) > close:
         raise Problem(403, "Submissions closed", f"{assignment} closed at {close.isoformat()}",
                       type=PROBLEMS + "closed", assignment=assignment, closed_at=close.isoformat())
+
+
+@dataclass
+class StudentView:
+    """What a student sees of the course: their schedule (extension applied) and what counts now."""
+
+    assignment: str
+    schedule: sched.Schedule
+    close: datetime | None
+    counted: CountedGrade | None
+    now: datetime
+
+    @property
+    def closed(self) -> bool:
+        return self.close is not None and self.now > self.close
+
+    @property
+    def time_left(self) -> str:
+        """Until the due date (or, once it passed, the close), as "2 days 3 h" / "45 min"; empty: none."""
+        end = self.schedule.due_at if self.schedule.due_at and self.now <= self.schedule.due_at else self.close
+        if end is None or self.now > end:
+            return ""
+        left = end - self.now
+        hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+        days, hours = divmod(hours, 24)
+        return f"{days} days {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def student_view(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int) -> StudentView:
+    schedule = for_student(session, env, assignment, student_id)
+    row = session.scalar(select(CountedGrade).where(CountedGrade.assignment == assignment,
+                                                    CountedGrade.student_id == student_id))
+    return StudentView(assignment, schedule, schedule.close(), row, utcnow())
 
 
 def _row(session: Session, assignment: str, source: str) -> sched.Schedule | None:

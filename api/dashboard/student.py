@@ -53,13 +53,14 @@ def _throttled(request: Request, web: dict[str, Any], throttle: Any, page: str) 
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, web: WebSessionDep, session: SessionDep) -> HTMLResponse:
+def home(request: Request, web: WebSessionDep, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     student = current_student(web, session)
     if student is None:
         return render(request, "student_login.html", web)
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
-    return render(request, "student_home.html", web, student=student, rows=rows)
+    course = grades.student_view(session, settings.schedule, settings.default_assignment, student.id)
+    return render(request, "student_home.html", web, student=student, rows=rows, course=course)
 
 
 @router.post("/login")

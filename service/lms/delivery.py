@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import report_view
+from service.db.grade_models import CountedGrade
 from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
 from service.db.models import Submission, SubmissionStatus, utcnow
 from service.lms import callback_address, signing
@@ -159,6 +160,13 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
     return {"event": "submission.graded", "delivery_id": d.id, "integration": link.integration,
             "course_id": link.course_id, "assignment_id": link.assignment_id, "student_id": link.student_id,
             "external_submission_id": link.external_submission_id, "submission_id": row.id,
-            "score": row.score, "max_score": row.max_score,
+            "score": row.score, "max_score": row.max_score, **_counted(session, row),
             "graded_at": row.finished_at.isoformat() if row.finished_at else None,
             "tests": tests, "report_url": report_link(settings, row.id)}
+
+
+def _counted(session: Session, row: Submission) -> dict[str, Any]:
+    """The student's counted grade (late policy applied, :mod:`service.grades`): what the gradebook records."""
+    g = session.get(CountedGrade, (row.assignment, row.student_id))
+    return {"grade": g.grade if g else None, "counted_submission_id": g.submission_id if g else None,
+            "late_days": g.late_days if g else 0}

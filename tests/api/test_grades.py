@@ -206,3 +206,21 @@ def test_a_database_at_0002_upgrades_and_keeps_its_grades(tmp_path):
         assert [tuple(r) for r in rows] == [("s1", "1", ""), ("s1", "2", "keep_convention"), ("s2", "1", "")]
         grades.refresh(s, {}, "ex08")  # what the first page read after the upgrade does
         assert (counted(s, "old1").grade, counted(s, "old2").grade) == (5.0, 1.0)
+
+
+def test_the_lms_receives_the_counted_grade_after_the_late_policy(session, settings):
+    from service.db.lms_models import LmsLink
+    from service.lms import delivery
+
+    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=5,
+                                                  counted="best"))
+    grades.refresh(session, {}, "ex08")
+    best = graded(session, "lms:u1", 10, DUE - timedelta(hours=1))
+    late = graded(session, "lms:u1", 9, DUE + timedelta(hours=1))  # 9 x 0.9 = 8.1 < 10
+    session.add(LmsLink(integration="default", course_id="c", assignment_id="ex08", student_id="u1",
+                        external_submission_id="e2", submission_id=late, callback_url="http://127.0.0.1:9/g"))
+    session.commit()
+    [did] = delivery.schedule(session, late)
+    d = session.get(delivery.LmsDelivery, did)
+    body = delivery.payload(session, d, session.get(LmsLink, d.link_id), settings)
+    assert (body["score"], body["grade"], body["counted_submission_id"], body["late_days"]) == (9.0, 10.0, best, 0)

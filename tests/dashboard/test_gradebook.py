@@ -151,3 +151,20 @@ def test_long_lists_are_paginated(instructor, sessions, path):
     first, second = listed(1), listed(2)
     assert "page 1 of 2" in first and ">s49<" in first and ">s50<" not in first
     assert ">s50<" in second and ">s54<" in second and ">s00<" not in second
+
+
+def test_the_student_sees_the_due_date_time_left_and_what_counts(instructor, dash_settings, sessions):
+    set_schedule(instructor, due_at=(NOW + timedelta(days=2, hours=3, minutes=30)).isoformat(),
+                 late_penalty_per_day="0.1", late_days_max="2")
+    with student_client(dash_settings, sessions, "stu") as c:
+        home = c.get("/student").text
+        assert "2 days 3 h left" in home and "−10 % of the score per started day" in home
+        assert "Your latest graded submission counts." in home and 'id="counted-link"' not in home
+        best = add_graded(sessions, "stu", RIGHT, received_at=NOW - timedelta(hours=2))
+        add_graded(sessions, "stu", WRONG, received_at=NOW - timedelta(hours=1))
+        home = c.get("/student").text
+        assert 'id="replace-warning">An earlier submission of yours scored higher' in home
+        set_schedule(instructor, due_at=(NOW - timedelta(days=3)).isoformat(), counted="best")
+        home = c.get("/student").text
+        assert f'href="/student/submissions/{best}" id="counted-link"' in home
+        assert "Your best graded submission counts" in home and 'id="closed">Submissions closed' in home
