@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from grader.report import Report
@@ -36,10 +36,11 @@ def stored(session: Session, submission_id: str, report: Report) -> None:
     Adds to the caller's transaction; the caller commits.
     """
     session.execute(delete(TestResultRow).where(TestResultRow.submission_id == submission_id))
-    session.add_all(TestResultRow(submission_id=submission_id, number=t.number, name=t.name[:300],
-                                  score=t.score, max_score=t.max_score, status=str(t.status),
-                                  hint=(t.hint or "")[:100]) for t in report.tests)
-    session.flush()
+    rows = {t.number: {"submission_id": submission_id, "number": t.number, "name": t.name[:300], "score": t.score,
+                       "max_score": t.max_score, "status": str(t.status), "hint": (t.hint or "")[:100]}
+            for t in report.tests}
+    if rows:
+        session.execute(insert(TestResultRow), list(rows.values()))
     refresh_submission(session, submission_id)
 
 
@@ -60,8 +61,8 @@ def recompute_student(session: Session, student_id: int, assignment: str) -> Non
     session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment,
                                                CountedGrade.student_id == student_id))
     if values:
-        session.add(CountedGrade(assignment=assignment, student_id=student_id, **values))
-    session.flush()
+        session.execute(insert(CountedGrade), [{"assignment": assignment, "student_id": student_id,
+                                                "updated_at": utcnow(), **values}])
 
 
 def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
