@@ -26,11 +26,11 @@ class DatabaseCollector(Collector):
                             .where(Submission.latency_s.is_not(None))).one()
         depth = GaugeMetricFamily("autograder_queue_depth", "Submissions waiting or being graded",
                                   labels=["status"])
-        for status in ("queued", "running"):
+        for status in ("held", "queued", "running"):
             depth.add_metric([status], by_status.get(status, 0))
         yield depth
         outcomes = GaugeMetricFamily("autograder_submissions", "Submissions by status", labels=["status"])
-        for status in ("queued", "running", "graded", "failed"):
+        for status in ("held", "queued", "running", "graded", "failed"):
             outcomes.add_metric([status], by_status.get(status, 0))
         yield outcomes
         count, total, *cum = row

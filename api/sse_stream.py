@@ -35,8 +35,9 @@ def snapshot(database_url: str, submission_id: str) -> Event:
     with session_factory(database_url)() as s:
         row = s.get(Submission, submission_id)
         assert row is not None
-        if row.status == "queued":
-            return "queued", {"id": row.id, "position": intake.queue_position(s, row)}
+        if row.status in ("queued", "held"):  # held: waits for the student's previous one (fair queueing)
+            return "queued", {"id": row.id, "position": intake.queue_position(s, row),
+                              "held": row.status == "held"}
         if row.status == "running":
             return "running", {"id": row.id, "attempt": row.attempts}
         if row.status == "graded":

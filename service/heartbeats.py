@@ -1,8 +1,9 @@
 """Worker heartbeats in Redis: each pool process announces itself; ``/healthz`` and the dashboard read them.
 
 A key ``autograder:workers:<host>:<pid>`` holds the process's JSON (pid, pool
-index, device, sandbox layers) and expires after three missed beats, so a
-process killed with SIGKILL disappears on its own.
+index, device, sandbox layers, and ``task_id`` while it grades) and expires
+after three missed beats, so a process killed with SIGKILL disappears on its
+own, and the sweeper can tell a running row whose process died.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ INTERVAL_S = 5
 
 
 def start(redis: Any, info: dict[str, Any]) -> Callable[[], None]:
-    """Beat every ``INTERVAL_S`` in a daemon thread; returns the function that stops and removes the key."""
+    """Beat every ``INTERVAL_S`` in a daemon thread; returns the function that stops and removes the key.
+
+    ``info`` is read at every beat: the owner may change it (the task it holds).
+    """
     key = f"autograder:workers:{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
 
@@ -35,13 +39,22 @@ def start(redis: Any, info: dict[str, Any]) -> Callable[[], None]:
     def beat() -> None:
         while not stop.is_set():
             try:
-                redis.set(key, json.dumps(info), ex=INTERVAL_S * 3)
+                redis.set(key, json.dumps(dict(info)), ex=INTERVAL_S * 3)
             except Exception:  # noqa: BLE001 - Redis restarting: beat again later
                 log.debug("heartbeat failed", exc_info=True)
             stop.wait(INTERVAL_S)
 
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
     return remove
+
+
+def client(url: str | None) -> Any:
+    """A Redis client for ``url``, or None without one."""
+    if not url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
 def alive(redis: Any) -> list[dict[str, Any]]:

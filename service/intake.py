@@ -10,7 +10,7 @@ import hashlib
 import logging
 import threading
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,13 +66,23 @@ def check_assignment(assignment: str, allowed: list[str]) -> None:
 
 
 def create(*, session: Session, queue: TaskQueue, student: Student, content: bytes, assignment: str,
-           filename: str = "layers.py", idempotency_key: str | None = None) -> tuple[Submission, bool]:
-    """Store a queued row, commit, then enqueue; returns (row, created). A repeated key returns the first."""
+           filename: str = "layers.py", idempotency_key: str | None = None,
+           max_waiting: int | None = None) -> tuple[Submission, bool]:
+    """Store a held row, commit, then let it through (queued, enqueued) when none of the student's is
+    in flight (:func:`service.lifecycle.advance`); returns (row, created). A repeated key returns the
+    first. More than ``max_waiting`` of the student's submissions waiting: a 429 Problem.
+    """
     sha = hashlib.sha256(content).hexdigest()
     if idempotency_key and (old := _by_key(session, student.id, idempotency_key)):
         return _same_upload(old, sha), False
+    if max_waiting is not None and (n := lifecycle.waiting(session, student.id)) >= max_waiting:
+        raise Problem(429, "Too many submissions waiting",
+                      f"{n} of your submissions are waiting to be graded (at most {max_waiting}); "
+                      "upload again once one is graded", type=PROBLEMS + "too-many-waiting",
+                      waiting=n, limit=max_waiting)
     row = Submission(student_id=student.id, assignment=assignment, filename=filename[:255],
-                     content=content, sha256=sha, idempotency_key=idempotency_key)
+                     content=content, sha256=sha, idempotency_key=idempotency_key,
+                     status=SubmissionStatus.HELD.value)
     session.add(row)
     try:
         session.commit()
@@ -82,7 +92,8 @@ def create(*, session: Session, queue: TaskQueue, student: Student, content: byt
         if old is None:
             raise
         return _same_upload(old, sha), False
-    lifecycle.send(session, queue, row.id)
+    lifecycle.advance(session, queue, student.id)
+    session.refresh(row)
     return row, True
 
 
@@ -105,7 +116,16 @@ def _same_upload(old: Submission, sha: str) -> Submission:
 
 
 def queue_position(session: Session, row: Submission) -> int:
-    """1 for the next to be graded: queued rows received before this one, plus one."""
-    ahead = session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.status == SubmissionStatus.QUEUED.value, Submission.received_at < row.received_at))
+    """1 for the next to be graded: queued rows received before this one, plus one.
+
+    A held row also waits for every queued row and for the student's own earlier held ones.
+    """
+    queued = Submission.status == SubmissionStatus.QUEUED.value
+    if row.status == SubmissionStatus.HELD.value:
+        ahead = session.scalar(select(func.count()).select_from(Submission).where(or_(queued, and_(
+            Submission.status == row.status, Submission.student_id == row.student_id,
+            Submission.received_at < row.received_at))))
+    else:
+        ahead = session.scalar(select(func.count()).select_from(Submission).where(
+            queued, Submission.received_at < row.received_at))
     return int(ahead or 0) + 1

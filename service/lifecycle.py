@@ -6,6 +6,12 @@ the holder of the latest attempt may :func:`store` or :func:`release`, so a
 report is stored exactly once whatever the broker does. Every change of a
 submission's status lives here: upload (:func:`send`), claim, store, release,
 the sweeper's :func:`requeue_stale` and the dashboard's :func:`regrade`.
+
+Fair queueing: a student has at most one submission in flight (``queued`` in
+the broker or ``running``); the others are ``held`` in the database and
+:func:`advance` lets the oldest one through when the previous one finishes. The
+broker's first-in-first-out order then takes one submission per student in
+turn, so a new student's first upload overtakes a flooding student's backlog.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from grader.report import Report
 from service import grades
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING = SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value
 GRADED, FAILED = SubmissionStatus.GRADED.value, SubmissionStatus.FAILED.value
 FINISHED = (GRADED, FAILED)
+HELD = SubmissionStatus.HELD.value
+IN_FLIGHT = (QUEUED, RUNNING)
 
 
 @dataclass(frozen=True)
@@ -121,37 +129,103 @@ def regrade(session: Session, queue: TaskQueue, submission_id: str) -> bool:
     """
     moved = session.execute(
         update(Submission).where(Submission.id == submission_id, Submission.status.in_(FINISHED))
-        .values(status=QUEUED, report=None, score=None, max_score=None, error=None,
+        .values(status=HELD, report=None, score=None, max_score=None, error=None,
                 started_at=None, finished_at=None, enqueued_at=None)).rowcount
     session.commit()
     if moved:
-        send(session, queue, submission_id)
+        advance(session, queue, _student_of(session, submission_id))
     return bool(moved)
 
 
-def requeue_stale(session: Session, *, older_than: timedelta, max_attempts: int) -> list[str]:
-    """Rows stuck queued or running past the deadline: back to queued (or failed); ids to enqueue.
+def waiting(session: Session, student_id: int) -> int:
+    """How many of the student's submissions wait (held, or queued in the broker)."""
+    return int(session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.student_id == student_id, Submission.status.in_((HELD, QUEUED)))) or 0)
 
+
+def admit(session: Session, student_id: int) -> str | None:
+    """held → queued for the student's oldest held row, when none of theirs is in flight; its id, or None.
+
+    One conditional UPDATE: two callers at once (an upload and the store of the
+    previous submission) admit at most one row.
+    """
+    oldest = session.scalar(select(Submission.id).where(Submission.student_id == student_id,
+                                                        Submission.status == HELD)
+                            .order_by(Submission.received_at, Submission.id).limit(1))
+    if oldest is None:
+        return None
+    other = aliased(Submission)
+    in_flight = select(other.id).where(other.student_id == student_id, other.status.in_(IN_FLIGHT)).exists()
+    moved = session.execute(update(Submission).where(Submission.id == oldest, Submission.status == HELD,
+                                                     ~in_flight)
+                            .values(status=QUEUED, enqueued_at=None)).rowcount
+    session.commit()
+    return oldest if moved else None
+
+
+def advance(session: Session, queue: TaskQueue, student_id: int | None) -> str | None:
+    """Admit the student's next held submission (:func:`admit`) and send it; its id, or None."""
+    if student_id is None or (sid := admit(session, student_id)) is None:
+        return None
+    send(session, queue, sid)
+    return sid
+
+
+def advance_after(session: Session, queue: TaskQueue, submission_id: str) -> str | None:
+    """:func:`advance` for the student of a submission that just finished."""
+    return advance(session, queue, _student_of(session, submission_id))
+
+
+def admit_waiting(session: Session) -> list[str]:
+    """For the sweeper: admit the next held row of every student with none in flight; ids to send.
+
+    Covers an advance that never ran (a worker died between its store and the advance).
+    """
+    other = aliased(Submission)
+    in_flight = select(other.id).where(other.student_id == Submission.student_id,
+                                       other.status.in_(IN_FLIGHT)).exists()
+    students = session.scalars(select(Submission.student_id).where(Submission.status == HELD, ~in_flight)
+                               .distinct()).all()
+    return [sid for st in students if (sid := admit(session, st)) is not None]
+
+
+def _student_of(session: Session, submission_id: str) -> int | None:
+    return session.scalar(select(Submission.student_id).where(Submission.id == submission_id))
+
+
+def requeue_stale(session: Session, *, older_than: timedelta, max_attempts: int,
+                  resend_after: timedelta | None = None, lost_after: timedelta | None = None,
+                  live_tasks: set[str] | None = None) -> list[str]:
+    """Rows stuck queued or running: back to queued (or failed); ids to enqueue (again).
+
+    Stuck means queued and sent longer ago than ``resend_after`` (the broker may
+    have lost the message: a duplicate is dropped by :func:`claim`), or running
+    longer than ``older_than``, or running longer than ``lost_after`` under a
+    task no live worker process holds (``live_tasks``, from the heartbeats).
     Each row is moved by its own conditional UPDATE, so two sweepers never both
     take it, and a worker still grading it loses its claim (its store is refused).
     """
-    cutoff = utcnow() - older_than
+    now = utcnow()
+    queued_cutoff, cutoff = now - (resend_after or older_than), now - older_than
+    running_stuck = Submission.started_at < cutoff
+    if lost_after is not None and live_tasks is not None:
+        orphan = or_(Submission.task_id.is_(None), Submission.task_id.not_in(live_tasks))
+        running_stuck = or_(running_stuck, and_(Submission.started_at < now - lost_after, orphan))
     stuck = session.execute(
         select(Submission.id, Submission.status, Submission.attempts).where(or_(
-            and_(Submission.status == QUEUED, _queued_since() < cutoff),
-            and_(Submission.status == RUNNING, Submission.started_at < cutoff)))
+            and_(Submission.status == QUEUED, _queued_since() < queued_cutoff),
+            and_(Submission.status == RUNNING, running_stuck)))
     ).all()
     ids = []
     for sid, status, attempts in stuck:
-        since = _queued_since() if status == QUEUED else Submission.started_at
         give_up = status == RUNNING and attempts >= max_attempts
         values: dict[str, object] = (
             {"status": FAILED, "finished_at": utcnow(), "error": "gave up: worker lost or timed out "
              f"{attempts} times"} if give_up else {"status": QUEUED, "enqueued_at": utcnow()})
+        still = _queued_since() < queued_cutoff if status == QUEUED else running_stuck
         moved = session.execute(
             update(Submission)
-            .where(Submission.id == sid, Submission.status == status, Submission.attempts == attempts,
-                   since < cutoff)
+            .where(Submission.id == sid, Submission.status == status, Submission.attempts == attempts, still)
             .values(**values)
         ).rowcount
         session.commit()

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     rate_limit: int = 30
     """Uploads per student per ``rate_window_s``."""
     rate_window_s: int = 60
+    max_waiting_per_student: int = 10
+    """A student's submissions waiting to be graded (one at a time per student); beyond it, 429."""
     assignments: str = "ex08"
     """Comma-separated assignment ids accepted; intersected with what the grader knows."""
     default_assignment: str = "ex08"
@@ -125,7 +127,11 @@ class Settings(BaseSettings):
     """Deliveries of one submission before it is marked ``failed``."""
     sweep_after_s: int = 600
     """A row queued or running longer than this is re-enqueued; must exceed the hard time limit."""
-    sweep_interval_s: float = 30.0
+    sweep_interval_s: float = 10.0
+    resend_after_s: float = 30.0
+    """A row queued this long is sent again (the broker may have lost it; the claim drops duplicates)."""
+    lost_after_s: float = 20.0
+    """A row running this long under a task no live worker process holds (heartbeats) is taken back."""
 
     @field_validator("schedule")
     @classmethod

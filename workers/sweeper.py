@@ -1,8 +1,15 @@
-"""The sweeper: re-enqueue submissions stuck in queued/running past the deadline.
+"""The sweeper: re-enqueue submissions stuck in queued/running, let held ones through.
+
+Every ``sweep_interval_s`` it sends again what the broker may have lost: rows
+queued longer than ``resend_after_s`` (a Redis restart empties the queue),
+rows running under a task no live worker process announces in its heartbeat
+for ``lost_after_s`` (a worker killed with its machine), and rows running past
+``sweep_after_s`` (above the hard time limit). It also admits the next held
+submission of any student with none in flight (fair queueing's safety net).
 
 It runs as a thread in every worker's main process (and so inside ``serve``).
 Several sweepers are safe together: each row moves by a conditional UPDATE
-that only one of them wins.
+that only one of them wins, and a duplicate message is dropped by the claim.
 """
 
 from __future__ import annotations
@@ -11,8 +18,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from service import lifecycle
+from service import heartbeats, lifecycle
 from service.db.session import session_factory
 from service.settings import Settings
 from service.task_sender import TaskSender
@@ -20,19 +28,35 @@ from service.task_sender import TaskSender
 log = logging.getLogger(__name__)
 
 
-def sweep_once(settings: Settings, enqueue: Callable[[str], None]) -> list[str]:
-    """One pass; returns the ids re-enqueued."""
+def sweep_once(settings: Settings, enqueue: Callable[[str], None],
+               live_tasks: set[str] | None = None) -> list[str]:
+    """One pass; returns the ids (re-)enqueued. ``live_tasks``: the tasks live processes hold, if known."""
     with session_factory(settings.database)() as s:
         ids = lifecycle.requeue_stale(s, older_than=timedelta(seconds=settings.sweep_after_s),
-                                      max_attempts=settings.max_attempts)
+                                      max_attempts=settings.max_attempts,
+                                      resend_after=timedelta(seconds=settings.resend_after_s),
+                                      lost_after=timedelta(seconds=settings.lost_after_s),
+                                      live_tasks=live_tasks)
+        ids += lifecycle.admit_waiting(s)
     for sid in ids:
         try:
             enqueue(sid)
         except Exception:  # noqa: BLE001 - broker down: the row stays queued, the next pass retries
             log.warning("sweeper could not enqueue %s", sid, exc_info=True)
     if ids:
-        log.warning("sweeper re-enqueued %d stuck submission(s)", len(ids))
+        log.warning("sweeper (re-)enqueued %d submission(s)", len(ids))
     return ids
+
+
+def live_tasks(redis: Any) -> set[str] | None:
+    """Task ids the live worker processes hold (heartbeats); None when none beats (Redis just restarted?)."""
+    if redis is None:
+        return None
+    try:
+        alive = heartbeats.alive(redis)
+    except Exception:  # noqa: BLE001 - Redis away: judge by age alone this pass
+        return None
+    return {p["task_id"] for p in alive if p.get("task_id")} if alive else None
 
 
 def start(settings: Settings) -> threading.Event:
@@ -41,12 +65,13 @@ def start(settings: Settings) -> threading.Event:
     from workers.celery_app import app
 
     queue = TaskSender(settings, app=app)
+    redis = heartbeats.client(settings.redis_url)
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(settings.sweep_interval_s):
             try:
-                sweep_once(settings, queue.enqueue)
+                sweep_once(settings, queue.enqueue, live_tasks(redis))
                 lms_callbacks.requeue_overdue(settings)
             except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")

@@ -111,7 +111,8 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
     limiter.hit(f"student:{student.id}")
     row, _created = intake.create(session=session, queue=queue, student=student, content=content,
                                        assignment=settings.default_assignment,
-                                       filename=file.filename or "layers.py")
+                                       filename=file.filename or "layers.py",
+                                       max_waiting=settings.max_waiting_per_student)
     url = f"/student/submissions/{row.id}"
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"id": row.id, "url": url}, status_code=202)

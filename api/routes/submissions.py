@@ -37,7 +37,8 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
         limiter.hit(f"student:{student.id}")
     row, created = intake.create(session=session, queue=queue, student=student, content=content,
                                  assignment=assignment, filename=file.filename or "layers.py",
-                                 idempotency_key=idempotency_key)
+                                 idempotency_key=idempotency_key,
+                                 max_waiting=settings.max_waiting_per_student)
     body = _body(row, student, settings, with_report=False)  # a replay may answer a graded one
     return JSONResponse(body, status_code=202 if created else 200, headers={"Location": body["links"]["self"]})
 

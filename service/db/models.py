@@ -30,6 +30,7 @@ class Base(DeclarativeBase):
 
 
 class SubmissionStatus(enum.StrEnum):
+    HELD = "held"  # waits in the database: the student has another submission in flight (fair queueing)
     QUEUED = "queued"
     RUNNING = "running"
     GRADED = "graded"

@@ -130,15 +130,27 @@ def test_metrics_and_docs(client, tokens):
     assert "/api/v1/submissions" in client.get("/openapi.json").json()["paths"]
 
 
-def test_parallel_uploads_are_all_accepted(settings, tokens):
+def test_parallel_uploads_are_all_accepted_and_one_goes_to_the_workers(settings, tokens):
     from concurrent.futures import ThreadPoolExecutor
 
     queue = MemoryQueue()
+    settings = settings.model_copy(update={"max_waiting_per_student": 1000})
     app = create_app(settings, queue=queue, rate_limiter=UploadLimiter(None, limit=1000, window_s=60))
     with TestClient(app) as client, ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda i: upload(client, tokens["alice"], GOOD + f"# {i}\n".encode()).status_code,
                               range(64)))
-    assert codes == [202] * 64 and len(set(queue.sent)) == 64 == count_rows(settings)
+    assert codes == [202] * 64 and count_rows(settings) == 64
+    with session_factory(settings.database)() as s:
+        by_status = dict(s.execute(select(Submission.status, func.count()).group_by(Submission.status)).all())
+    assert by_status == {"queued": 1, "held": 63} and len(queue.sent) == 1  # fair queueing: one in flight
+
+
+def test_rate_limiter_fails_closed_with_503_and_retry_after_when_its_store_is_unreachable(settings, tokens):
+    limiter = UploadLimiter("redis://127.0.0.1:9/0", limit=30, window_s=60)  # nothing listens on port 9
+    with TestClient(create_app(settings, queue=MemoryQueue(), rate_limiter=limiter)) as client:
+        r = upload(client, tokens["alice"])
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["Retry-After"]) >= 1 and count_rows(settings) == 0
 
 
 def _graded_with_a_hidden_test(settings, sid: str) -> None:
