@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.db.grade_models import CountedGrade
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
@@ -60,20 +61,27 @@ def attach(session: Session, submission_id: str) -> None:
             session.rollback()
 
 
-def counted(session: Session, *, student_id: int, assignment: str) -> Submission | None:
-    """The submission whose score counts: the latest graded one (until the course defines another)."""
-    return session.scalar(select(Submission).where(
+def counted(session: Session, *, student_id: int, assignment: str) -> tuple[float, float, str] | None:
+    """The student's counted grade (``service.grades``: late policy and latest/best applied), its maximum and a
+    summary; the latest graded score when no counted grade is stored."""
+    grade = session.get(CountedGrade, (assignment, student_id))
+    if grade is not None and grade.grade is not None and grade.max_score is not None:
+        late = f", {grade.late_days} day{'s' * (grade.late_days != 1)} late" if grade.late_days else ""
+        return grade.grade, grade.max_score, f"{grade.grade:g}/{grade.max_score:g} points ({assignment}{late})"
+    row = session.scalar(select(Submission).where(
         Submission.student_id == student_id, Submission.assignment == assignment,
         Submission.status == SubmissionStatus.GRADED.value).order_by(Submission.received_at.desc()).limit(1))
+    if row is None or row.score is None or row.max_score is None:
+        return None
+    return row.score, row.max_score, f"{row.score:g}/{row.max_score:g} points ({assignment})"
 
 
-def score(row: Submission, *, user_id: str) -> Grade:
-    """The AGS score of a graded submission (``application/vnd.ims.lis.v1.score+json``)."""
-    given, most = row.score or 0.0, row.max_score or 0.0
-    return (Grade().set_score_given(given).set_score_maximum(most).set_user_id(user_id)
+def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
+    """An AGS score (``application/vnd.ims.lis.v1.score+json``)."""
+    return (Grade().set_score_given(max(0.0, given)).set_score_maximum(most).set_user_id(user_id)
             .set_activity_progress("Completed").set_grading_progress("FullyGraded")
             .set_timestamp(datetime.now(UTC).isoformat(timespec="milliseconds"))
-            .set_comment(f"Autograder: {given:g}/{most:g} points ({row.assignment}, submission {row.id[:8]})"))
+            .set_comment(f"Autograder: {summary}"))
 
 
 def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | None, str | None]:
@@ -84,14 +92,14 @@ def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | Non
     platform = find(all_platforms(session, settings), item.issuer, item.client_id)
     if platform is None:
         return None, f"no registration for {item.issuer} (client {item.client_id}) any more"
-    row = counted(session, student_id=item.student_id, assignment=item.assignment)
-    if row is None:
+    grade = counted(session, student_id=item.student_id, assignment=item.assignment)
+    if grade is None:
         return None, "no graded submission"
     http = TimeoutSession(settings.lms_callback_timeout_s)
     connector = CachingConnector(platform.registration(tool_key(settings)), http)
     service = AssignmentsGradesService(connector, {"scope": [SCORE_SCOPE], "lineitem": item.lineitem_url})  # type: ignore[list-item]
     try:
-        service.put_grade(score(row, user_id=item.user_id))
+        service.put_grade(score(*grade, user_id=item.user_id))
     except LtiServiceException as e:
         code = e.response.status_code
         if code == 401:

@@ -22,31 +22,8 @@ from service.db.lti_models import LtiAccount, LtiLineItem
 from service.db.models import Student
 from service.db.session import session_factory
 from tests.doubles import MemoryQueue
+from tests.lti.conftest import LAUNCH_URL
 from tests.lti.simulator import INSTRUCTOR, LTI, Platform, login_params, new_key, parse_form
-
-LAUNCH_URL = "http://127.0.0.1:8000/lti/launch"  # the tool's redirect URI under the test settings' base URL
-
-
-@pytest.fixture
-def platform():
-    holder: dict[str, TestClient] = {}
-    p = Platform(launch_url=LAUNCH_URL, tool_jwks=lambda: holder["client"].get("/lti/jwks").json()).start()
-    p.holder = holder  # type: ignore[attr-defined]
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def lti_settings(settings, platform):
-    return settings.model_copy(update={"lti_platforms": [platform.registration()]})
-
-
-@pytest.fixture
-def client(lti_settings, platform):
-    app = create_app(lti_settings, queue=MemoryQueue(), rate_limiter=UploadLimiter(None, limit=100, window_s=60))
-    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
-        platform.holder["client"] = c
-        yield c
 
 
 def login(client: TestClient, platform: Platform, user: str = "alice") -> dict[str, str]:

@@ -11,13 +11,14 @@ import json
 import pytest
 from sqlalchemy import select
 
+from service import grades
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Student, Submission, SubmissionStatus, utcnow
 from service.db.session import session_factory
 from service.lms import delivery
 from service.lti import scores
 from tests.lti.simulator import SCORE_SCOPE
-from tests.lti.test_launch import client, lti_settings, platform, platform_form, post_launch  # noqa: F401 - fixtures
+from tests.lti.test_launch import platform_form, post_launch
 
 pytestmark = pytest.mark.usefixtures("client")
 
@@ -34,6 +35,8 @@ def graded(settings, student: str, score: float, *, assignment: str = "ex08") ->
                          max_score=16.0, status=SubmissionStatus.GRADED.value, attempts=1,
                          finished_at=utcnow(), report=json.dumps({"score": score, "max_score": 16.0, "tests": []}))
         s.add(row)
+        s.flush()
+        grades.refresh_submission(s, row.id)  # as lifecycle.store does
         s.commit()
         return row.id
 
@@ -57,7 +60,7 @@ def test_the_counted_grade_reaches_the_line_item(client, platform, lti_settings)
     assert got["lineitem"] == "1" and got["userId"] == "alice-sub-1"
     assert (got["scoreGiven"], got["scoreMaximum"]) == (12.0, 16.0)
     assert (got["activityProgress"], got["gradingProgress"]) == ("Completed", "FullyGraded")
-    assert got["timestamp"].endswith("+00:00") and "12/16 points" in got["comment"]
+    assert got["timestamp"].endswith("+00:00") and got["comment"] == "Autograder: 12/16 points (ex08)"
     [token_request] = platform.token_requests
     assert token_request["scope"] == SCORE_SCOPE
     with session_factory(lti_settings.database)() as s:
@@ -83,6 +86,7 @@ def test_a_regrade_posts_again_and_a_repeated_hook_does_not(client, platform, lt
     with session_factory(lti_settings.database)() as s:
         row = s.get(Submission, sid)
         row.attempts, row.score = 2, 10.0  # regraded
+        grades.refresh_submission(s, sid)
         s.commit()
     deliver(lti_settings, sid)
     assert [s["scoreGiven"] for s in platform.scores] == [8.0, 10.0]
@@ -125,3 +129,15 @@ def test_a_refused_token_is_fetched_again(client, platform, lti_settings):
         delivery.attempt(session=s, delivery_id=d.id, transport=None, settings=lti_settings)  # type: ignore[arg-type]
     assert [x["scoreGiven"] for x in platform.scores] == [3.0, 6.0] and len(platform.token_requests) == 2
 
+
+
+def test_the_counted_grade_is_posted_not_the_last_score(client, platform, lti_settings):
+    from service.schedule import Schedule
+
+    launched(client, platform)
+    with session_factory(lti_settings.database)() as s:
+        grades.set_override(s, "ex08", Schedule(counted="best"))
+        grades.refresh(s, {}, "ex08")
+    deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 14.0))
+    deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 6.0))  # worse: the best still counts
+    assert [x["scoreGiven"] for x in platform.scores] == [14.0, 14.0]
