@@ -22,13 +22,12 @@ from api.dashboard.views import (
 )
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottleDep
-from service import lifecycle, sign_in_codes
+from service import lifecycle, report_links, sign_in_codes
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Student, Submission, Token, utcnow
 from service.lms import delivery
 from service.passwords import check_password
 from service.problems import Problem
-from service.report_links import report_link
 from service.tokens import create_token, digest
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -97,7 +96,15 @@ def submission_page(request: Request, submission_id: str, web: InstructorDep, se
                                  .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
     return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
                   report=report, source=source_html(row.content), charts=curve_charts(report),
-                  deliveries=deliveries, report_link=report_link(settings, row.id))
+                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session))
+
+
+@router.post("/submissions/{submission_id}/report-links/revoke")
+def revoke_report_links(submission_id: str, _w: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
+    if session.get(Submission, submission_id) is None:
+        raise Problem(404, "Not found", f"no submission {submission_id}")
+    report_links.revoke(session, submission_id)
+    return RedirectResponse(f"/dashboard/submissions/{submission_id}?links_revoked=1", status_code=303)
 
 
 @router.post("/submissions/{submission_id}/regrade")

@@ -129,7 +129,7 @@ def report_page(request: Request, submission_id: str, web: WebSessionDep, settin
 @router.get("/reports/{link}", response_class=HTMLResponse)
 def report_by_link(request: Request, link: str, web: WebSessionDep, settings: SettingsDep,
                    session: SessionDep) -> HTMLResponse:
-    sid = submission_from_link(settings, link)
+    sid = submission_from_link(settings, link, session=session)
     row = session.get(Submission, sid) if sid else None
     if row is None:
         raise Problem(404, "Not found", "this report link is not valid")

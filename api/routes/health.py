@@ -1,4 +1,8 @@
-"""``/healthz`` (database, broker, workers, sandbox layers) and ``/metrics`` (Prometheus)."""
+"""``/healthz`` (database, broker, workers, sandbox layers) and ``/metrics`` (Prometheus).
+
+Both for operators (:mod:`api.operators`); anyone else gets ``/healthz``'s bare
+status (liveness: the same code, no details) and a 401 from ``/metrics``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep
+from api.operators import OperatorDep, RequireOperator
 from service import heartbeats
 from service.db.session import engine_for
 from service.settings import Settings
@@ -50,7 +55,7 @@ async def _workers(aredis: Any) -> dict[str, Any]:
 
 
 @router.get("/healthz", summary="Database, broker, workers and their sandbox layers")
-async def healthz(request: Request, settings: SettingsDep) -> JSONResponse:
+async def healthz(request: Request, settings: SettingsDep, operator: OperatorDep) -> JSONResponse:
     db = await run_in_threadpool(_database, settings)
     broker = await run_in_threadpool(_broker, settings)
     workers = await _workers(request.app.state.aredis)
@@ -59,9 +64,9 @@ async def healthz(request: Request, settings: SettingsDep) -> JSONResponse:
     status = "ok" if ok and workers["ok"] else ("degraded" if ok else "down")
     body = {"status": status, "database": db, "broker": broker, "workers": workers,
             "sandbox": layers[0] if layers else "unknown"}
-    return JSONResponse(body, status_code=200 if ok else 503)
+    return JSONResponse(body if operator else {"status": status}, status_code=200 if ok else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics (operators)", dependencies=[RequireOperator])
 def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)

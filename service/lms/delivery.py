@@ -162,7 +162,7 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
             "external_submission_id": link.external_submission_id, "submission_id": row.id,
             "score": row.score, "max_score": row.max_score, **_counted(session, row),
             "graded_at": row.finished_at.isoformat() if row.finished_at else None,
-            "tests": tests, "report_url": report_link(settings, row.id)}
+            "tests": tests, "report_url": report_link(settings, row.id, session=session)}
 
 
 def _counted(session: Session, row: Submission) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -123,7 +124,8 @@ def test_only_owner_or_instructor_reads_a_submission(client, tokens):
 
 def test_metrics_and_docs(client, tokens):
     upload(client, tokens["alice"])
-    text = client.get("/metrics").text
+    client.app.state.settings = client.app.state.settings.model_copy(update={"operator_token": SecretStr("o" * 32)})
+    text = client.get("/metrics", headers={"Authorization": "Bearer " + "o" * 32}).text
     assert 'autograder_queue_depth{status="queued"} 1.0' in text
     assert "autograder_latency_seconds_bucket" in text
     assert client.get("/docs").status_code == 200

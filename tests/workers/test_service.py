@@ -7,6 +7,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.app import create_app
 from service.db.session import session_factory
@@ -15,6 +16,7 @@ from tests.workers.service import REAL, ROOT, Worker
 
 pytestmark = pytest.mark.service
 REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
+OPERATOR = "o" * 32
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,7 @@ def grader_factory() -> list[str]:
 
 @pytest.fixture
 def service(settings, redis_url, tmp_path, grader_factory):
-    settings = settings.model_copy(update={"redis_url": redis_url})
+    settings = settings.model_copy(update={"redis_url": redis_url, "operator_token": SecretStr(OPERATOR)})
     worker = Worker(database_url=settings.database, redis_url=redis_url, log=tmp_path / "worker.log",
                     grader=grader_factory).start()
     with session_factory(settings.database)() as s:
@@ -70,7 +72,7 @@ def test_upload_is_graded_by_a_real_worker_and_streamed(service):
 
 def test_healthz_sees_database_broker_and_worker(service):
     client, _ = service
-    body = client.get("/healthz").json()
+    body = client.get("/healthz", headers={"Authorization": f"Bearer {OPERATOR}"}).json()
     assert body["status"] == "ok", body
     assert body["database"]["ok"] and body["broker"]["ok"] and body["workers"]["count"] == 1
 
@@ -81,7 +83,8 @@ def test_rabbitmq_as_broker(settings, redis_url, tmp_path):
 
     broker = amqp_url()
     queue_name = f"grading-test-{tmp_path.name[-12:]}"
-    settings = settings.model_copy(update={"redis_url": redis_url, "broker_url": broker, "queue": queue_name})
+    settings = settings.model_copy(update={"redis_url": redis_url, "broker_url": broker, "queue": queue_name,
+                                           "operator_token": SecretStr(OPERATOR)})
     worker = Worker(database_url=settings.database, redis_url=redis_url, log=tmp_path / "worker.log",
                     BROKER_URL=broker, AUTOGRADER_QUEUE=queue_name).start()
     with session_factory(settings.database)() as s:
@@ -91,7 +94,8 @@ def test_rabbitmq_as_broker(settings, redis_url, tmp_path):
             client.headers["Authorization"] = f"Bearer {token}"
             sid = client.post("/api/v1/submissions", files={"file": ("layers.py", b"x = 1\n")}).json()["id"]
             assert read_events(client, sid)[-1][0] == "graded"
-            assert client.get("/healthz").json()["broker"]["transport"] == "amqp"
+            operator = {"Authorization": f"Bearer {OPERATOR}"}
+            assert client.get("/healthz", headers=operator).json()["broker"]["transport"] == "amqp"
     finally:
         worker.stop()
         from kombu import Connection
