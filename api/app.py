@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from api import body_limit
+from api import access_log, body_limit
 from api.dashboard import routes as dashboard
 from api.dashboard import student
 from api.dashboard.views import STATIC
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(body_limit.BodyLimit, limits=body_limit.limits(settings),
                        file_limit=settings.max_upload_bytes)
+    access_log.install()
     return app
 
 
