@@ -45,7 +45,7 @@ class UsedCodes:
 
     def first_use(self, nonce: str, *, expiry_s: int) -> bool:
         try:
-            return int(self.storage.incr(nonce, expiry_s)) == 1
+            return self.storage.incr(nonce, expiry_s) == 1  # type: ignore[comparison-overlap]
         except Exception:  # noqa: BLE001 - without the record a code could be used twice: refuse
             raise Problem(503, "Sign-in unavailable", "try again in a minute", headers={"Retry-After": "60"}) from None
 
