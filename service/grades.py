@@ -58,11 +58,12 @@ def recompute_student(session: Session, student_id: int, assignment: str) -> Non
     ext = session.scalar(select(Extension.due_at).where(Extension.assignment == assignment,
                                                         Extension.student_id == student_id))
     values = _counted_row(subs, applied(session, assignment).for_student(ext))
-    session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment,
-                                               CountedGrade.student_id == student_id))
-    if values:
-        session.execute(insert(CountedGrade), [{"assignment": assignment, "student_id": student_id,
-                                                "updated_at": utcnow(), **values}])
+    if not values:
+        session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment,
+                                                   CountedGrade.student_id == student_id))
+        return
+    _upsert(session, CountedGrade, [{"assignment": assignment, "student_id": student_id, "updated_at": utcnow(),
+                                     **values}])
 
 
 def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
@@ -73,14 +74,26 @@ def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -
         by_student[r.student_id].append(r)
     exts = {sid: due for sid, due in session.execute(select(Extension.student_id, Extension.due_at)
                                                      .where(Extension.assignment == assignment))}
-    session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment))
     now = utcnow()
     rows = [{"assignment": assignment, "student_id": sid, "updated_at": now,
              **_counted_row(subs, schedule.for_student(exts.get(sid)))} for sid, subs in by_student.items()]
-    if rows:
-        session.execute(CountedGrade.__table__.insert(), rows)
+    _upsert(session, CountedGrade, rows)
     session.commit()
     return len(rows)
+
+
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE: a worker storing a grade while the API recomputes
+    every grade (or two API processes recomputing at once) both succeed, the last one wins."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: stmt.excluded[c] for c in rows[0] if c not in keys}), rows)
 
 
 def _submissions(assignment: str) -> Any:
@@ -216,10 +229,8 @@ def _row(session: Session, assignment: str, source: str) -> sched.Schedule | Non
 
 
 def _write_applied(session: Session, assignment: str, schedule: sched.Schedule) -> None:
-    session.execute(delete(ScheduleRow).where(ScheduleRow.assignment == assignment,
-                                              ScheduleRow.source == APPLIED))
-    session.add(ScheduleRow(assignment=assignment, source=APPLIED, body=schedule.to_json()))
-    session.flush()
+    _upsert(session, ScheduleRow, [{"assignment": assignment, "source": APPLIED, "body": schedule.to_json(),
+                                    "updated_at": utcnow()}])
 
 
 def course_member() -> Any:

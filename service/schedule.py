@@ -39,9 +39,9 @@ class Schedule(BaseModel):
 
     due_at: datetime | None = None
     """When it is due; a submission received later is late."""
-    late_penalty_per_day: float = Field(0.0, ge=0, le=1)
+    late_penalty_per_day: float = Field(default=0.0, ge=0, le=1)
     """Fraction of the score lost per started day late."""
-    late_days_max: int | None = Field(None, ge=0)
+    late_days_max: int | None = Field(default=None, ge=0)
     """Days after ``due_at`` a late submission is still accepted (when ``closes_at`` is unset)."""
     closes_at: datetime | None = None
     """Hard close: later uploads are refused with 403."""

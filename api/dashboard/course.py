@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from service.db.grade_models import CountedGrade, TestResultRow
@@ -54,14 +54,14 @@ class GradebookRow:
     hints: list[str]
 
 
-def _course(assignment: str) -> Select[Any]:
+def _course(assignment: str) -> Any:
     return (select(Student.id, Student.name, CountedGrade)
             .outerjoin(CountedGrade, and_(CountedGrade.student_id == Student.id,
                                           CountedGrade.assignment == assignment))
             .where(course_member()))
 
 
-def _filtered(f: GradebookFilters) -> Select[Any]:
+def _filtered(f: GradebookFilters) -> Any:
     q = _course(f.assignment)
     if f.student:
         q = q.where(Student.name.ilike(f"%{f.student}%"))

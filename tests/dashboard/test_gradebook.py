@@ -1,4 +1,5 @@
 """The course over HTTP: the schedule form, the close on every way in, extensions, the gradebook's filters."""
+# ruff: noqa: F811 - the fixtures are imported from test_pages and used as arguments
 
 from __future__ import annotations
 
