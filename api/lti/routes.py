@@ -3,8 +3,10 @@
 ``/lti/login`` (GET or POST, the platform's third-party-initiated login) sends
 the browser to the platform's auth URL; ``/lti/launch`` (the platform's form
 POST of the id_token) signs the student in on ``/student``, or an instructor
-on ``/dashboard``; ``/lti/jwks`` is the tool's public key set; ``/lti/config``
-shows what a platform admin pastes into the platform.
+on ``/dashboard``; a deep-linking request shows course staff the assignments to pick from and
+``/lti/deep-link`` answers the platform with the signed link; ``/lti/jwks`` is
+the tool's public key set; ``/lti/config`` shows what a platform admin pastes
+into the platform.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from api.dashboard import auth
 from api.deps import SettingsDep
 from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory
-from service.lti import accounts, launch
+from service.lti import accounts, deep_link, launch
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.registrations import ToolConf, all_platforms
 from service.lti.scores import TimeoutSession
@@ -62,11 +64,16 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     return RedirectResponse(url, status_code=302)
 
 
-def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome, dict[str, Any]]:
-    """Validate, then sign in: the outcome and what the session cookie holds."""
+def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome | None, dict[str, Any]]:
+    """Validate, then sign in: the outcome and what the session cookie holds; for deep linking, no outcome
+    and the launch id to pick with."""
     tool, storage = _tool(settings)
-    claims = launch.validate(params=params, tool=tool, storage=storage,
-                             http=TimeoutSession(settings.lms_callback_timeout_s))
+    claims, launch_id = launch.validate(params=params, tool=tool, storage=storage,
+                                        http=TimeoutSession(settings.lms_callback_timeout_s))
+    if claims.get(launch.MESSAGE_TYPE_CLAIM) == launch.DEEP_LINKING:
+        if not launch.is_staff(claims):
+            raise launch.Refused("only course staff may add this tool to a course")
+        return None, {"launch_id": launch_id}
     outcome = launch.outcome(claims, tool=tool, settings=settings)
     if outcome.instructor:
         return outcome, {"role": "instructor"}
@@ -83,9 +90,28 @@ async def launch_(request: Request, settings: SettingsDep) -> Response:
         return error_page(request, str(e), status_code=401)
     except KeyMissing as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
+    if outcome is None:  # deep linking: the picker; no session, the launch id is the (single-use) key
+        return page(request, "lti_pick.html", launch_id=data["launch_id"],
+                    choices=deep_link.choices(settings.assignment_ids))
     response = RedirectResponse("/dashboard" if outcome.instructor else "/student", status_code=303)
     auth.start(response, settings, **data)
     return response
+
+
+def _picked(settings: Settings, launch_id: str, assignment: str) -> str:
+    tool, storage = _tool(settings)
+    return deep_link.response_form(launch_id=launch_id, assignment=assignment, allowed=settings.assignment_ids,
+                                   tool=tool, storage=storage, launch_url=tool_urls(settings)["launch"])
+
+
+@router.post("/deep-link", response_class=HTMLResponse)
+async def deep_link_response(request: Request, settings: SettingsDep) -> HTMLResponse:
+    form = await _params(request)
+    try:
+        html = await run_in_threadpool(_picked, settings, form.get("launch_id", ""), form.get("assignment", ""))
+    except launch.Refused as e:
+        return error_page(request, str(e), status_code=400, title="Deep linking refused")
+    return HTMLResponse(html)
 
 
 @router.get("/jwks")

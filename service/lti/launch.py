@@ -31,6 +31,10 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 RESOURCE_LINK_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
+MESSAGE_TYPE_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/message_type"
+RESOURCE_LINK, DEEP_LINKING = "LtiResourceLinkRequest", "LtiDeepLinkingRequest"
+HANDLED = (RESOURCE_LINK, DEEP_LINKING)
+"""Message types this tool answers; pylti1p3 also validates others (data privacy, submission review)."""
 
 
 class Refused(Exception):
@@ -111,15 +115,37 @@ def login_redirect(*, params: Mapping[str, str], secure: bool, tool: ToolConf, s
 
 
 def validate(*, params: Mapping[str, str], tool: ToolConf, storage: DatabaseStorage,
-             http: requests.Session | None = None) -> dict[str, Any]:
-    """The launch's claims once every check passed."""
+             http: requests.Session | None = None) -> tuple[dict[str, Any], str]:
+    """The launch's claims once every check passed, and its id (its claims are kept under it, for deep linking)."""
     request = Params(params, secure=True)
     sessions, cookies = _services(request, storage)
     launch = _Launch(request, tool, sessions, cookies, requests_session=http)
     try:
-        return dict(launch.get_launch_data())
+        claims = dict(launch.get_launch_data())
     except LtiException as e:
         raise Refused(_reason(str(e))) from e
+    if claims.get(MESSAGE_TYPE_CLAIM) not in HANDLED:
+        raise Refused(f"this tool does not handle {claims.get(MESSAGE_TYPE_CLAIM)} messages")
+    return claims, launch.get_launch_id()
+
+
+def restore(launch_id: str, *, tool: ToolConf, storage: DatabaseStorage) -> MessageLaunch:
+    """A validated launch, from its id; taken, so it serves once."""
+    body = storage.take(launch_id)
+    if not body:
+        raise Refused("this selection expired or was made already: start again from your course")
+    request = Params({}, secure=True)
+    sessions, cookies = _services(request, storage)
+    try:  # what pylti1p3's MessageLaunch.from_cache does, from the body we took
+        return (_Launch(request, tool, sessions, cookies).set_launch_id(launch_id).set_auto_validation(enable=False)
+                .set_jwt({"body": body}).set_restored().validate_registration())
+    except LtiException as e:
+        raise Refused(_reason(str(e))) from e
+
+
+def is_staff(claims: dict[str, Any]) -> bool:
+    """An Instructor, Administrator or TeachingAssistant membership role (the LTI context roles)."""
+    return bool(TeacherRole(claims).check() or TeachingAssistantRole(claims).check())
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,7 @@ def outcome(claims: dict[str, Any], *, tool: ToolConf, settings: Settings) -> Ou
     ags = claims.get(AGS_CLAIM) or {}
     lineitem = ags.get("lineitem") if SCORE_SCOPE in (ags.get("scope") or []) else None
     return Outcome(platform=platform, sub=str(claims["sub"]), assignment=assignment_of(claims, settings),
-                   instructor=TeacherRole(claims).check() or TeachingAssistantRole(claims).check(),
+                   instructor=is_staff(claims),
                    full_name=claims.get("name"), email=claims.get("email"), lineitem=lineitem)
 
 
@@ -170,6 +196,7 @@ _REASONS = {
     "Client id not registered for this issuer": "the launch is for another client id (audience)",
     "Unable to find deployment": "the launch comes from a deployment that is not registered",
     "Unable to find public key": "no key in the platform's key set matches the launch's signature",
+    "Unrecognized message type": "unrecognized message type",
     "Could not find registration details": "no platform registration matches this issuer and client id",
 }
 

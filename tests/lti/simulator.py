@@ -13,7 +13,12 @@ thread (like ``tests.lms.receiver``):
   the tool's JWKS (signature, ``iss``/``sub`` = client id, ``aud`` = this URL,
   expiry) and answers a bearer token;
 - ``POST /lineitems/{id}/scores``: needs that bearer token and the AGS score media
-  type; records each score (``down = True`` answers 503 instead, recording nothing).
+  type; records each score (``down = True`` answers 503 instead, recording nothing);
+- ``POST /deep-link-return``: the tool's deep-linking response; verifies its JWT
+  against the tool's JWKS (``iss`` = client id, ``aud`` = issuer, deployment, the
+  request's ``data`` echoed) and records the content items.
+
+A login with ``lti_message_hint=deep-link`` gets a deep-linking request instead of a resource link launch.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from tests.lms.receiver import free_port
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -73,6 +79,7 @@ class Platform:
         self.auth_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, Any]] = []
         self.scores: list[dict[str, Any]] = []
+        self.deep_links: list[list[dict[str, Any]]] = []
         self.score_attempts = 0
         self.down = False
         self._tokens: set[str] = set()
@@ -110,6 +117,14 @@ class Platform:
                 claims[k] = v
         return claims
 
+    def deep_link_claims(self, user: str, *, nonce: str) -> dict[str, Any]:
+        claims = self.claims(user, nonce=nonce, **{LTI + "message_type": "LtiDeepLinkingRequest",
+                                                   LTI + "resource_link": None, LTI + "custom": None, AGS: None})
+        claims[DL + "deep_linking_settings"] = {
+            "deep_link_return_url": f"{self.url}/deep-link-return", "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["window", "iframe"], "data": "platform-opaque-7"}
+        return claims
+
     def id_token(self, claims: dict[str, Any], *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None) -> str:
         """Signed with the platform's key, or ``key`` (a forgery) under the platform's kid."""
         return jwt.encode(claims, pem(key or self.key), algorithm="RS256", headers={"kid": kid or self.kid})
@@ -130,7 +145,8 @@ class Platform:
             wrong.append("login_hint")
         if wrong:
             return JSONResponse({"error": "invalid_request", "wrong": wrong}, status_code=400)
-        token = self.id_token(self.claims(q["login_hint"], nonce=q["nonce"]))
+        make = self.deep_link_claims if q.get("lti_message_hint") == "deep-link" else self.claims
+        token = self.id_token(make(q["login_hint"], nonce=q["nonce"]))
         return HTMLResponse(auto_post_form(q["redirect_uri"], {"id_token": token, "state": q["state"]}))
 
     async def _token(self, request: Request) -> JSONResponse:
@@ -167,12 +183,28 @@ class Platform:
         self.scores.append({"lineitem": request.path_params["n"], **(await request.json())})
         return JSONResponse({})
 
+    async def _deep_link_return(self, request: Request) -> JSONResponse:
+        response = str((await request.form()).get("JWT", ""))
+        try:
+            kid = jwt.get_unverified_header(response)["kid"]
+            jwk = next(k for k in self.tool_jwks()["keys"] if k["kid"] == kid)
+            claims = jwt.decode(response, RSAAlgorithm.from_jwk(jwk), algorithms=["RS256"], audience=self.issuer,
+                                issuer=self.client_id, options={"require": ["exp", "iat", "nonce"]})
+        except Exception as e:  # noqa: BLE001 - any bad response is refused
+            return JSONResponse({"error": str(e)}, status_code=401)
+        if (claims[LTI + "message_type"] != "LtiDeepLinkingResponse" or claims[LTI + "version"] != "1.3.0"
+                or claims[LTI + "deployment_id"] != self.deployment_id or claims[DL + "data"] != "platform-opaque-7"):
+            return JSONResponse({"error": "not a deep-linking response to our request"}, status_code=400)
+        self.deep_links.append(claims[DL + "content_items"])
+        return JSONResponse({"ok": True})
+
     def start(self) -> Platform:
         import uvicorn
 
         app = Starlette(routes=[Route("/jwks", self._jwks), Route("/auth", self._auth),
                                 Route("/token", self._token, methods=["POST"]),
-                                Route("/lineitems/{n}/scores", self._scores, methods=["POST"])])
+                                Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
+                                Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                      log_level="warning", lifespan="off"))
         self._thread = threading.Thread(target=self._server.run, name="lti-platform", daemon=True)
