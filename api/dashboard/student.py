@@ -59,7 +59,7 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
         return render(request, "student_login.html", web)
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
-    course = grades.student_view(session, settings.schedule, settings.default_assignment, student.id)
+    course = grades.student_view(session, settings.schedule, _assignment(web, settings), student.id)
     return render(request, "student_home.html", web, student=student, rows=rows, course=course)
 
 
@@ -107,10 +107,11 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
-    grades.refuse_if_closed(session, settings.schedule, settings.default_assignment, student.id)
+    assignment = _assignment(web, settings)
+    grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
     limiter.hit(f"student:{student.id}")
     row, _created = intake.create(session=session, queue=queue, student=student, content=content,
-                                       assignment=settings.default_assignment,
+                                       assignment=assignment,
                                        filename=file.filename or "layers.py",
                                        max_waiting=settings.max_waiting_per_student)
     url = f"/student/submissions/{row.id}"
@@ -164,7 +165,18 @@ def _report(request: Request, web: dict[str, Any], settings: Any, row: Submissio
     earlier = []
     if live:
         earlier = [r for r in _history(request, row) if r.id != row.id]
-    return render(request, "student_report.html", web, row=row, report=report, live=live, earlier=earlier)
+    return render(request, "student_report.html", web, row=row, report=report, live=live, earlier=earlier,
+                  total_tests=_test_count(row.assignment))
+
+
+def _test_count(assignment: str) -> int | None:
+    """How many tests a submission of this assignment runs (progress shows "N of M tests")."""
+    from grader.assignments import UnknownAssignment, load
+
+    try:
+        return len(load(assignment).tests)
+    except UnknownAssignment:
+        return None
 
 
 def _history(request: Request, row: Submission) -> list[Submission]:
@@ -174,6 +186,12 @@ def _history(request: Request, row: Submission) -> list[Submission]:
     assert s is not None
     return list(s.scalars(select(Submission).where(Submission.student_id == row.student_id)
                           .order_by(Submission.received_at.desc()).limit(20)))
+
+
+def _assignment(web: dict[str, Any], settings: Any) -> str:
+    """The session's assignment (an LTI launch names one), else the default."""
+    chosen = web.get("assignment")
+    return str(chosen) if chosen in settings.assignment_ids else str(settings.default_assignment)
 
 
 def _require(web: dict[str, Any], session: SessionDep) -> Student:

@@ -169,3 +169,13 @@ def test_the_student_sees_the_due_date_time_left_and_what_counts(instructor, das
         home = c.get("/student").text
         assert f'href="/student/submissions/{best}" id="counted-link"' in home
         assert "Your best graded submission counts" in home and 'id="closed">Submissions closed' in home
+
+
+def test_the_report_page_knows_how_many_tests_progress_counts_to(dash_settings, sessions):
+    from grader.assignments import load
+
+    with student_client(dash_settings, sessions, "prog") as c:
+        r = c.post("/student/upload", files={"file": ("layers.py", RIGHT)},
+                   data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
+        page = c.get(r.json()["url"]).text
+        assert f'aria-live="polite" data-status="queued" data-total="{len(load("ex08").tests)}"' in page

@@ -35,7 +35,8 @@
     function set(s, t) { status.textContent = s; status.className = "badge " + s; textEl.textContent = t; }
     es.addEventListener("queued", function (e) { set("queued", "waiting for a worker… position " + JSON.parse(e.data).position); });
     es.addEventListener("running", function () { set("running", "being graded…"); });
-    es.addEventListener("test", function (e) { set("running", "being graded… " + JSON.parse(e.data).done + " test(s) done"); });
+    var total = progress.dataset.total ? " of " + progress.dataset.total : "";
+    es.addEventListener("test", function (e) { set("running", "being graded… " + JSON.parse(e.data).done + total + " tests done"); });
     es.addEventListener("graded", function () { es.close(); window.location.reload(); });
     es.addEventListener("failed", function () { es.close(); window.location.reload(); });
   }
