@@ -2,6 +2,9 @@
 
 A private Redis under the data dir when ``REDIS_URL`` is unset, one worker
 subprocess (which also runs the sweeper), and the API in this process.
+Ready means ready: the URL is printed once the worker has warmed up (torch and
+Lightning imported, reference runs cached) and announced itself, so the first
+upload does not wait for the warm-up; until then ``/healthz`` says what it waits for.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 import click
@@ -35,7 +40,9 @@ def serve(**overrides: Any) -> None:
     # uvicorn re-raises the signal that stopped it once it is done; as SystemExit it runs our cleanup.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        _banner(settings)
+        click.echo("autograder: starting; the worker imports torch and Lightning and warms up first ...")
+        threading.Thread(target=_announce_when_warm, args=(settings, worker), name="ready",
+                         daemon=True).start()
         import uvicorn
 
         from api.app import create_app
@@ -49,6 +56,25 @@ def serve(**overrides: Any) -> None:
             worker.kill()
         if redis:
             redis.stop()
+
+
+def _announce_when_warm(settings: Settings, worker: subprocess.Popen[bytes], poll_s: float = 0.2) -> None:
+    """Print the banner once a warm worker process beats in Redis; say so if the worker dies first."""
+    from service import heartbeats
+
+    redis = heartbeats.client(settings.redis_url)
+    started = time.monotonic()
+    while worker.poll() is None:
+        try:
+            if heartbeats.alive(redis):
+                click.echo(f"worker warm after {time.monotonic() - started:.1f} s")
+                _banner(settings)
+                return
+        except Exception:  # noqa: BLE001 - Redis still starting: ask again
+            pass
+        time.sleep(poll_s)
+    click.echo(f"the worker exited with status {worker.returncode} before it was ready; see its output above",
+               err=True)
 
 
 def _banner(settings: Settings) -> None:

@@ -2,6 +2,9 @@
 
 Both for operators (:mod:`api.operators`); anyone else gets ``/healthz``'s bare
 status (liveness: the same code, no details) and a 401 from ``/metrics``.
+``ok`` means ready to grade: a worker process has warmed up (torch and Lightning
+imported, reference runs cached) and announced itself; until then the status is
+``starting`` and ``waiting_for`` says what for.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from service.db.session import engine_for
 from service.settings import Settings
 
 router = APIRouter(tags=["operations"])
+WAITING_FOR = ("a warm worker: no worker process has announced itself yet (each imports torch and "
+               "Lightning and runs the reference trainings before it takes submissions)")
 
 
 def _database(settings: Settings) -> dict[str, Any]:
@@ -61,10 +66,13 @@ async def healthz(request: Request, settings: SettingsDep, operator: OperatorDep
     workers = await _workers(request.app.state.aredis)
     layers = [p.get("sandbox", "unknown") for p in workers.get("processes", [])]
     ok = db["ok"] and broker["ok"]
-    status = "ok" if ok and workers["ok"] else ("degraded" if ok else "down")
-    body = {"status": status, "database": db, "broker": broker, "workers": workers,
+    status = "ok" if ok and workers["ok"] else ("starting" if ok else "down")
+    bare: dict[str, Any] = {"status": status}
+    if status == "starting":
+        bare["waiting_for"] = WAITING_FOR
+    body = {**bare, "database": db, "broker": broker, "workers": workers,
             "sandbox": layers[0] if layers else "unknown"}
-    return JSONResponse(body if operator else {"status": status}, status_code=200 if ok else 503)
+    return JSONResponse(body if operator else bare, status_code=200 if ok else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics (operators)", dependencies=[RequireOperator])
