@@ -14,13 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from api.app import create_app
 from api.ratelimit import UploadLimiter
 from service.db.lti_models import LtiAccount, LtiLineItem
-from service.db.models import Student
+from service.db.models import Student, Submission
 from service.db.session import session_factory
+from service.lti.keys import generate_pem
 from tests.doubles import MemoryQueue
 from tests.lti.conftest import LAUNCH_URL
 from tests.lti.simulator import INSTRUCTOR, LTI, Platform, login_params, new_key, parse_form
@@ -170,3 +172,27 @@ def test_instructor_role_comes_from_membership_roles(client, platform):
     assert post_launch(client, {"id_token": token, "state": q["state"]}).headers["location"] == "/dashboard"
     with session_factory(client.app.state.settings.database)() as s:
         assert s.scalar(select(func.count(Student.id))) == 0
+
+
+def test_the_launch_names_the_assignment_the_student_uploads_to(client, platform, lti_settings):
+    client.app.state.settings = lti_settings.model_copy(update={"assignments": "ex08,ex08_2020"})
+    q = login(client, platform)
+    claims = platform.claims("alice", nonce=q["nonce"], **{LTI + "custom": {"assignment": "ex08_2020"}})
+    assert post_launch(client, {"id_token": platform.id_token(claims), "state": q["state"]}).status_code == 303
+    page = client.get("/student").text
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    r = client.post("/student/upload", files={"file": ("layers.py", b"x = 1\n")}, data={"csrf_token": token},
+                    headers={"Accept": "application/json"})
+    assert r.status_code == 202
+    with session_factory(lti_settings.database)() as s:
+        assert s.get(Submission, r.json()["id"]).assignment == "ex08_2020"
+        assert s.scalar(select(LtiLineItem)).assignment == "ex08_2020"
+
+
+def test_production_refuses_platforms_without_the_tool_key(lti_settings):
+    from service import production
+
+    refused = production.refusals(lti_settings)
+    assert any("AUTOGRADER_LTI_PRIVATE_KEY" in r for r in refused)
+    keyed = lti_settings.model_copy(update={"lti_private_key": SecretStr(generate_pem())})
+    assert not any("LTI" in r for r in production.refusals(keyed))
