@@ -121,8 +121,11 @@ class Settings(BaseSettings):
     """Data of the training check: ``digits`` (scikit-learn's bundled set) or the path of a local
     FashionMNIST folder (torchvision layout, nothing downloaded), the course's own data set."""
 
-    task_soft_time_limit_s: int = 240
-    task_time_limit_s: int = 300
+    task_soft_time_limit_s: int = 150
+    """A grading task's budget: just above the assignment's ``submission_timeout`` (120 s for ex08);
+    past it the submission fails without a retry, so a hostile one costs at most this long."""
+    task_time_limit_s: int = 180
+    """The hard stop (the pool process is killed) when the soft limit did not end the task."""
     max_attempts: int = 3
     """Deliveries of one submission before it is marked ``failed``."""
     sweep_after_s: int = 600
