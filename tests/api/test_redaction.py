@@ -95,9 +95,10 @@ def test_score_error_and_report_are_redacted_in_every_json_answer(client, alice,
                          headers={**alice, "Idempotency-Key": "k1"})
     events = client.get(f"/api/v1/submissions/{sid}/events", headers=alice)
     for r in (one, listed, replay, events):
-        assert r.status_code == 200 and SECRET not in r.text and "4.0" not in r.text and "6.0" not in r.text
-    assert (one.json()["score"], one.json()["max_score"]) == (1.0, 2.0)
-    assert listed.json()[0]["score"] == 1.0 and replay.json()["score"] == 1.0
+        assert r.status_code == 200 and SECRET not in r.text
+    sse = [json.loads(line[5:]) for line in events.text.splitlines() if line.startswith("data:")]
+    for doc in (one.json(), listed.json()[0], replay.json(), one.json()["report"], sse[-1], sse[-1]["report"]):
+        assert (doc["score"], doc["max_score"]) == (1.0, 2.0), doc  # stored: 4.0 / 6.0 with the hidden tests
 
 
 def test_a_failure_naming_hidden_tests_reaches_the_student_without_their_names(client, alice, settings):
