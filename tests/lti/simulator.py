@@ -18,7 +18,9 @@ thread (like ``tests.lms.receiver``):
   against the tool's JWKS (``iss`` = client id, ``aud`` = issuer, deployment, the
   request's ``data`` echoed) and records the content items.
 
-A login with ``lti_message_hint=deep-link`` gets a deep-linking request instead of a resource link launch.
+``GET /start?user=alice`` is the course page's link: it redirects the browser to the tool's
+login URL, as a platform starts a third-party-initiated login. A login with
+``lti_message_hint=deep-link`` gets a deep-linking request instead of a resource link launch.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -37,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.lms.receiver import free_port
@@ -134,6 +137,11 @@ class Platform:
         jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
         return JSONResponse({"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]})
 
+    async def _start(self, request: Request) -> Response:
+        user = request.query_params.get("user", "alice")
+        login_url = self.launch_url.removesuffix("/launch") + "/login"
+        return RedirectResponse(f"{login_url}?{urlencode(login_params(self, user))}", status_code=302)
+
     async def _auth(self, request: Request) -> Response:
         q = dict(request.query_params)
         self.auth_requests.append(q)
@@ -201,7 +209,7 @@ class Platform:
     def start(self) -> Platform:
         import uvicorn
 
-        app = Starlette(routes=[Route("/jwks", self._jwks), Route("/auth", self._auth),
+        app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])

@@ -10,51 +10,29 @@ exactly once.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from service.db.lms_models import LmsDelivery
 from service.db.models import Submission
 from service.db.session import session_factory
-from service.lti.keys import generate_pem
-from tests.dashboard.live import RIGHT, WRONG, uvicorn_server
-from tests.lms.receiver import free_port
+from service.settings import Settings
+from tests.dashboard.live import RIGHT, WRONG
+from tests.lti.live import running_course
 from tests.lti.simulator import Platform, login_params, parse_form
-from tests.workers.service import Worker
 
 pytestmark = pytest.mark.service
 FULL = 16.0
 
 
 @pytest.fixture
-def course(settings, redis_url, tmp_path) -> Iterator[tuple[str, Platform, object]]:
-    from api.app import create_app
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    platform = Platform(launch_url=f"{url}/lti/launch",
-                        tool_jwks=lambda: httpx.get(f"{url}/lti/jwks", timeout=5).json()).start()
-    key = generate_pem()
-    settings = settings.model_copy(update={
-        "redis_url": redis_url, "port": port, "lti_platforms": [platform.registration()],
-        "lti_private_key": SecretStr(key), "lms_callback_backoff_s": 0.3, "lms_callback_backoff_max_s": 1.0,
-        "lms_callback_max_attempts": 30})
-    worker = Worker(database_url=settings.database, redis_url=redis_url, log=tmp_path / "worker.log",
-                    AUTOGRADER_LTI_PLATFORMS=json.dumps(settings.lti_platforms), AUTOGRADER_LTI_PRIVATE_KEY=key,
-                    AUTOGRADER_LMS_CALLBACK_BACKOFF_S="0.3", AUTOGRADER_LMS_CALLBACK_BACKOFF_MAX_S="1.0",
-                    AUTOGRADER_LMS_CALLBACK_MAX_ATTEMPTS="30", AUTOGRADER_LMS_CALLBACK_TIMEOUT_S="2").start()
-    try:
-        with uvicorn_server(create_app(settings), port):
-            yield url, platform, settings
-    finally:
-        worker.stop()
-        platform.stop()
+def course(settings, redis_url, tmp_path) -> Iterator[tuple[str, Platform, Settings]]:
+    with running_course(settings, redis_url, tmp_path) as running:
+        yield running
 
 
 def wait_for(predicate, timeout: float = 60, what: str = ""):  # type: ignore[no-untyped-def]
