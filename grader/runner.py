@@ -53,6 +53,8 @@ class Grader:
         self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
         self.timings: dict[str, float] = {}
         """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
+        self.round_trips: tuple[int, float] = (0, 0.0)
+        """Requests to the student's side for the last submission, and the seconds spent in them (benchmarks)."""
         loader.load()
         for test in self.assignment.tests:
             registry.get(test.check)  # an unknown check name fails now, not mid-grading
@@ -71,7 +73,7 @@ class Grader:
               progress: Progress | None = None) -> Report:
         """Grade ``source`` (the bytes of the student's file); the same seed gives the same report."""
         started = time.monotonic()
-        self.timings = {}
+        self.timings, self.round_trips = {}, (0, 0.0)
         tests = [t for t in self.assignment.tests if training or not t.training]
         notes = [] if training else ["The training checks were skipped (--no-training)."]
         try:
@@ -85,6 +87,7 @@ class Grader:
             results = self._run_all(_TimeoutMemo(sandbox), tests, seed, started, progress)
             printed = sandbox.output()
         finally:
+            self.round_trips = (getattr(sandbox, "round_trips", 0), getattr(sandbox, "round_trip_seconds", 0.0))
             sandbox.close()
         if printed:
             notes.append("What your code printed while being graded:\n" + printed)
@@ -151,11 +154,17 @@ class _TimeoutMemo:
         self._timed_out: dict[tuple[str, str | None], CallTimedOut] = {}
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._remembered(self._sandbox.call, function, *args, **kwargs)
+
+    def call_fetch(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._remembered(self._sandbox.call_fetch, function, *args, **kwargs)
+
+    def _remembered(self, call: Callable[..., Any], function: str, *args: Any, **kwargs: Any) -> Any:
         key = (function, _mode_of([*args, *kwargs.values()]))
         if key in self._timed_out:
             raise self._timed_out[key]
         try:
-            return self._sandbox.call(function, *args, **kwargs)
+            return call(function, *args, **kwargs)
         except CallTimedOut as exc:
             exc.function = function  # type: ignore[attr-defined]
             self._timed_out[key] = exc

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
 
 SPLIT_SEED = 8  # fixed: the split must not depend on the grading seed (the reference runs are cached)
 BATCH_SIZE = 50  # the course's batch size
@@ -50,10 +57,32 @@ def load(spec: str | None = None) -> Data:
 
 
 def loaders(data: Data, seed: int) -> tuple[DataLoader, DataLoader]:
-    """Shuffled training batches in an order fixed by ``seed``, and the validation batches in order."""
+    """Shuffled training batches in an order fixed by ``seed``, and the validation batches in order.
+
+    The batches, their order and the generator's draws are exactly those of
+    ``DataLoader(train, batch_size=BATCH_SIZE, shuffle=True, generator=...)``; each batch is taken
+    with one indexing operation instead of one per row and a stack (a third of a step's data time).
+    """
     generator = torch.Generator().manual_seed(seed)
-    train = DataLoader(data.train, batch_size=BATCH_SIZE, shuffle=True, generator=generator)
-    return train, DataLoader(data.val, batch_size=BATCH_SIZE * 2)
+    train, val = _Rows(data.train), _Rows(data.val)
+    order = BatchSampler(RandomSampler(train, generator=generator), BATCH_SIZE, drop_last=False)
+    return (DataLoader(train, batch_size=None, sampler=order, generator=generator),
+            DataLoader(val, batch_size=None, sampler=BatchSampler(SequentialSampler(val), BATCH_SIZE * 2,
+                                                                  drop_last=False)))
+
+
+class _Rows(Dataset):
+    """A TensorDataset's rows, a list of indices at a time."""
+
+    def __init__(self, dataset: TensorDataset) -> None:
+        self.tensors = dataset.tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, rows: list[int]) -> tuple[torch.Tensor, ...]:
+        index = torch.as_tensor(rows)
+        return tuple(t.index_select(0, index) for t in self.tensors)
 
 
 @functools.lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ import torch
 
 from grader.checks.support.context import Fail, as_array, as_tuple, expect_pair, unkeepdims
 from grader.lightning.observations import EPS, MOMENTUM, DropoutObservation, LayerComparison, bn_param
-from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
+from grader.sandbox.interface import CallTimedOut, Fetched, Handle, Sandbox
 
 __all__ = ["EPS", "MOMENTUM", "BatchNormFunction", "DropoutFunction", "ReferenceLayers", "StudentLayers", "bn_param"]
 
@@ -133,16 +133,16 @@ class StudentLayers:
             self.bn = self.sandbox.put(bn_param(x.shape[1]))
         if train:
             self._test_param = None  # the running statistics move on: rebuild the test dict next time
-        result = self.sandbox.call("batchnorm_forward", x, gamma, beta, self.bn if train else self.test_param())
-        expect_pair(result, "batchnorm_forward", "(out, cache)")
-        out = _floats(self.sandbox.get(result, 0), "The out returned by batchnorm_forward", x.shape)
+        fetch = _OUT_AND_CACHE if train else _OUT
+        result = self._call("batchnorm_forward", fetch, x, gamma, beta, self.bn if train else self.test_param())
+        expect_pair(result.handle, "batchnorm_forward", "(out, cache)")
+        out = _floats(result.take(0), "The out returned by batchnorm_forward", x.shape)
         if train and self.compare is not None:
             self.compare.batchnorm(x, gamma, beta, out)
-        return out, self.sandbox.item(result, 1) if train else None
+        return out, result.take(1) if train else None
 
     def _batchnorm_backward(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        got = as_tuple(self.sandbox.get(self.sandbox.call("batchnorm_backward", dout, cache)), 3,
-                       "batchnorm_backward")
+        got = as_tuple(self._call("batchnorm_backward", _ALL, dout, cache).take(0), 3, "batchnorm_backward")
         D = dout.shape[1]
         grads = (_floats(got[0], "The dx returned by batchnorm_backward", dout.shape),
                  _floats(got[1], "The dgamma returned by batchnorm_backward", (D,)),
@@ -153,20 +153,50 @@ class StudentLayers:
 
     def _dropout(self, x: np.ndarray, p: float, train: bool, seed: int) -> tuple[np.ndarray, Any]:
         param = {"mode": "train", "p": p, "seed": seed} if train else {"mode": "test", "p": p}
-        result = self.sandbox.call("dropout_forward", x, param, seed=seed if train else None)
-        expect_pair(result, "dropout_forward", "(out, cache)")
-        out = _floats(self.sandbox.get(result, 0), "The out returned by dropout_forward", x.shape)
+        result = self._call("dropout_forward", _OUT_AND_CACHE if train else _OUT, x, param,
+                            seed=seed if train else None)
+        expect_pair(result.handle, "dropout_forward", "(out, cache)")
+        out = _floats(result.take(0), "The out returned by dropout_forward", x.shape)
         self.dropout_seen.record(x, out, p, train)
         if self.compare is not None and train:
             self.compare.last_dropout = (x, out)
-        return out, self.sandbox.item(result, 1) if train else None
+        return out, result.take(1) if train else None
 
     def _dropout_backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        dx = _floats(self.sandbox.get(self.sandbox.call("dropout_backward", dout, cache)),
+        dx = _floats(self._call("dropout_backward", _ALL, dout, cache).take(0),
                      "The dx returned by dropout_backward", dout.shape)
         if self.compare is not None:
             self.compare.dropout_backward(dout, dx)
         return dx
+
+    def _call(self, function: str, fetch: tuple[tuple[str, tuple[int, ...]], ...], *args: Any,
+              seed: int | None = None) -> _Result:
+        """Call ``function`` and bring back the parts of its result in ``fetch``, in one round trip."""
+        handle, fetched = self.sandbox.call_fetch(function, *args, fetch=fetch, sequence_only=fetch is not _ALL,
+                                                  seed=seed)
+        return _Result(self.sandbox, handle, fetch, fetched)
+
+
+_OUT_AND_CACHE = (("get", (0,)), ("item", (1,)))
+"""A forward pass in train mode: ``out`` decoded, ``cache`` left on the student's side."""
+_OUT = (("get", (0,)),)
+_ALL = (("get", ()),)
+"""A backward pass: the whole result decoded."""
+
+
+class _Result:
+    """A call's result handle, and the parts of it that came back with the call."""
+
+    def __init__(self, sandbox: Sandbox, handle: Handle, fetch: tuple[tuple[str, tuple[int, ...]], ...],
+                 fetched: Fetched | None) -> None:
+        self.sandbox, self.handle, self._fetch, self._fetched = sandbox, handle, fetch, fetched
+
+    def take(self, index: int) -> Any:
+        """The ``index``-th part asked for; asked for now if it did not come back with the call."""
+        if self._fetched is not None:
+            return self._fetched[index]
+        op, path = self._fetch[index]
+        return (self.sandbox.get if op == "get" else self.sandbox.item)(self.handle, *path)
 
 
 def _mode(function: str, train: bool) -> str:

@@ -18,6 +18,7 @@ number on the student's side, because ordinary numpy code produces them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -110,6 +111,26 @@ class SandboxUnavailable(SandboxError):
     """
 
 
+class Fetched:
+    """What a :meth:`Sandbox.call_fetch` brought back with the call: one outcome per ``get`` or ``item`` asked for.
+
+    ``fetched[i]`` returns what the separate :meth:`Sandbox.get` or :meth:`Sandbox.item` would have
+    returned, or raises what it would have raised (:class:`NotData`).
+    """
+
+    def __init__(self, outcomes: list[Any]) -> None:
+        self._outcomes = outcomes
+
+    def __getitem__(self, index: int) -> Any:
+        outcome = self._outcomes[index]
+        if isinstance(outcome, SandboxError):
+            raise outcome
+        return outcome
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+
 class Sandbox(Protocol):
     """The student's module, loaded on the other side of the trust boundary.
 
@@ -129,6 +150,19 @@ class Sandbox(Protocol):
         dict passed as a handle can be mutated there and read back with
         :meth:`get`). When ``seed`` is given, ``np.random.seed(seed)`` runs
         first on the student's side, which makes the call reproducible.
+        """
+        ...
+
+    def call_fetch(self, function: str, *args: Any, fetch: Sequence[tuple[str, tuple[int | str, ...]]],
+                   sequence_only: bool = False, seed: int | None = None, timeout: float | None = None,
+                   **kwargs: Any) -> tuple[Handle, Fetched | None]:
+        """:meth:`call`, with a ``get`` or ``item`` of its result per ``(op, path)`` of ``fetch``, in one round trip.
+
+        The same as calling, then asking for each of ``fetch`` in turn, with one message each way
+        instead of one per request: the training checks make hundreds of such calls per run. With
+        ``sequence_only``, the fetches are answered only when the result is a tuple or list
+        (otherwise ``None`` comes back with the handle), so nothing of a result the caller would
+        refuse is touched.
         """
         ...
 

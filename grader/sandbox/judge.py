@@ -24,6 +24,7 @@ import socket
 import tempfile
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from grader.sandbox import protocol
 from grader.sandbox.interface import (
     CallTimedOut,
     ChildDied,
+    Fetched,
     Handle,
     ImportFailed,
     MissingFunction,
@@ -112,6 +114,10 @@ class ChildSandbox:
         self._functions: frozenset[str] = frozenset()
         self._deadline = time.monotonic() + self.limits.submission_timeout
         self.restarts = 0
+        self.round_trips = 0
+        """Requests answered (or ended) so far, for benchmarks."""
+        self.round_trip_seconds = 0.0
+        """Wall time spent in them: sending, the student's code running, reading the reply."""
         try:
             self._start()
         except BaseException:
@@ -219,6 +225,21 @@ class ChildSandbox:
             return False
 
     def _request(self, message: dict[str, Any], blobs: list[bytes], timeout: float, during: str) -> Any:
+        reply, out = self._exchange(message, blobs, timeout, during)
+        return self._interpret(message["op"], reply, out, during)
+
+    def _exchange(self, message: dict[str, Any], blobs: list[bytes], timeout: float,
+                  during: str) -> tuple[dict[str, Any], list[bytes]]:
+        """One round trip: send a request, read the child's reply (not yet interpreted)."""
+        started = time.monotonic()
+        try:
+            return self._round_trip(message, blobs, timeout, during)
+        finally:
+            self.round_trips += 1
+            self.round_trip_seconds += time.monotonic() - started
+
+    def _round_trip(self, message: dict[str, Any], blobs: list[bytes], timeout: float,
+                    during: str) -> tuple[dict[str, Any], list[bytes]]:
         self._ensure_child()
         assert self._sock is not None
         if self._unsolicited():
@@ -234,10 +255,9 @@ class ChildSandbox:
             how = self._kill()
             raise ChildDied(f"the process running your code ended before {during} ({how})") from None
         try:
-            reply, out = self._read(timeout)
+            return self._read(timeout)
         except _Ended as ended:
             raise ChildDied(f"the process running your code ended while {during} ({ended.how})") from None
-        return self._interpret(message["op"], reply, out, during)
 
     def _interpret(self, op: str, reply: dict[str, Any], blobs: list[bytes], during: str) -> Any:
         kind = _kind(reply)
@@ -289,6 +309,31 @@ class ChildSandbox:
         tree, blobs = protocol.encode(self._encode_ref([tuple(args), dict(kwargs)]))
         message = {"op": "call", "fn": function, "argv": tree, "seed": seed}
         return self._request(message, blobs, timeout or self.limits.call_timeout, f"running {function}")
+
+    def call_fetch(self, function: str, *args: Any, fetch: Sequence[tuple[str, tuple[int | str, ...]]],
+                   sequence_only: bool = False, seed: int | None = None, timeout: float | None = None,
+                   **kwargs: Any) -> tuple[Handle, Fetched | None]:
+        self._ensure_child()
+        tree, blobs = protocol.encode(self._encode_ref([tuple(args), dict(kwargs)]))
+        message = {"op": "call", "fn": function, "argv": tree, "seed": seed,
+                   "then": [[op, list(path)] for op, path in fetch],
+                   "then_if": "sequence" if sequence_only else "always"}
+        during = f"running {function}"
+        reply, out = self._exchange(message, blobs, timeout or self.limits.call_timeout, during)
+        handle = self._interpret("call", reply, out, during)
+        then = reply.get("then")
+        if then is None:  # not a tuple or list (sequence_only): the caller fails it, or asks again
+            return handle, None
+        if type(then) is not list or len(then) != len(fetch) or not all(type(a) is dict for a in then):
+            how = self._kill()
+            raise ChildDied(f"your code interfered with the grader's channel while {during} ({how})")
+        outcomes: list[Any] = []
+        for (op, _), answer in zip(fetch, then, strict=True):
+            try:
+                outcomes.append(self._interpret(op, answer, out, "reading a result"))
+            except NotData as exc:  # raised when the caller takes it, as the separate request would
+                outcomes.append(exc)
+        return handle, Fetched(outcomes)
 
     def get(self, handle: Handle, *path: int | str) -> Any:
         message = {"op": "get", "id": self._ref_id(handle), "path": list(path)}

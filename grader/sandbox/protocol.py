@@ -61,9 +61,12 @@ class Ref:
 
 # --- encoding (both sides) --------------------------------------------------------------------
 
-def encode(value: Any) -> tuple[Any, list[bytes]]:
-    """Turn plain data into a JSON-able header tree plus blobs; raises :class:`Unencodable`."""
-    blobs: list[bytes] = []
+def encode(value: Any, blobs: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
+    """Turn plain data into a JSON-able header tree plus blobs; raises :class:`Unencodable`.
+
+    With ``blobs``, the value's blobs are appended to that list (several values in one message).
+    """
+    blobs = [] if blobs is None else blobs
     return _enc(value, blobs, 0), blobs
 
 

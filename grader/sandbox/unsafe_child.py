@@ -194,7 +194,27 @@ def _call(module: Any, table: dict[int, Any], request: Any, blobs: list[bytes]) 
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    return _store(table, result), []
+    reply, out_blobs = _store(table, result), list[bytes]()
+    then = request.get("then")
+    if then and (request.get("then_if") != "sequence" or type(result) in (tuple, list)):
+        reply["then"] = [_fetch(table, result, op, path, out_blobs) for op, path in then]
+    return reply, out_blobs
+
+
+def _fetch(table: dict[int, Any], result: Any, op: str, path: list[Any], blobs: list[bytes]) -> dict[str, Any]:
+    """A ``get`` or ``item`` of the call's result, answered in the call's reply as its own request would be."""
+    mark = len(blobs)
+    try:
+        value = _walk(result, path)
+        if op == "item":
+            return _store(table, value)
+        return {"ok": protocol.encode(value, blobs)[0]}
+    except Unencodable as exc:
+        del blobs[mark:]
+        return {"not_data": exc.type_name}
+    except (LookupError, TypeError) as exc:
+        del blobs[mark:]
+        return {"bad_path": f"{type(exc).__name__}: {exc}"}
 
 
 def _raised(exc: BaseException, path: str) -> dict[str, Any]:

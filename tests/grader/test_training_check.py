@@ -185,14 +185,17 @@ def test_only_hidden_activations_cross_to_the_student(factory, assignment, warm)
 
     sandbox = factory.open(REFERENCE.encode())
     sent: list[np.ndarray] = []
-    real_call = sandbox.call
 
-    def recording_call(function, *args, **kwargs):
-        sent.extend(a for a in args if isinstance(a, np.ndarray))
-        sent.extend(v for a in args if isinstance(a, dict) for v in a.values() if isinstance(v, np.ndarray))
-        return real_call(function, *args, **kwargs)
+    def recording(real_call):
+        def call(function, *args, **kwargs):
+            sent.extend(a for a in args if isinstance(a, np.ndarray))
+            sent.extend(v for a in args if isinstance(a, dict) for v in a.values() if isinstance(v, np.ndarray))
+            return real_call(function, *args, **kwargs)
+        return call
 
-    sandbox.call = recording_call
+    sandbox.call, sandbox.call_fetch = recording(sandbox.call), recording(sandbox.call_fetch)
+    real_put = sandbox.put
+    sandbox.put = lambda value: sent.extend(v for v in value.values() if isinstance(v, np.ndarray)) or real_put(value)
     try:
         for kind in ("batchnorm", "dropout"):
             runs.student_run(kind, StudentLayers(sandbox, budget=60), assignment, {"device": "cpu"})
