@@ -8,7 +8,8 @@ session cookie instead of a bearer header so the browser's EventSource can use i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -60,7 +61,20 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
     course = grades.student_view(session, settings.schedule, _assignment(web, settings), student.id)
+    if course.counted is not None and _hidden_points_differ(rows, settings):
+        # Which submission counts, or that an earlier one scored higher, would tell hidden tests' points.
+        course = replace(course, counted=None)
     return render(request, "student_home.html", web, student=student, rows=rows, course=course)
+
+
+def _hidden_points_differ(rows: Sequence[Submission], settings: Any) -> bool:
+    """Whether the student's graded submissions differ in tests they may not see yet."""
+    seen = set()
+    for report in (report_view.parse(r.report) for r in rows):
+        if report is not None:
+            seen.add(tuple((t.number, t.score) for t in report.tests
+                           if visibility.hidden(t.visibility, release_at=settings.hidden_tests_release_at)))
+    return len(seen) > 1
 
 
 @router.post("/login")
