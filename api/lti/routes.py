@@ -11,6 +11,7 @@ into the platform.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +32,7 @@ from service.settings import Settings
 from service.tokens import digest
 
 router = APIRouter(prefix="/lti", include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
 async def _params(request: Request) -> dict[str, str]:
@@ -50,7 +52,7 @@ def _tool(settings: Settings) -> tuple[ToolConf, DatabaseStorage]:
 def _login(settings: Settings, params: dict[str, str]) -> str:
     tool, storage = _tool(settings)
     return launch.login_redirect(params=params, secure=settings.base_url.startswith("https://"), tool=tool,
-                                 storage=storage, launch_url=tool_urls(settings)["launch"])
+                                 storage=storage, launch_url=tool_urls(settings)["launch"], base_url=settings.base_url)
 
 
 @router.api_route("/login", methods=["GET", "POST"])
@@ -58,6 +60,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     try:
         url = await run_in_threadpool(_login, settings, await _params(request))
     except launch.Refused as e:
+        log.warning("LTI login refused: %s", e)
         return error_page(request, str(e), status_code=400, title="LTI login refused")
     except KeyMissing as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
@@ -87,6 +90,7 @@ async def launch_(request: Request, settings: SettingsDep) -> Response:
     try:
         outcome, data = await run_in_threadpool(_launch, settings, await _params(request))
     except launch.Refused as e:
+        log.warning("LTI launch refused: %s", e)
         return error_page(request, str(e), status_code=401)
     except KeyMissing as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")

@@ -104,8 +104,11 @@ class _Launch(MessageLaunch):  # type: ignore[type-arg]
 
 
 def login_redirect(*, params: Mapping[str, str], secure: bool, tool: ToolConf, storage: DatabaseStorage,
-                   launch_url: str) -> str:
+                   launch_url: str, base_url: str) -> str:
     """The platform's auth URL to send the browser to (with state, nonce, our redirect URI)."""
+    target = params.get("target_link_uri", "")
+    if target and not (target + "/").startswith(base_url.rstrip("/") + "/"):
+        raise Refused(f"the login is for {target}, not for this autograder ({base_url})")
     request = Params(params, secure=secure)
     sessions, cookies = _services(request, storage)
     try:

@@ -31,7 +31,7 @@ from service.db.grade_models import CountedGrade
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
-from service.lti.keys import tool_key
+from service.lti.keys import KeyMissing, tool_key
 from service.lti.launch import SCORE_SCOPE
 from service.lti.registrations import all_platforms, find
 from service.settings import Settings
@@ -95,11 +95,16 @@ def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | Non
     grade = counted(session, student_id=item.student_id, assignment=item.assignment)
     if grade is None:
         return None, "no graded submission"
-    http = TimeoutSession(settings.lms_callback_timeout_s)
-    connector = CachingConnector(platform.registration(tool_key(settings)), http)
+    try:
+        connector = CachingConnector(platform.registration(tool_key(settings)),
+                                     TimeoutSession(settings.lms_callback_timeout_s))
+    except KeyMissing as e:
+        return None, str(e)
     service = AssignmentsGradesService(connector, {"scope": [SCORE_SCOPE], "lineitem": item.lineitem_url})  # type: ignore[list-item]
     try:
         service.put_grade(score(*grade, user_id=item.user_id))
+    except requests.exceptions.JSONDecodeError:
+        return 200, None  # pylti1p3 reads the answer as JSON only after a 2xx: the score was taken
     except LtiServiceException as e:
         code = e.response.status_code
         if code == 401:

@@ -85,6 +85,7 @@ class Platform:
         self.deep_links: list[list[dict[str, Any]]] = []
         self.score_attempts = 0
         self.down = False
+        self.plain_score_answer = False
         self._tokens: set[str] = set()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -189,6 +190,8 @@ class Platform:
         if request.headers.get("content-type") != SCORE_TYPE:
             return JSONResponse({"error": "unsupported media type"}, status_code=415)
         self.scores.append({"lineitem": request.path_params["n"], **(await request.json())})
+        if self.plain_score_answer:  # some platforms answer 200 with a body that is not JSON
+            return Response("OK", media_type="text/plain")
         return JSONResponse({})
 
     async def _deep_link_return(self, request: Request) -> JSONResponse:

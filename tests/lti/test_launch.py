@@ -73,6 +73,11 @@ def test_login_for_an_unknown_platform_is_refused(client, platform):
     assert "no platform registration matches" in r.text
 
 
+def test_login_for_another_tool_address_is_refused(client, platform):
+    r = client.get("/lti/login", params=login_params(platform, "alice", target_link_uri="https://evil.example/lti"))
+    assert r.status_code == 400 and "not for this autograder" in r.text
+
+
 def test_a_student_launch_signs_in_on_the_student_page(client, platform, lti_settings):
     r = post_launch(client, platform_form(client, platform))
     assert r.status_code == 303 and r.headers["location"] == "/student"

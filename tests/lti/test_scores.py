@@ -141,3 +141,20 @@ def test_the_counted_grade_is_posted_not_the_last_score(client, platform, lti_se
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 14.0))
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 6.0))  # worse: the best still counts
     assert [x["scoreGiven"] for x in platform.scores] == [14.0, 14.0]
+
+
+def test_a_score_answered_with_plain_text_counts_as_delivered(client, platform, lti_settings):
+    launched(client, platform)
+    platform.plain_score_answer = True
+    assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 9.0)) == [None]
+    assert [x["scoreGiven"] for x in platform.scores] == [9.0]  # once: not retried
+
+
+def test_without_the_tool_key_the_attempt_fails_and_says_why(client, platform, lti_settings):
+    launched(client, platform)
+    production = lti_settings.model_copy(update={"env": "production", "lti_private_key": None})
+    with session_factory(lti_settings.database)() as s:
+        [delivery_id] = delivery.schedule(s, graded(lti_settings, "sim:alice-sub-1", 9.0))
+        assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=production) is not None  # type: ignore[arg-type]
+        assert "AUTOGRADER_LTI_PRIVATE_KEY" in s.get(LmsDelivery, delivery_id).last_error
+    assert platform.scores == []
