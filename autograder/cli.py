@@ -62,6 +62,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Everything on one machine: private Redis if REDIS_URL is unset, one worker, the API."""
     from autograder.serve import serve as run
 
+    _load(default_env="development", **_overrides(host, port))  # AUTOGRADER_ENV=production: the same refusal
     run(**_overrides(host, port))
 
 
