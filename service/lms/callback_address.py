@@ -56,7 +56,11 @@ def allowed_hosts(settings: Settings) -> list[str]:
 
 def check(url: str, settings: Settings, *, resolve: Resolver = system_resolver) -> Target:
     """The target to POST to, or :class:`Refused`."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a bad port or IPv6 literal
+        raise Refused("`callback_url` is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("`callback_url` must be an absolute http(s) URL")
     host, allowed = parts.hostname.lower(), allowed_hosts(settings)
@@ -64,7 +68,6 @@ def check(url: str, settings: Settings, *, resolve: Resolver = system_resolver) 
         raise Refused("no callback host is allowed: the service must list them in AUTOGRADER_LMS_CALLBACK_HOSTS")
     if allowed and host not in allowed:
         raise Refused(f"callbacks may go to {allowed} only")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = resolve(host, port)
     except OSError as e:

@@ -50,6 +50,8 @@ def dns(table: dict[str, list[str]]):
     ("http://lms.example.edu/g", ["0.0.0.0"], "unspecified"),
     ("http://evil.example/g", ["93.184.216.34"], "only"),  # not on the list
     ("ftp://lms.example.edu/g", ["93.184.216.34"], "http(s)"),
+    ("http://lms.example.edu:99999/g", ["93.184.216.34"], "not a valid URL"),
+    ("http://[::1/g", ["93.184.216.34"], "not a valid URL"),
 ])
 def test_production_refuses(tmp_path, url, answer, why):
     settings = production(tmp_path, lms_callback_hosts="lms.example.edu")
