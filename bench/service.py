@@ -7,6 +7,7 @@ subprocesses, the real grader.
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,11 @@ def in_process(training: bool = False, n: int = N) -> list[float]:
 
 
 class Service:
-    def __init__(self, tmp: Path, concurrency: int, training: bool = False) -> None:
+    """``students`` tokens (fair queueing grades one submission per student at a time); ``options``
+    are settings for the API and the worker alike (``max_waiting_per_student=25``)."""
+
+    def __init__(self, tmp: Path, concurrency: int, training: bool = False, students: int = 1,
+                 **options: object) -> None:
         from service.db.migrate import upgrade
         from service.private_redis import PrivateRedis
         from service.settings import Settings
@@ -48,23 +53,40 @@ class Service:
         self.redis = PrivateRedis(tmp / "redis").start()
         self.settings = Settings(env="development", data_dir=tmp, redis_url=self.redis.url, rate_limit=10**6,
                                  port=_port(), training=training,
-                                 worker_concurrency=concurrency)
+                                 worker_concurrency=concurrency, **options)  # type: ignore[arg-type]
         upgrade(self.settings.database)
-        self.log = tmp / "worker.log"
-        env = {**self.settings.child_environ(),
-               "AUTOGRADER_TRAINING": str(training).lower(), "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency)}
-        self.worker = subprocess.Popen([sys.executable, "-m", "autograder.cli", "worker"], cwd=ROOT, env=env,
-                                       stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self.concurrency, self.logs = concurrency, [tmp / "worker.log"]
+        self.env = {**self.settings.child_environ(),
+                    **{f"AUTOGRADER_{k.upper()}": str(v) for k, v in options.items()},
+                    "AUTOGRADER_TRAINING": str(training).lower(),
+                    "AUTOGRADER_WORKER_CONCURRENCY": str(concurrency)}
+        self.start_worker()
         self._start_api()
         self._wait_workers(concurrency)
         from service.db.session import session_factory
         from service.tokens import create_token
 
         with session_factory(self.settings.database)() as s:
-            token = create_token(session=s, student="bench")
-        self.client = httpx.Client(base_url=self.settings.base_url, timeout=60,
-                                   headers={"Authorization": f"Bearer {token}"},
-                                   limits=httpx.Limits(max_connections=64))
+            tokens = [create_token(session=s, student=f"bench{i}") for i in range(students)]
+        self.clients = [httpx.Client(base_url=self.settings.base_url, timeout=60,
+                                     headers={"Authorization": f"Bearer {token}"},
+                                     limits=httpx.Limits(max_connections=64)) for token in tokens]
+
+    @property
+    def log(self) -> Path:
+        return self.logs[-1]
+
+    def start_worker(self) -> None:
+        """An ``autograder worker`` in a session of its own (so :meth:`kill9` takes its whole pool)."""
+        self.worker = subprocess.Popen([sys.executable, "-m", "autograder.cli", "worker"], cwd=ROOT,
+                                       env=self.env, stdout=open(self.log, "ab"),  # noqa: SIM115
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill9(self) -> None:
+        """SIGKILL the worker and its pool, as a crashed machine would; the next one logs elsewhere."""
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait()
+        self.logs.append(self.log.with_name(f"worker{len(self.logs)}.log"))
 
     def _start_api(self) -> None:
         import uvicorn
@@ -82,12 +104,21 @@ class Service:
 
         r = redis.Redis.from_url(self.redis.url)
         deadline = time.monotonic() + 120
-        while len(list(r.scan_iter("autograder:workers:*"))) < n:
+        while sum(1 for k in r.scan_iter("autograder:workers:*") if self._mine(k)) < n:
             assert time.monotonic() < deadline and self.worker.poll() is None, self.log.read_text()[-2000:]
             time.sleep(0.1)
 
-    def upload(self) -> tuple[int, str | None]:
-        r = self.client.post("/api/v1/submissions", files={"file": ("layers.py", SOURCE)})
+    def _mine(self, key: bytes) -> bool:
+        """A heartbeat of the current worker's pool (a killed one's lingers until it expires)."""
+        pid = int(key.rsplit(b":", 1)[1])
+        try:
+            return int(Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[1]) == self.worker.pid
+        except (OSError, IndexError, ValueError):
+            return True  # no /proc to ask: take its word
+
+    def upload(self, student: int = 0) -> tuple[int, str | None]:
+        client = self.clients[student % len(self.clients)]
+        r = client.post("/api/v1/submissions", files={"file": ("layers.py", SOURCE)})
         return r.status_code, r.json().get("id") if r.status_code == 202 else None
 
     def latencies(self, ids: list[str], timeout: float = 900) -> list[float]:
@@ -108,7 +139,8 @@ class Service:
             time.sleep(0.05)  # latency comes from the rows' own timestamps; polling slower only frees the CPU
 
     def stored_once(self, ids: list[str]) -> bool:
-        lines = [ln.split("submission ", 1)[1] for ln in self.log.read_text().splitlines()
+        lines = [ln.split("submission ", 1)[1] for log in self.logs if log.exists()
+                 for ln in log.read_text().splitlines()
                  if ln.rstrip().endswith(": graded") and "submission " in ln]
         stored = Counter(ln.split(": ")[0] for ln in lines)
         return all(stored[i] == 1 for i in ids) and max(stored.values()) == 1
@@ -116,7 +148,11 @@ class Service:
     def close(self) -> None:
         self.server.should_exit = True
         self.worker.terminate()
-        self.worker.wait(30)
+        try:
+            self.worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait()
         self.redis.stop()
 
 
@@ -135,15 +171,17 @@ def sequential(svc: Service, n: int = N) -> list[float]:
 
 
 def concurrent(svc: Service) -> list[float]:
+    """``N`` students uploading at once (one student's uploads are graded one after the other)."""
     with ThreadPoolExecutor(8) as pool:
-        ids = [sid for _, sid in pool.map(lambda _: svc.upload(), range(N))]
+        ids = [sid for _, sid in pool.map(svc.upload, range(N))]
     return svc.latencies(ids)
 
 
 def burst(svc: Service) -> str:
+    """``BURST`` uploads at once, from as many students as the service has (a class at the deadline)."""
     t = time.perf_counter()
     with ThreadPoolExecutor(32) as pool:
-        answers = list(pool.map(lambda _: svc.upload(), range(BURST)))
+        answers = list(pool.map(svc.upload, range(BURST)))
     accepted = time.perf_counter() - t
     codes = Counter(code for code, _ in answers)
     ids = [sid for _, sid in answers if sid]
@@ -170,7 +208,7 @@ def main() -> None:
     print(row("in-process grading", base_times, base))
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as tmp:
-            svc = Service(Path(tmp), workers)
+            svc = Service(Path(tmp), workers, students=max(N, BURST) if workers == 2 else N)
             try:
                 print(row(f"sequential, {workers} worker process(es)", sequential(svc), base))
                 print(row(f"concurrent x{N}, {workers} worker process(es)", concurrent(svc), base))

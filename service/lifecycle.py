@@ -189,6 +189,12 @@ def admit_waiting(session: Session) -> list[str]:
     return [sid for st in students if (sid := admit(session, st)) is not None]
 
 
+def queued_count(session: Session) -> int:
+    """Rows queued: what the broker should hold, besides messages a worker took but has not claimed yet."""
+    return int(session.scalar(select(func.count()).select_from(Submission)
+                              .where(Submission.status == QUEUED)) or 0)
+
+
 def _student_of(session: Session, submission_id: str) -> int | None:
     return session.scalar(select(Submission.student_id).where(Submission.id == submission_id))
 
@@ -206,7 +212,7 @@ def requeue_stale(session: Session, *, older_than: timedelta, max_attempts: int,
     take it, and a worker still grading it loses its claim (its store is refused).
     """
     now = utcnow()
-    queued_cutoff, cutoff = now - (resend_after or older_than), now - older_than
+    queued_cutoff, cutoff = now - (older_than if resend_after is None else resend_after), now - older_than
     running_stuck = Submission.started_at < cutoff
     if lost_after is not None and live_tasks is not None:
         orphan = or_(Submission.task_id.is_(None), Submission.task_id.not_in(live_tasks))

@@ -131,8 +131,9 @@ class Settings(BaseSettings):
     sweep_after_s: int = 600
     """A row queued or running longer than this is re-enqueued; must exceed the hard time limit."""
     sweep_interval_s: float = 10.0
-    resend_after_s: float = 30.0
-    """A row queued this long is sent again (the broker may have lost it; the claim drops duplicates)."""
+    resend_after_s: float = 15.0
+    """A row queued this long is sent again when the broker holds fewer messages than there are queued
+    rows (it lost some: a Redis restart); the claim drops duplicates."""
     lost_after_s: float = 20.0
     """A row running this long under a task no live worker process holds (heartbeats) is taken back."""
 

@@ -56,6 +56,26 @@ class TaskSender:
     def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
         self.app.send_task(DELIVER, (delivery_id,), countdown=countdown, retry=False)
 
+    def waiting_messages(self) -> int | None:
+        """Messages waiting in the grading queue (not yet taken by a worker); None when the broker can't say.
+
+        The sweeper compares it with the database's queued rows: fewer means the
+        broker lost some (a Redis restart), and only then does it re-send.
+        """
+        from kombu.transport.virtual import Channel as VirtualChannel
+
+        try:
+            with self.app.connection_for_read() as conn:
+                conn.ensure_connection(max_retries=1)
+                channel = conn.default_channel
+                # Declaring is a no-op on Redis (and an empty Redis queue does not exist);
+                # on AMQP only a passive declare leaves the workers' queue arguments alone.
+                passive = not isinstance(channel, VirtualChannel)
+                return int(channel.queue_declare(queue=self.app.conf.task_default_queue,
+                                                 passive=passive).message_count)
+        except Exception:  # noqa: BLE001 - broker away or the queue unknown: say nothing
+            return None
+
 
 def celery_options(settings: Settings) -> dict[str, Any]:
     """Celery configuration shared by senders and workers.

@@ -1,7 +1,9 @@
 """The sweeper: re-enqueue submissions stuck in queued/running, let held ones through.
 
 Every ``sweep_interval_s`` it sends again what the broker may have lost: rows
-queued longer than ``resend_after_s`` (a Redis restart empties the queue),
+queued longer than ``resend_after_s`` when the broker holds fewer messages than
+the database has queued rows (a Redis restart empties the queue; a long queue
+that is all there is not re-sent),
 rows running under a task no live worker process announces in its heartbeat
 for ``lost_after_s`` (a worker killed with its machine), and rows running past
 ``sweep_after_s`` (above the hard time limit). It also admits the next held
@@ -28,13 +30,18 @@ from service.task_sender import TaskSender
 log = logging.getLogger(__name__)
 
 
-def sweep_once(settings: Settings, enqueue: Callable[[str], None],
-               live_tasks: set[str] | None = None) -> list[str]:
-    """One pass; returns the ids (re-)enqueued. ``live_tasks``: the tasks live processes hold, if known."""
+def sweep_once(settings: Settings, enqueue: Callable[[str], None], live_tasks: set[str] | None = None,
+               waiting_messages: int | None = None) -> list[str]:
+    """One pass; returns the ids (re-)enqueued.
+
+    ``live_tasks``: the tasks live processes hold; ``waiting_messages``: what the
+    broker's queue holds; each None when unknown.
+    """
     with session_factory(settings.database)() as s:
+        lost = waiting_messages is None or waiting_messages < lifecycle.queued_count(s)
         ids = lifecycle.requeue_stale(s, older_than=timedelta(seconds=settings.sweep_after_s),
                                       max_attempts=settings.max_attempts,
-                                      resend_after=timedelta(seconds=settings.resend_after_s),
+                                      resend_after=timedelta(seconds=settings.resend_after_s) if lost else None,
                                       lost_after=timedelta(seconds=settings.lost_after_s),
                                       live_tasks=live_tasks)
         ids += lifecycle.admit_waiting(s)
@@ -71,7 +78,7 @@ def start(settings: Settings) -> threading.Event:
     def loop() -> None:
         while not stop.wait(settings.sweep_interval_s):
             try:
-                sweep_once(settings, queue.enqueue, live_tasks(redis))
+                sweep_once(settings, queue.enqueue, live_tasks(redis), queue.waiting_messages())
                 lms_callbacks.requeue_overdue(settings)
             except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")

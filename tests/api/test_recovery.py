@@ -75,3 +75,27 @@ def test_live_tasks_come_from_the_heartbeats(redis_url):
         r.delete("autograder:workers:elsewhere:2")
     assert sweeper.live_tasks(r) is None  # nobody beats: unknown, not "every row is lost"
     assert sweeper.live_tasks(None) is None
+
+
+def test_sweeper_resends_queued_rows_only_when_the_broker_holds_fewer_messages(settings, session, sid):
+    settings = settings.model_copy(update={"resend_after_s": 0.0})
+    sent: list[str] = []
+    assert sweeper.sweep_once(settings, sent.append, waiting_messages=1) == []  # the broker has it
+    assert sweeper.sweep_once(settings, sent.append, waiting_messages=0) == [sid]  # it lost it
+    assert sweeper.sweep_once(settings, sent.append, waiting_messages=None) == [sid]  # cannot tell: re-send
+    assert sent == [sid, sid]
+
+
+def test_waiting_messages_counts_the_grading_queue_on_redis(settings, redis_url):
+    from service.task_sender import TaskSender
+
+    settings = settings.model_copy(update={"redis_url": redis_url, "queue": f"grading-count-{time.time_ns()}"})
+    sender = TaskSender(settings)
+    assert sender.waiting_messages() == 0  # an empty Redis queue does not exist: nothing waits
+    sender.enqueue("a")
+    sender.enqueue("b")
+    assert sender.waiting_messages() == 2
+    redis.Redis.from_url(redis_url).delete(settings.queue)  # what a restart without persistence does
+    assert sender.waiting_messages() == 0
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})
+    assert TaskSender(down).waiting_messages() is None
