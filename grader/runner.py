@@ -49,7 +49,9 @@ class Grader:
         self.assignment: Assignment = load(assignment, dropout_convention=dropout_convention)
         self.reference = importlib.import_module(self.assignment.reference_module)
         self.options = {"device": device, **(options or {})}
-        limits = Limits(call_timeout=call_timeout or self.assignment.call_timeout)
+        # The judge kills the child at the submission's budget, mid-call if need be (not only between tests).
+        limits = Limits(call_timeout=call_timeout or self.assignment.call_timeout,
+                        submission_timeout=self.assignment.submission_timeout)
         self.factory = factory or SandboxFactory(insecure=insecure, limits=limits)
         self.timings: dict[str, float] = {}
         """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
