@@ -10,6 +10,7 @@ type) and :func:`outcome` reads what we need from it. Any refusal is a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,30 @@ class _Launch(MessageLaunch):  # type: ignore[type-arg]
         except Exception:
             self._validated = False
             raise
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        """The platform's key set, kept per process for ``KEY_SET_TTL_S`` (a class starts with many launches)."""
+        cached = _key_sets.get(key_set_url)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        keys = super().fetch_public_key(key_set_url)
+        _key_sets[key_set_url] = (keys, time.monotonic() + KEY_SET_TTL_S)
+        return keys
+
+    def get_public_key(self) -> tuple[str, str]:
+        """pylti1p3's lookup by kid; a kid not in the kept set fetches the set again once (the platform rotated)."""
+        try:
+            return super().get_public_key()
+        except LtiException:
+            url = self._registration.get_key_set_url() if self._registration else None
+            if url is None or _key_sets.pop(url, None) is None:
+                raise
+            self._registration.set_key_set(None)  # type: ignore[union-attr]
+            return super().get_public_key()
+
+
+KEY_SET_TTL_S = 300.0
+_key_sets: dict[str, tuple[Any, float]] = {}
 
 
 def login_redirect(*, params: Mapping[str, str], secure: bool, tool: ToolConf, storage: DatabaseStorage,

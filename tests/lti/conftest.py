@@ -15,6 +15,13 @@ LAUNCH_URL = "http://127.0.0.1:8000/lti/launch"
 """The tool's redirect URI under the test settings' base URL."""
 
 
+@pytest.fixture(autouse=True)
+def no_kept_key_sets():
+    from service.lti import launch
+
+    launch._key_sets.clear()  # per process; each test's platform has its own keys
+
+
 @pytest.fixture
 def platform():
     holder: dict[str, TestClient] = {}

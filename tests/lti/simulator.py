@@ -86,6 +86,7 @@ class Platform:
         self.score_attempts = 0
         self.down = False
         self.plain_score_answer = False
+        self.jwks_requests = 0
         self._tokens: set[str] = set()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -134,7 +135,12 @@ class Platform:
         return jwt.encode(claims, pem(key or self.key), algorithm="RS256", headers={"kid": kid or self.kid})
 
     # -- the HTTP side ----------------------------------------------------------------------------
+    def rotate_key(self) -> None:
+        """A new signing key under a new kid; the key set serves only the new one."""
+        self.key, self.kid = new_key(), f"platform-key-{secrets.token_hex(4)}"
+
     async def _jwks(self, request: Request) -> JSONResponse:
+        self.jwks_requests += 1
         jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
         return JSONResponse({"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]})
 

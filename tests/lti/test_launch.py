@@ -201,3 +201,14 @@ def test_production_refuses_platforms_without_the_tool_key(lti_settings):
     assert any("AUTOGRADER_LTI_PRIVATE_KEY" in r for r in refused)
     keyed = lti_settings.model_copy(update={"lti_private_key": SecretStr(generate_pem())})
     assert not any("LTI" in r for r in production.refusals(keyed))
+
+
+def test_the_key_set_is_kept_and_fetched_again_when_the_platform_rotates(client, platform):
+    for _ in range(3):
+        assert post_launch(client, platform_form(client, platform)).status_code == 303
+    assert platform.jwks_requests == 1
+    platform.rotate_key()  # a kid the kept set does not have
+    assert post_launch(client, platform_form(client, platform)).status_code == 303
+    assert platform.jwks_requests == 2
+    r = post_launch(client, forged(client, platform, key=new_key()))  # a forgery under a kept kid: no refetch
+    assert r.status_code == 401 and platform.jwks_requests == 2
