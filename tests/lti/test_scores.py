@@ -17,6 +17,7 @@ from service.db.models import Student, Submission, SubmissionStatus, utcnow
 from service.db.session import session_factory
 from service.lms import delivery
 from service.lti import scores
+from tests.doubles import one_test_report
 from tests.lti.simulator import SCORE_SCOPE
 from tests.lti.test_launch import platform_form, post_launch
 
@@ -33,7 +34,7 @@ def graded(settings, student: str, score: float, *, assignment: str = "ex08") ->
         sid = s.scalar(select(Student.id).where(Student.name == student))
         row = Submission(student_id=sid, assignment=assignment, content=b"x", sha256="0" * 64, score=score,
                          max_score=16.0, status=SubmissionStatus.GRADED.value, attempts=1,
-                         finished_at=utcnow(), report=json.dumps({"score": score, "max_score": 16.0, "tests": []}))
+                         finished_at=utcnow(), report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
         s.add(row)
         s.flush()
         grades.refresh_submission(s, row.id)  # as lifecycle.store does
@@ -158,3 +159,20 @@ def test_without_the_tool_key_the_attempt_fails_and_says_why(client, platform, l
         assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=production) is not None  # type: ignore[arg-type]
         assert "AUTOGRADER_LTI_PRIVATE_KEY" in s.get(LmsDelivery, delivery_id).last_error
     assert platform.scores == []
+
+
+def test_the_dashboard_shows_the_score_post_and_re_sends_it(client, platform, lti_settings):
+    launched(client, platform)
+    sid = graded(lti_settings, "sim:alice-sub-1", 11.0)
+    deliver(lti_settings, sid)
+    assert post_launch(client, platform_form(client, platform, "carol")).status_code == 303  # the instructor
+    page = client.get(f"/dashboard/submissions/{sid}").text
+    assert "<td>lti</td>" in page and platform.lineitem(1) in page
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    with session_factory(lti_settings.database)() as s:
+        delivery_id = s.scalar(select(LmsDelivery.id))
+    r = client.post(f"/dashboard/deliveries/{delivery_id}/resend", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and client.app.state.queue.deliveries == [delivery_id]
+    with session_factory(lti_settings.database)() as s:  # what the worker does with the re-sent task
+        assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=lti_settings) is None  # type: ignore[arg-type]
+    assert [x["scoreGiven"] for x in platform.scores] == [11.0, 11.0]
