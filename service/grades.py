@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, or_, select
+from sqlalchemy import delete, exists, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from grader.report import Report
@@ -35,13 +35,15 @@ def stored(session: Session, submission_id: str, report: Report) -> None:
 
     Adds to the caller's transaction; the caller commits.
     """
+    sub = session.execute(select(Submission.student_id, Submission.assignment)
+                          .where(Submission.id == submission_id)).one()
     session.execute(delete(TestResultRow).where(TestResultRow.submission_id == submission_id))
     rows = {t.number: {"submission_id": submission_id, "number": t.number, "name": t.name[:300], "score": t.score,
-                       "max_score": t.max_score, "status": str(t.status), "hint": (t.hint or "")[:100]}
-            for t in report.tests}
+                       "max_score": t.max_score, "status": str(t.status), "hint": (t.hint or "")[:100],
+                       "assignment": sub.assignment, "counted": False} for t in report.tests}
     if rows:
         session.execute(insert(TestResultRow), list(rows.values()))
-    refresh_submission(session, submission_id)
+    recompute_student(session, sub.student_id, sub.assignment)
 
 
 def refresh_submission(session: Session, submission_id: str) -> None:
@@ -61,9 +63,13 @@ def recompute_student(session: Session, student_id: int, assignment: str) -> Non
     if not values:
         session.execute(delete(CountedGrade).where(CountedGrade.assignment == assignment,
                                                    CountedGrade.student_id == student_id))
-        return
-    _upsert(session, CountedGrade, [{"assignment": assignment, "student_id": student_id, "updated_at": utcnow(),
-                                     **values}])
+    else:
+        _upsert(session, CountedGrade, [{"assignment": assignment, "student_id": student_id,
+                                         "updated_at": utcnow(), **values}])
+    instructor = session.scalar(select(Student.is_instructor).where(Student.id == student_id))
+    counts = None if instructor else values.get("submission_id")
+    session.execute(update(TestResultRow).where(TestResultRow.submission_id.in_([s.id for s in subs]))
+                    .values(counted=TestResultRow.submission_id == counts if counts else false()))
 
 
 def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
@@ -78,8 +84,19 @@ def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -
     rows = [{"assignment": assignment, "student_id": sid, "updated_at": now,
              **_counted_row(subs, schedule.for_student(exts.get(sid)))} for sid, subs in by_student.items()]
     _upsert(session, CountedGrade, rows)
+    _flag_counted_tests(session, assignment)
     session.commit()
     return len(rows)
+
+
+def _flag_counted_tests(session: Session, assignment: str) -> None:
+    """``test_results.counted`` for the whole assignment, writing only the rows that change."""
+    counts = (select(CountedGrade.submission_id).join(Student, Student.id == CountedGrade.student_id)
+              .where(CountedGrade.assignment == assignment, CountedGrade.submission_id.is_not(None),
+                     Student.is_instructor == False))  # noqa: E712 - SQL
+    should = TestResultRow.submission_id.in_(counts)
+    session.execute(update(TestResultRow).where(TestResultRow.assignment == assignment,
+                                                TestResultRow.counted != should).values(counted=should))
 
 
 def _upsert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from service.db.grade_models import CountedGrade, TestResultRow
@@ -109,12 +109,13 @@ def gradebook(session: Session, f: GradebookFilters) -> tuple[list[GradebookRow]
     return out, int(total)
 
 
+def _counted_tests(assignment: str) -> Any:
+    """The tests of the counted submissions of the course's students (an index range, no join)."""
+    return and_(TestResultRow.assignment == assignment, TestResultRow.counted == true())
+
+
 def overview(session: Session, assignment: str) -> dict[str, Any]:
     """Grade histogram (11 bins, the last one 100 %), pass rate and hints over counted submissions."""
-    counted = (select(CountedGrade.submission_id, CountedGrade.student_id).join(
-        Student, Student.id == CountedGrade.student_id).where(
-        CountedGrade.assignment == assignment, CountedGrade.submission_id.is_not(None),
-        Student.is_instructor == False)).subquery()  # noqa: E712 - SQL
     students = session.scalar(select(func.count()).select_from(Student).where(course_member())) or 0
     grades = session.execute(select(CountedGrade.grade, CountedGrade.max_score).join(
         Student, Student.id == CountedGrade.student_id).where(
@@ -123,53 +124,59 @@ def overview(session: Session, assignment: str) -> dict[str, Any]:
     bins = [0] * 11
     for grade, top in grades:
         bins[min(int((grade or 0) / top * 10 + 1e-9), 10) if top else 0] += 1
-    rates = session.execute(
-        select(TestResultRow.number, func.min(TestResultRow.name), func.count(),
-               func.sum(case((TestResultRow.status == PASSED, 1), else_=0)))
-        .join(counted, counted.c.submission_id == TestResultRow.submission_id)
-        .group_by(TestResultRow.number)).all()
+    rates = _rates(session, assignment)
+    n_students = func.count(func.distinct(TestResultRow.submission_id))  # one counted submission per student
     hint_rows = session.execute(
-        select(TestResultRow.hint, func.count(func.distinct(counted.c.student_id)))
-        .join(counted, counted.c.submission_id == TestResultRow.submission_id)
-        .where(TestResultRow.hint != "").group_by(TestResultRow.hint)
-        .order_by(func.count(func.distinct(counted.c.student_id)).desc(), TestResultRow.hint).limit(10)).all()
+        select(TestResultRow.hint, n_students).where(_counted_tests(assignment), TestResultRow.hint != "")
+        .group_by(TestResultRow.hint).order_by(n_students.desc(), TestResultRow.hint).limit(10)).all()
     day = func.date(Submission.received_at)
     per_day = session.execute(select(day, func.count()).where(Submission.assignment == assignment)
                               .group_by(day).order_by(day.desc()).limit(30)).all()
     return {"students": int(students), "graded": len(grades), "histogram": bins,
-            "pass_rates": [(num, name, int(ok) / n) for num, name, n, ok in sorted(rates, key=_number_key)],
+            "pass_rates": [(num, name, ok / n) for num, name, n, ok in rates],
             "per_day": [(str(d), int(c)) for d, c in reversed(per_day)],
             "hints": [(h, int(n)) for h, n in hint_rows],
             "mean": sum(g or 0 for g, _ in grades) / len(grades) if grades else None}
 
 
+def _rates(session: Session, assignment: str) -> list[tuple[str, str, int, int]]:
+    """(number, name, counted submissions, passed) per test, in assignment order."""
+    rows = session.execute(
+        select(TestResultRow.number, TestResultRow.status, func.min(TestResultRow.name), func.count())
+        .where(_counted_tests(assignment)).group_by(TestResultRow.number, TestResultRow.status)).all()
+    per: dict[str, list[Any]] = {}
+    for number, status, name, n in rows:
+        entry = per.setdefault(number, [number, name, 0, 0])
+        entry[2] += n
+        entry[3] += n if status == PASSED else 0
+    return sorted((tuple(e) for e in per.values()), key=_number_key)  # type: ignore[misc]
+
+
 def tests_of(session: Session, assignment: str) -> list[tuple[str, str]]:
     """(number, name) of every test seen in a counted submission, in assignment order."""
-    rows = session.execute(select(TestResultRow.number, func.min(TestResultRow.name)).join(
-        CountedGrade, CountedGrade.submission_id == TestResultRow.submission_id).where(
-        CountedGrade.assignment == assignment).group_by(TestResultRow.number)).all()
-    return sorted(((n, name) for n, name in rows), key=_number_key)
+    return [(number, name) for number, name, _, _ in _rates(session, assignment)]
 
 
 def csv_export(session: Session, assignment: str) -> str:
     """One row per student of the course, non-submitters included with an empty grade."""
     tests = tests_of(session, assignment)
-    scores: dict[str, dict[str, float]] = defaultdict(dict)
-    for sid, number, score in session.execute(
-            select(TestResultRow.submission_id, TestResultRow.number, TestResultRow.score).join(
-                CountedGrade, CountedGrade.submission_id == TestResultRow.submission_id).where(
-                CountedGrade.assignment == assignment)):
-        scores[sid][number] = score
+    pivot = select(TestResultRow.submission_id, *(
+        func.max(case((TestResultRow.number == n, TestResultRow.score))) for n, _ in tests)).where(
+        _counted_tests(assignment)).group_by(TestResultRow.submission_id)
+    scores = {r[0]: r[1:] for r in session.execute(pivot)}
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["student", "grade", "max_score", "counted_submission", "late", *(name for _, name in tests)])
-    for _, name, g in session.execute(_course(assignment).order_by(Student.name)):
-        if g is None or g.submission_id is None:
-            w.writerow([name, "", "", "", "", *("" for _ in tests)])
+    empty = [""] * (4 + len(tests))
+    for name, sid, grade, top, late in session.execute(
+            select(Student.name, CountedGrade.submission_id, CountedGrade.grade, CountedGrade.max_score,
+                   CountedGrade.late_days)
+            .outerjoin(CountedGrade, and_(CountedGrade.student_id == Student.id, CountedGrade.assignment == assignment))
+            .where(course_member()).order_by(Student.name)):
+        if sid is None:
+            w.writerow([name, *empty])
             continue
-        mine = scores.get(g.submission_id, {})
-        w.writerow([name, _num(g.grade), _num(g.max_score), g.submission_id, g.late_days,
-                    *(_num(mine.get(n)) for n, _ in tests)])
+        w.writerow([name, _num(grade), _num(top), sid, late, *(_num(x) for x in scores.get(sid) or [None] * len(tests))])
     return out.getvalue()
 
 

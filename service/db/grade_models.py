@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.models import Base, Submission, utcnow
@@ -19,8 +19,9 @@ class TestResultRow(Base):
     """One test of one graded submission, copied out of its report when the report is stored."""
 
     __tablename__ = "test_results"
-    __table_args__ = (Index("ix_test_results_number_status", "number", "status"),
-                      Index("ix_test_results_hint", "hint"))
+    # The overview and the CSV read the counted submissions' tests from these indexes alone.
+    __table_args__ = (Index("ix_test_results_counted", "assignment", "counted", "number", "status", "name"),
+                      Index("ix_test_results_counted_hint", "assignment", "counted", "hint", "submission_id"))
     __test__ = False  # not a pytest test class
 
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
@@ -32,6 +33,9 @@ class TestResultRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     hint: Mapped[str] = mapped_column(String(100), default="")
     """The recognised mistake's key, empty when none."""
+    assignment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True while its submission is the counted one of a student of the course (not an instructor)."""
 
 
 class CountedGrade(Base):
@@ -88,5 +92,8 @@ class Extension(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-# The course's filters and the per-day chart read submissions by assignment and time.
+# The course's filters and the per-day chart read submissions by assignment and time; the live
+# refresh the newest start and finish (migrations 0003 and 0006).
 Index("ix_submissions_assignment_received", Submission.assignment, Submission.received_at)
+Index("ix_submissions_finished_at", Submission.finished_at)
+Index("ix_submissions_started_at", Submission.started_at)

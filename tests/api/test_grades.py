@@ -224,3 +224,44 @@ def test_the_lms_receives_the_counted_grade_after_the_late_policy(session, setti
     d = session.get(delivery.LmsDelivery, did)
     body = delivery.payload(session, d, session.get(LmsLink, d.link_id), settings)
     assert (body["score"], body["grade"], body["counted_submission_id"], body["late_days"]) == (9.0, 10.0, best, 0)
+
+
+def counted_flags(session) -> dict[str, bool]:
+    rows = session.execute(select(TestResultRow.submission_id, TestResultRow.counted)).all()
+    return {sid: bool(flag) for sid, flag in rows}
+
+
+def test_only_the_counted_submissions_tests_are_flagged_and_instructors_never(session):
+    first = graded(session, "ida", 10, DUE - timedelta(days=2))
+    second = graded(session, "ida", 4, DUE - timedelta(days=1))
+    assert counted_flags(session) == {first: False, second: True}
+    grades.set_override(session, "ex08", Schedule(counted="best"))
+    grades.refresh(session, {}, "ex08")
+    assert counted_flags(session) == {first: True, second: False}
+    create_token(session=session, student="prof", instructor=True)
+    prof = graded(session, "prof", 10, DUE)
+    assert counted_flags(session)[prof] is False
+    grades.set_override(session, "ex08", Schedule())
+    grades.refresh(session, {}, "ex08")
+    assert counted_flags(session) == {first: False, second: True, prof: False}
+
+
+def test_0006_flags_the_tests_of_counted_submissions_of_an_existing_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'at5.sqlite3'}"
+    upgrade(url, "0005")
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'a', 0, :t)"), {"t": now})
+        for sid in ("old", "new"):
+            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, "
+                           "status, received_at, attempts) VALUES (:id, 1, 'ex08', 'layers.py', x'00', '0', 1, "
+                           "'graded', :t, 1)"), {"id": sid, "t": now})
+            c.execute(text("INSERT INTO test_results VALUES (:id, '1', 'a', 1, 1, 'passed', '')"), {"id": sid})
+        c.execute(text("INSERT INTO counted_grades (assignment, student_id, submission_id, grade, late_days, "
+                       "attempts, updated_at) VALUES ('ex08', 1, 'new', 1, 0, 2, :t)"), {"t": now})
+    engine.dispose()
+    upgrade(url)
+    with session_factory(url)() as s:
+        assert counted_flags(s) == {"old": False, "new": True}
+        assert s.scalars(select(TestResultRow.assignment)).all() == ["ex08", "ex08"]

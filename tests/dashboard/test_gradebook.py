@@ -179,3 +179,14 @@ def test_the_report_page_knows_how_many_tests_progress_counts_to(dash_settings, 
                    data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
         page = c.get(r.json()["url"]).text
         assert f'aria-live="polite" data-status="queued" data-total="{len(load("ex08").tests)}"' in page
+
+
+def test_pass_rates_and_hints_count_only_the_counted_submission(instructor, sessions):
+    add_graded(sessions, "fixer", WRONG, received_at=NOW - timedelta(hours=2))
+    add_graded(sessions, "fixer", RIGHT, received_at=NOW - timedelta(hours=1))  # latest: fixed
+    add_graded(sessions, "stuck", WRONG)
+    html = instructor.get("/dashboard").text
+    assert "<td>dropout_forward: train-mode scaling</td><td class=\"num\">50%</td>" in html
+    assert '<a href="/dashboard/gradebook?assignment=ex08&hint=keep_convention">1</a>' in html
+    hinted = instructor.get("/dashboard/gradebook", params={"hint": "keep_convention"}).text
+    assert 'data-student="stuck"' in hinted and 'data-student="fixer"' not in hinted
