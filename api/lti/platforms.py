@@ -21,7 +21,7 @@ def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDe
     try:
         from_env, env_error = registrations.from_settings(settings), ""
     except registrations.BadPlatform as e:
-        from_env, env_error = [], f"AUTOGRADER_LTI_PLATFORMS is invalid: {e}"
+        from_env, env_error = [], str(e)
     return templates.TemplateResponse(request, "lti_platforms.html", {
         "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env, "urls": tool_urls(settings),
         "error": error or env_error}, status_code=status_code)

@@ -24,7 +24,7 @@ from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory
 from service.lti import accounts, deep_link, launch
 from service.lti.keys import KeyMissing, tool_key
-from service.lti.registrations import ToolConf, all_platforms
+from service.lti.registrations import BadPlatform, ToolConf, all_platforms
 from service.lti.scores import TimeoutSession
 from service.lti.store import DatabaseStorage
 from service.problems import Problem
@@ -62,7 +62,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     except launch.Refused as e:
         log.warning("LTI login refused: %s", e)
         return error_page(request, str(e), status_code=400, title="LTI login refused")
-    except KeyMissing as e:
+    except (KeyMissing, BadPlatform) as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
     return RedirectResponse(url, status_code=302)
 
@@ -92,7 +92,7 @@ async def launch_(request: Request, settings: SettingsDep) -> Response:
     except launch.Refused as e:
         log.warning("LTI launch refused: %s", e)
         return error_page(request, str(e), status_code=401)
-    except KeyMissing as e:
+    except (KeyMissing, BadPlatform) as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
     if outcome is None:  # deep linking: the picker; no session, the launch id is the (single-use) key
         return page(request, "lti_pick.html", launch_id=data["launch_id"],

@@ -62,7 +62,10 @@ def parse(data: dict[str, Any]) -> Platform:
 
 
 def from_settings(settings: Settings) -> list[Platform]:
-    return [parse(p) for p in settings.lti_platforms]
+    try:
+        return [parse(p) for p in settings.lti_platforms]
+    except BadPlatform as e:
+        raise BadPlatform(f"AUTOGRADER_LTI_PLATFORMS is invalid: {e}") from e
 
 
 def from_database(session: Session) -> list[Platform]:

@@ -33,7 +33,7 @@ from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.launch import SCORE_SCOPE
-from service.lti.registrations import all_platforms, find
+from service.lti.registrations import BadPlatform, all_platforms, find
 from service.settings import Settings
 
 INTEGRATION = "lti"
@@ -89,7 +89,10 @@ def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | Non
     item = session.get(LtiLineItem, int(link.external_submission_id.split(":", 1)[0]))
     if item is None:
         return None, "the line item is gone"
-    platform = find(all_platforms(session, settings), item.issuer, item.client_id)
+    try:
+        platform = find(all_platforms(session, settings), item.issuer, item.client_id)
+    except BadPlatform as e:
+        return None, str(e)
     if platform is None:
         return None, f"no registration for {item.issuer} (client {item.client_id}) any more"
     grade = counted(session, student_id=item.student_id, assignment=item.assignment)

@@ -78,6 +78,13 @@ def test_login_for_another_tool_address_is_refused(client, platform):
     assert r.status_code == 400 and "not for this autograder" in r.text
 
 
+def test_an_invalid_registration_in_the_environment_is_named(client, platform, lti_settings):
+    bad = {k: v for k, v in platform.registration().items() if k != "key_set_url"}
+    client.app.state.settings = lti_settings.model_copy(update={"lti_platforms": [bad]})
+    r = client.get("/lti/login", params=login_params(platform, "alice"))
+    assert r.status_code == 503 and "AUTOGRADER_LTI_PLATFORMS is invalid: key_set_url" in r.text
+
+
 def test_a_student_launch_signs_in_on_the_student_page(client, platform, lti_settings):
     r = post_launch(client, platform_form(client, platform))
     assert r.status_code == 303 and r.headers["location"] == "/student"
