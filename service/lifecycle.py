@@ -143,11 +143,12 @@ def waiting(session: Session, student_id: int) -> int:
         Submission.student_id == student_id, Submission.status.in_((HELD, QUEUED)))) or 0)
 
 
-def admit(session: Session, student_id: int) -> str | None:
+def admit(session: Session, student_id: int, *, sending_at: datetime | None = None) -> str | None:
     """held → queued for the student's oldest held row, when none of theirs is in flight; its id, or None.
 
     One conditional UPDATE: two callers at once (an upload and the store of the
-    previous submission) admit at most one row.
+    previous submission) admit at most one row. ``sending_at``: ``enqueued_at``
+    for a caller that sends it without :func:`send`.
     """
     oldest = session.scalar(select(Submission.id).where(Submission.student_id == student_id,
                                                         Submission.status == HELD)
@@ -158,7 +159,7 @@ def admit(session: Session, student_id: int) -> str | None:
     in_flight = select(other.id).where(other.student_id == student_id, other.status.in_(IN_FLIGHT)).exists()
     moved = session.execute(update(Submission).where(Submission.id == oldest, Submission.status == HELD,
                                                      ~in_flight)
-                            .values(status=QUEUED, enqueued_at=None)).rowcount
+                            .values(status=QUEUED, enqueued_at=sending_at)).rowcount
     session.commit()
     return oldest if moved else None
 
@@ -186,7 +187,7 @@ def admit_waiting(session: Session) -> list[str]:
                                        other.status.in_(IN_FLIGHT)).exists()
     students = session.scalars(select(Submission.student_id).where(Submission.status == HELD, ~in_flight)
                                .distinct()).all()
-    return [sid for st in students if (sid := admit(session, st)) is not None]
+    return [sid for st in students if (sid := admit(session, st, sending_at=utcnow())) is not None]
 
 
 def queued_count(session: Session) -> int:

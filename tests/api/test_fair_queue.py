@@ -88,6 +88,8 @@ def test_sweeper_admits_what_an_interrupted_advance_left_held(session, students)
     assert statuses(session, [second]) == ["held"]
     assert lifecycle.admit_waiting(session) == [second]
     assert lifecycle.admit_waiting(session) == []
+    session.expire_all()
+    assert session.get(Submission, second).enqueued_at is not None  # the sweeper sends it right away
 
 
 def test_regrade_waits_its_turn_behind_the_students_submission_in_flight(session, students):
