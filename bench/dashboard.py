@@ -182,6 +182,8 @@ def _postgres() -> tuple[str, str, Any] | None:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
+        # Seeding commits 20,000 times; not waiting for each WAL flush changes no page's query.
+        c.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = server.rsplit("/", 1)[0] + "/" + name
 
     def drop() -> None:

@@ -64,7 +64,8 @@ def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assign
     assignment = assignment or settings.default_assignment
     grades.refresh(session, settings.schedule, assignment)
     return Response(course.csv_export(session, assignment), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"',
+                             "Cache-Control": "no-store"})
 
 
 @router.get("/schedule", response_class=HTMLResponse)

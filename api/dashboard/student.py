@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse
@@ -117,16 +117,18 @@ def logout(_: CsrfDep) -> Response:
 
 @router.post("/upload")
 async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-                 queue: QueueDep, limiter: RateLimiterDep, file: Annotated[UploadFile, File()]) -> Response:
+                 queue: QueueDep, limiter: RateLimiterDep, file: Annotated[UploadFile, File()],
+                 idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
     assignment = _assignment(web, settings)
-    grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
-    limiter.hit(f"student:{student.id}")
+    if intake.replay(session=session, student=student, key=idempotency_key, content=content) is None:
+        grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
+        limiter.hit(f"student:{student.id}")  # a repeated click (same key) is neither limited nor doubled
     row, _created = intake.create(session=session, queue=queue, student=student, content=content,
                                        assignment=assignment,
-                                       filename=file.filename or "layers.py",
+                                       filename=file.filename or "layers.py", idempotency_key=idempotency_key,
                                        max_waiting=settings.max_waiting_per_student)
     url = f"/student/submissions/{row.id}"
     if "application/json" in request.headers.get("accept", ""):

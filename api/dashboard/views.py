@@ -32,6 +32,8 @@ def render(request: Request, name: str, session: dict[str, Any], status_code: in
                                           status_code=status_code)
     if session.get("new"):
         auth.write(response, request.app.state.settings, session)
+    if session.get("role"):  # signed in: after sign-out, Back must not show the page from the cache
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

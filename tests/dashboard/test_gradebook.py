@@ -190,3 +190,24 @@ def test_pass_rates_and_hints_count_only_the_counted_submission(instructor, sess
     assert '<a href="/dashboard/gradebook?assignment=ex08&hint=keep_convention">1</a>' in html
     hinted = instructor.get("/dashboard/gradebook", params={"hint": "keep_convention"}).text
     assert 'data-student="stuck"' in hinted and 'data-student="fixer"' not in hinted
+
+
+def test_signed_in_pages_are_not_cached(instructor, client, dash_settings, sessions):
+    for path in ("/dashboard", "/dashboard/gradebook", "/dashboard/students", "/dashboard/export.csv"):
+        assert instructor.get(path).headers["cache-control"] == "no-store", path
+    with TestClient(create_app(dash_settings, queue=MemoryQueue())) as anonymous:
+        assert "cache-control" not in anonymous.get("/dashboard/login").headers
+    with student_client(dash_settings, sessions, "cached") as c:
+        assert c.get("/student").headers["cache-control"] == "no-store"
+
+
+def test_the_upload_forms_key_makes_a_double_click_one_submission(dash_settings, sessions):
+    with student_client(dash_settings, sessions, "dbl") as c:
+        form = {"files": {"file": ("layers.py", RIGHT)}, "data": {"csrf_token": csrf_of(c.get("/student").text)},
+                "headers": {"Accept": "application/json", "Idempotency-Key": "k-1"}}
+        first, second = c.post("/student/upload", **form), c.post("/student/upload", **form)
+        assert first.status_code == 202 and second.json()["id"] == first.json()["id"]
+        other = c.post("/student/upload", **{**form, "headers": {**form["headers"], "Idempotency-Key": "k-2"}})
+        assert other.json()["id"] != first.json()["id"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Submission)) == 2

@@ -11,21 +11,30 @@
       form.addEventListener(t, function (ev) { ev.preventDefault(); form.classList.remove("over"); });
     });
     form.addEventListener("drop", function (ev) {
-      if (ev.dataTransfer && ev.dataTransfer.files.length) { file.files = ev.dataTransfer.files; form.requestSubmit(); }
+      if (ev.dataTransfer && ev.dataTransfer.files.length) { file.files = ev.dataTransfer.files; key = null; form.requestSubmit(); }
     });
+    // One key per chosen file: a second click (or a retry after a network error) cannot make a second
+    // submission; choosing the file again makes a new one.
+    var key = null;
+    file.addEventListener("change", function () { key = null; });
+    var button = form.querySelector("button[type=submit]");
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if (button.disabled) return;
       var err = document.getElementById("upload-error");
       err.hidden = true;
+      button.disabled = true;
+      key = key || (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
       fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
-                           headers: { "Accept": "application/json" } })
+                           headers: { "Accept": "application/json", "Idempotency-Key": key } })
         .then(function (r) { return r.json().then(function (b) { return [r, b]; }); })
         .then(function (rb) {
           if (rb[0].ok) { window.location.href = rb[1].url; return; }
           err.textContent = rb[1].title + ": " + (rb[1].detail || "");
           err.hidden = false;
+          button.disabled = false;
         })
-        .catch(function (e) { err.textContent = String(e); err.hidden = false; });
+        .catch(function (e) { err.textContent = String(e); err.hidden = false; button.disabled = false; });
     });
   }
   var progress = document.getElementById("progress");
