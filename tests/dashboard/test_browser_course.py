@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from service.db.migrate import upgrade
-from service.db.models import Submission
+from service.db.models import Student, Submission
 from service.db.session import session_factory
 from service.passwords import hash_password
 from service.settings import Settings
@@ -58,10 +59,10 @@ def schedule(page, **fields: str) -> None:
     page.wait_for_selector("#saved")
 
 
-def upload(page) -> None:
+def upload(page, *, double: bool = False) -> None:
     page.goto("/student")
     page.set_input_files("#file", files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": RIGHT}])
-    page.click("#upload button[type=submit]")
+    (page.dblclick if double else page.click)("#upload button[type=submit]")
 
 
 def graded_score(settings: Settings, sid: str) -> float:
@@ -94,7 +95,7 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     student.fill("input[name=token]", late_token)
     student.click("form[action='/student/login'] button[type=submit]")
     assert "−50 % of the score per started day" in student.inner_text("#course")
-    upload(student)  # an hour late: accepted, marked late, penalised
+    upload(student, double=True)  # an hour late: accepted, marked late, penalised; a double click is one
     student.wait_for_url("**/student/submissions/*")
     late_id = student.url.rsplit("/", 1)[-1]
     student.wait_for_selector("tr.test", timeout=60000)
@@ -136,3 +137,6 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     assert (rows["lena"]["counted_submission"], rows["lena"]["late"]) == (on_time_id, "0")
     assert float(rows["lena"]["grade"]) == graded_score(settings, on_time_id)
     assert rows["otto"]["late"] == "0" and rows["silas"]["grade"] == "" and rows["silas"]["counted_submission"] == ""
+    with sessions() as s:
+        assert sorted(s.scalars(select(Submission.id).join(Student).where(Student.name == "lena"))) == \
+            sorted([late_id, on_time_id])  # the double click made one submission, the refused upload none
