@@ -23,9 +23,9 @@ from api.deps import SettingsDep
 from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory
 from service.lti import accounts, deep_link, launch
+from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.registrations import BadPlatform, ToolConf, all_platforms
-from service.lti.scores import TimeoutSession
 from service.lti.store import DatabaseStorage
 from service.problems import Problem
 from service.settings import Settings

@@ -31,6 +31,7 @@ from service.db.grade_models import CountedGrade
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
+from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.launch import SCORE_SCOPE
 from service.lti.registrations import BadPlatform, all_platforms, find
@@ -116,19 +117,6 @@ def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | Non
     except Exception as e:  # noqa: BLE001 - any network failure is one failed attempt
         return None, f"{type(e).__name__}: {e}"[:500]
     return 200, None
-
-
-class TimeoutSession(requests.Session):
-    """requests with a timeout on every call (pylti1p3 sets none) and no redirects followed."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("allow_redirects", False)
-        return super().request(*args, **kwargs)
 
 
 _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
