@@ -7,20 +7,25 @@ then reads one page of aggregates (:mod:`api.dashboard.course`).
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import DiffLexer
 from sqlalchemy import select
 
 from api.dashboard import course, plots
 from api.dashboard.views import CsrfDep, InstructorDep, render
 from api.deps import SessionDep, SettingsDep
 from service import grades
-from service.db.grade_models import Extension
-from service.db.models import Student
+from service.db.grade_models import CountedGrade, Extension
+from service.db.models import Student, Submission
 from service.problems import Problem
 from service.schedule import Schedule
 
@@ -113,6 +118,44 @@ def save_extension(_w: InstructorDep, _: CsrfDep, session: SessionDep, settings:
         raise Problem(404, "Not found", f"no student named {student.strip()!r}")
     grades.set_extension(session, assignment, who.id, _when(due_at))
     return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
+
+
+@router.get("/students/{student_id}", response_class=HTMLResponse)
+def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+                 assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
+    """A student for TAs: every attempt with its score and grade, the score history, a diff of two sources."""
+    assignment = assignment or settings.default_assignment
+    who = session.get(Student, student_id)
+    if who is None:
+        raise Problem(404, "Not found", f"no student {student_id}")
+    grades.refresh(session, settings.schedule, assignment)
+    schedule = grades.for_student(session, settings.schedule, assignment, student_id)
+    rows = session.execute(select(Submission.id, Submission.received_at, Submission.status, Submission.score,
+                                  Submission.max_score).where(Submission.student_id == student_id,
+                                                              Submission.assignment == assignment)
+                           .order_by(Submission.received_at)).all()
+    attempts = [(r, schedule.late_days(r.received_at),
+                 schedule.grade(r.score, r.received_at) if r.score is not None else None) for r in rows]
+    scored = [(r.received_at.strftime("%m-%d %H:%M"), r.score) for r in rows if r.score is not None]
+    chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per attempt") if scored else None
+    counted = session.get(CountedGrade, (assignment, student_id))
+    return render(request, "student_detail.html", web, who=who, assignment=assignment, attempts=attempts,
+                  chart=chart, counted=counted, diff=_diff(session, student_id, a, b), a=a, b=b)
+
+
+def _diff(session: SessionDep, student_id: int, a: str, b: str) -> Markup | None:
+    """The unified diff of two of this student's sources, highlighted; None unless both are theirs."""
+    if not (a and b):
+        return None
+    old, new = (session.get(Submission, i) for i in (a, b))
+    if old is None or new is None or {old.student_id, new.student_id} != {student_id}:
+        raise Problem(404, "Not found", "pick two submissions of this student")
+    lines = difflib.unified_diff(old.content.decode("utf-8", "replace").splitlines(keepends=True),
+                                 new.content.decode("utf-8", "replace").splitlines(keepends=True),
+                                 fromfile=f"{a[:8]} (received {old.received_at:%Y-%m-%d %H:%M})",
+                                 tofile=f"{b[:8]} (received {new.received_at:%Y-%m-%d %H:%M})")
+    text = "".join(lines) or "(the two sources are identical)\n"
+    return Markup(highlight(text, DiffLexer(), HtmlFormatter(cssclass="source diff")))
 
 
 def _when(text: str) -> datetime | None:

@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from api.app import create_app
-from service.db.models import Submission
+from service.db.models import Student, Submission
 from service.lms import signing
 from service.tokens import create_token
 from tests.dashboard.reports import add_graded
@@ -211,3 +212,19 @@ def test_the_upload_forms_key_makes_a_double_click_one_submission(dash_settings,
         assert other.json()["id"] != first.json()["id"]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 2
+
+
+def test_a_students_page_for_tas_has_every_attempt_and_a_diff(instructor, sessions):
+    first = add_graded(sessions, "tia", WRONG, received_at=NOW - timedelta(hours=2))
+    second = add_graded(sessions, "tia", RIGHT, received_at=NOW - timedelta(hours=1))
+    add_graded(sessions, "other", RIGHT)
+    book = instructor.get("/dashboard/gradebook").text
+    link = re.search(r'href="(/dashboard/students/\d+\?assignment=ex08)">tia<', book).group(1)
+    page = instructor.get(link).text
+    assert page.count('<tr class="attempt"') == 2 and page.index(f'data-id="{first}"') < page.index(f'data-id="{second}"')
+    assert "4 / 6" in page and "6 / 6" in page and "Score per attempt" in page
+    diff = instructor.get(link, params={"a": first, "b": second}).text
+    assert 'id="diff"' in diff and "canned: keep_convention" in diff and "dropout_forward" in diff
+    with sessions() as s:
+        theirs = s.scalar(select(Submission.id).join(Student).where(Student.name == "other"))
+    assert instructor.get(link, params={"a": first, "b": theirs}).status_code == 404
