@@ -140,3 +140,23 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     with sessions() as s:
         assert sorted(s.scalars(select(Submission.id).join(Student).where(Student.name == "lena"))) == \
             sorted([late_id, on_time_id])  # the double click made one submission, the refused upload none
+
+
+def test_the_student_pages_fit_a_390_px_phone(browser_context, service):
+    _, settings, _ = service
+    sessions = session_factory(settings.database)
+    with sessions() as s:
+        token = create_token(session=s, student="phone")
+    sid = add_graded(sessions, "phone", b"# canned: keep_convention\n")
+    context = browser_context()
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/student")
+    page.fill("input[name=token]", token)
+    page.click("form[action='/student/login'] button[type=submit]")
+    for path in ("/student", f"/student/submissions/{sid}"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+        for box in page.locator("pre.output, .hint").all():  # feedback and hints are not cut off
+            assert box.evaluate("e => e.scrollWidth <= e.clientWidth"), (path, box.inner_text()[:80])
