@@ -31,11 +31,12 @@ def main() -> None:
         grader.warm_up()
         print(f"start-up and warm-up (imports, reference runs): {time.perf_counter() - started:.2f} s")
         grader.grade(SOURCE, seed=ROUNDS)  # the first grading after the warm-up still pays a little
-        walls, trips, trip_seconds, per_check = [], [], [], {}
+        walls, cpus, trips, trip_seconds, per_check = [], [], [], [], {}
         for seed in range(ROUNDS):
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), _cpu_seconds(grader)
             report = grader.grade(SOURCE, seed=seed)
             walls.append(time.perf_counter() - t0)
+            cpus.append(_cpu_seconds(grader) - cpu0)
             assert report.score == report.max_score, [t.name for t in report.tests if t.score < t.max_score]
             trips.append(grader.round_trips[0])
             trip_seconds.append(grader.round_trips[1])
@@ -50,10 +51,26 @@ def main() -> None:
         print(f"requests to the sandbox per suite: {statistics.median(trips):.0f}, "
               f"{statistics.median(trip_seconds) * 1000:.0f} ms median, "
               f"{statistics.median(shares) * 100:.0f}% of the suite's time")
+        print(f"CPU time per suite, judge and student's side together: {statistics.median(cpus):.2f} s median "
+              f"(what bounds the throughput: about {os.cpu_count() or 1} / that suites per second on this machine)")
         print(f"whole suite with training: {wall:.2f} s median (min {min(walls):.2f}, max {max(walls):.2f}); "
               f"target {TARGET_S:g} s; ratio {wall / TARGET_S:.2f}")
     finally:
         grader.close()
+
+
+def _cpu_seconds(grader: Grader) -> float:
+    """CPU seconds used so far by this process and by the sandbox children its zygote has reaped."""
+    times = os.times()
+    own = times.user + times.system
+    pid = grader.factory.zygote_pid
+    if pid is None:
+        return own + times.children_user + times.children_system
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return own
+    return own + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
 
 
 if __name__ == "__main__":

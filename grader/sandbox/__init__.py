@@ -71,6 +71,11 @@ class SandboxFactory:
         """Load ``source`` as the student's ``layers.py``; raises ``ImportFailed`` when it does not import."""
         return ChildSandbox(source, launcher=self._launcher, limits=self.limits)
 
+    @property
+    def zygote_pid(self) -> int | None:
+        """The warm zygote's pid, whose reaped children's CPU time the bench reads; None without one."""
+        return self._zygote.pid if self._zygote is not None else None
+
     def describe(self) -> dict[str, Any]:
         """Which isolation layers protect the children (recorded in every report)."""
         active = sorted(n for n, v in self.layers.items() if v["active"]) or ["process"]
