@@ -22,7 +22,7 @@ from api.dashboard import auth
 from api.deps import SettingsDep
 from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory
-from service.lti import accounts, deep_link, launch
+from service.lti import accounts, deep_link, launch, scores
 from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.registrations import BadPlatform, ToolConf, all_platforms
@@ -78,6 +78,10 @@ def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome 
             raise launch.Refused("only course staff may add this tool to a course")
         return None, {"launch_id": launch_id}
     outcome = launch.outcome(claims, tool=tool, settings=settings)
+    try:
+        outcome = scores.with_line_item(outcome, claims, settings=settings)
+    except Exception as e:  # noqa: BLE001 - the student still works here; only the grade stays local
+        log.warning("LTI: no line item for %s: %s", outcome.student_name, e)
     if outcome.instructor:
         return outcome, {"role": "instructor"}
     with session_factory(settings.database)() as s:

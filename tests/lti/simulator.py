@@ -14,6 +14,8 @@ thread (like ``tests.lms.receiver``):
   expiry) and answers a bearer token;
 - ``POST /lineitems/{id}/scores``: needs that bearer token and the AGS score media
   type; records each score (``down = True`` answers 503 instead, recording nothing);
+- ``GET|POST /lineitems``: the course's line item container (bearer token needed):
+  lists them, or creates one (``application/vnd.ims.lis.v2.lineitem+json``);
 - ``POST /deep-link-return``: the tool's deep-linking response; verifies its JWT
   against the tool's JWKS (``iss`` = client id, ``aud`` = issuer, deployment, the
   request's ``data`` echoed) and records the content items.
@@ -87,6 +89,7 @@ class Platform:
         self.down = False
         self.plain_score_answer = False
         self.jwks_requests = 0
+        self.lineitems: list[dict[str, Any]] = []
         self._tokens: set[str] = set()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -200,6 +203,17 @@ class Platform:
             return Response("OK", media_type="text/plain")
         return JSONResponse({})
 
+    async def _lineitems(self, request: Request) -> Response:
+        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self._tokens:
+            return JSONResponse({"error": "invalid_token"}, status_code=401)
+        if request.method == "GET":
+            return JSONResponse(self.lineitems, media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
+        if request.headers.get("content-type") != "application/vnd.ims.lis.v2.lineitem+json":
+            return JSONResponse({"error": "unsupported media type"}, status_code=415)
+        item = {**(await request.json()), "id": self.lineitem(100 + len(self.lineitems))}
+        self.lineitems.append(item)
+        return JSONResponse(item, media_type="application/vnd.ims.lis.v2.lineitem+json")
+
     async def _deep_link_return(self, request: Request) -> JSONResponse:
         response = str((await request.form()).get("JWT", ""))
         try:
@@ -221,6 +235,7 @@ class Platform:
         app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
+                                Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                      log_level="warning", lifespan="off"))

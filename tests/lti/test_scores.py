@@ -17,6 +17,7 @@ from service.db.models import Student, Submission, SubmissionStatus, utcnow
 from service.db.session import session_factory
 from service.lms import delivery
 from service.lti import scores
+from service.lti.scores import LINEITEM_SCOPE
 from tests.doubles import one_test_report
 from tests.lti.simulator import SCORE_SCOPE
 from tests.lti.test_launch import platform_form, post_launch
@@ -176,3 +177,30 @@ def test_the_dashboard_shows_the_score_post_and_re_sends_it(client, platform, lt
     with session_factory(lti_settings.database)() as s:  # what the worker does with the re-sent task
         assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=lti_settings) is None  # type: ignore[arg-type]
     assert [x["scoreGiven"] for x in platform.scores] == [11.0, 11.0]
+
+
+def test_a_launch_with_only_the_container_finds_or_creates_its_line_item(client, platform, lti_settings):
+    from grader.assignments import load
+
+    ags = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+    claims = platform.claims
+    platform.claims = lambda user, **kw: {  # type: ignore[method-assign]
+        **claims(user, **kw), ags: {"scope": [SCORE_SCOPE, LINEITEM_SCOPE], "lineitems": f"{platform.url}/lineitems"}}
+    launched(client, platform, "alice")
+    launched(client, platform, "bob")
+    [item] = platform.lineitems  # created once, found the second time
+    assert (item["resourceLinkId"], item["resourceId"], item["tag"]) == ("resource-link-1", "ex08", "autograder:ex08")
+    assert item["scoreMaximum"] == load("ex08").max_score
+    deliver(lti_settings, graded(lti_settings, "sim:bob-sub-2", 7.0))
+    [got] = platform.scores
+    assert got["lineitem"] == "100" and got["userId"] == "bob-sub-2"
+
+
+def test_no_line_item_without_the_scope_to_create_one(client, platform, lti_settings):
+    ags = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+    claims = platform.claims
+    platform.claims = lambda user, **kw: {  # type: ignore[method-assign]
+        **claims(user, **kw), ags: {"scope": [SCORE_SCOPE], "lineitems": f"{platform.url}/lineitems"}}
+    launched(client, platform, "alice")  # signed in all the same
+    assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 7.0)) == []
+    assert platform.lineitems == [] and platform.scores == []
