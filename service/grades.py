@@ -68,8 +68,9 @@ def recompute_student(session: Session, student_id: int, assignment: str) -> Non
                                          "updated_at": utcnow(), **values}])
     instructor = session.scalar(select(Student.is_instructor).where(Student.id == student_id))
     counts = None if instructor else values.get("submission_id")
-    session.execute(update(TestResultRow).where(TestResultRow.submission_id.in_([s.id for s in subs]))
-                    .values(counted=TestResultRow.submission_id == counts if counts else false()))
+    should = TestResultRow.submission_id == counts if counts else false()
+    session.execute(update(TestResultRow).where(TestResultRow.submission_id.in_([s.id for s in subs]),
+                                                TestResultRow.counted != should).values(counted=should))
 
 
 def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
