@@ -21,7 +21,8 @@
 # The GPU machine (Python 3.12, torch, pytorch-lightning 2.6.x, numpy, scikit-learn; no registry)
 # gets the wheel dir from here. Build it on a machine that reaches PyPI, from the checkout's root:
 #
-#   rm -rf build wheels && python3 -m pip wheel --no-deps -w wheels .          # autograder-*.whl
+#   src="$(mktemp -d)" && git archive HEAD | tar -x -C "$src"                  # a clean tree (no stale build/)
+#   python3 -m pip wheel --no-deps -w wheels "$src"                              # autograder-*.whl
 #   scripts/gpu_proof.sh --print-requirements > wheels/requirements.txt        # our deps less the preinstalled
 #   python3 -m pip download -d wheels --only-binary=:all: \
 #       --implementation cp --python-version 3.12 --abi cp312 --abi abi3 --abi none \
@@ -32,13 +33,16 @@
 #   scripts/gpu_proof.sh --wheels wheels
 # pip download resolves every dependency of those packages for cp312 (and fails, naming it, if one
 # has no binary wheel for that platform); packages the GPU machine already has are skipped at install.
+# Tried here (Python 3.12 from pyenv, no torch): 71 wheels, all binary or pure; the install step of
+# this script put them and our wheel into a fresh venv and service, api, workers and autograder.cli
+# imported (the proof itself then needs the machine's numpy and torch).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 device=cuda wheels="" python="" venv=/tmp/autograder-gpu-venv extra=()
-# What the GPU machine brings; everything else of pyproject.toml's dependencies comes from the wheel dir.
-preinstalled="torch torchvision pytorch-lightning numpy scikit-learn"
+# What the GPU machine brings (scipy with scikit-learn); everything else of pyproject.toml's dependencies comes from the wheel dir.
+preinstalled="torch torchvision pytorch-lightning numpy scikit-learn scipy"  # scipy: scikit-learn needs it
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,7 +52,7 @@ while [ $# -gt 0 ]; do
         --venv) venv="$2"; shift ;;
         --skip-worker) extra+=(--skip-worker) ;;
         --print-requirements) print_requirements=1 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

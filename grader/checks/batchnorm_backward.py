@@ -30,7 +30,16 @@ from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forw
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_math as bm
 from grader.checks.support.batchnorm_cases import Case, Grads, Miss, backward_cases
-from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, as_tuple, unkeepdims
+from grader.checks.support.context import (
+    WHOLE,
+    CheckContext,
+    Fail,
+    Verdict,
+    as_array,
+    as_tuple,
+    call,
+    unkeepdims,
+)
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
 
 # Forward `out` within this of the reference counts as "your forward is right" (same bound as the
@@ -63,11 +72,11 @@ def _reference(ctx: CheckContext, case: Case) -> tuple[np.ndarray, Any, Grads]:
 def _call_backward(ctx: CheckContext, fn: str, case: Case, cache: Handle) -> Grads:
     """The student's (dx, dgamma, dbeta), each checked for type and shape."""
     n, d = case.x.shape
-    result = ctx.sandbox.call(fn, case.dout, cache)
-    if result.type_name == "NoneType":
+    result = call(ctx.sandbox, fn, WHOLE, case.dout, cache)
+    if result.handle.type_name == "NoneType":
         raise Fail(f"{fn} returned None. Did you leave a TODO unfinished (or forget `return`)?",
                    hint="returned_none")
-    dx, dgamma, dbeta = as_tuple(ctx.sandbox.get(result), 3, fn)
+    dx, dgamma, dbeta = as_tuple(result.take(0), 3, fn)
     return Grads(as_array(dx, f"The dx returned by {fn}", (n, d)),
                  _param_grad(dgamma, "dgamma", fn, n, d), _param_grad(dbeta, "dbeta", fn, n, d))
 

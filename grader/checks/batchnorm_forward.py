@@ -26,7 +26,7 @@ import numpy as np
 
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_math as bm
-from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, expect_pair
+from grader.checks.support.context import OUT, CheckContext, Fail, Verdict, as_array, call, expect_pair
 from grader.sandbox.interface import CallTimedOut, ChildDied, Handle
 
 # Largest allowed bm.norm_error of `out` (max deviation / max |expected|). float64: correct code
@@ -65,14 +65,14 @@ def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray
     wait for it again (they judge the backward on the template's cache instead).
     """
     try:
-        result = ctx.sandbox.call("batchnorm_forward", x, gamma, beta, bn_param)
+        result = call(ctx.sandbox, "batchnorm_forward", OUT, x, gamma, beta, bn_param)
     except (CallTimedOut, ChildDied) as exc:
         ctx.shared["batchnorm_forward.broken"] = f"batchnorm_forward {exc}"
         raise
-    expect_pair(result, "batchnorm_forward", "(out, cache)")
+    expect_pair(result.handle, "batchnorm_forward", "(out, cache)")
     shape = (shape or getattr(x, "shape", None)) if out_shape else None
-    out = as_array(ctx.sandbox.get(result, 0), "The `out` returned by batchnorm_forward", shape)
-    return out, result
+    out = as_array(result.take(0), "The `out` returned by batchnorm_forward", shape)
+    return out, result.handle
 
 
 def describe(n: int, d: int, scale: float, offset: float, dtype: Any, eps: float | None) -> str:

@@ -20,7 +20,17 @@ from typing import Any
 import numpy as np
 
 from grader.checks.registry import check
-from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, expect_pair, rel_error
+from grader.checks.support.context import (
+    OUT_AND_CACHE,
+    WHOLE,
+    CheckContext,
+    Fail,
+    Verdict,
+    as_array,
+    call,
+    expect_pair,
+    rel_error,
+)
 from grader.checks.support.dropout_samples import common_scale
 from grader.sandbox.interface import Handle, SandboxError
 
@@ -30,14 +40,14 @@ H = 1e-5  # central-difference step
 
 def _forward(ctx: CheckContext, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Handle]:
     """Run the student's forward; returns (out, handle to the cache)."""
-    result = ctx.sandbox.call("dropout_forward", x, param, seed=ctx.student_seed("forward"))
-    expect_pair(result, "dropout_forward", "(out, cache)")
-    out = as_array(ctx.sandbox.get(result, 0), "The `out` returned by dropout_forward", x.shape)
-    return out, ctx.sandbox.item(result, 1)
+    result = call(ctx.sandbox, "dropout_forward", OUT_AND_CACHE, x, param, seed=ctx.student_seed("forward"))
+    expect_pair(result.handle, "dropout_forward", "(out, cache)")
+    out = as_array(result.take(0), "The `out` returned by dropout_forward", x.shape)
+    return out, result.take(1)
 
 
 def _backward(ctx: CheckContext, dout: np.ndarray, cache: Any, shape: tuple[int, ...]) -> np.ndarray:
-    dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, cache))
+    dx = call(ctx.sandbox, "dropout_backward", WHOLE, dout, cache).take(0)
     return as_array(dx, "The dx returned by dropout_backward", shape)
 
 

@@ -23,9 +23,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.checks.support.context import Fail, as_array, as_tuple, expect_pair, unkeepdims
+from grader.checks.support.context import (
+    OUT,
+    OUT_AND_CACHE,
+    WHOLE,
+    Fail,
+    as_array,
+    as_tuple,
+    call,
+    expect_pair,
+    unkeepdims,
+)
 from grader.lightning.observations import EPS, MOMENTUM, DropoutObservation, LayerComparison, bn_param
-from grader.sandbox.interface import CallTimedOut, Fetched, Handle, Sandbox
+from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
 
 __all__ = ["EPS", "MOMENTUM", "BatchNormFunction", "DropoutFunction", "ReferenceLayers", "StudentLayers", "bn_param"]
 
@@ -133,8 +143,8 @@ class StudentLayers:
             self.bn = self.sandbox.put(bn_param(x.shape[1]))
         if train:
             self._test_param = None  # the running statistics move on: rebuild the test dict next time
-        fetch = _OUT_AND_CACHE if train else _OUT
-        result = self._call("batchnorm_forward", fetch, x, gamma, beta, self.bn if train else self.test_param())
+        result = call(self.sandbox, "batchnorm_forward", OUT_AND_CACHE if train else OUT, x, gamma, beta,
+                      self.bn if train else self.test_param())
         expect_pair(result.handle, "batchnorm_forward", "(out, cache)")
         out = _floats(result.take(0), "The out returned by batchnorm_forward", x.shape)
         if train and self.compare is not None:
@@ -142,7 +152,7 @@ class StudentLayers:
         return out, result.take(1) if train else None
 
     def _batchnorm_backward(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        got = as_tuple(self._call("batchnorm_backward", _ALL, dout, cache).take(0), 3, "batchnorm_backward")
+        got = as_tuple(call(self.sandbox, "batchnorm_backward", WHOLE, dout, cache).take(0), 3, "batchnorm_backward")
         D = dout.shape[1]
         grads = (_floats(got[0], "The dx returned by batchnorm_backward", dout.shape),
                  _floats(got[1], "The dgamma returned by batchnorm_backward", (D,)),
@@ -153,8 +163,8 @@ class StudentLayers:
 
     def _dropout(self, x: np.ndarray, p: float, train: bool, seed: int) -> tuple[np.ndarray, Any]:
         param = {"mode": "train", "p": p, "seed": seed} if train else {"mode": "test", "p": p}
-        result = self._call("dropout_forward", _OUT_AND_CACHE if train else _OUT, x, param,
-                            seed=seed if train else None)
+        result = call(self.sandbox, "dropout_forward", OUT_AND_CACHE if train else OUT, x, param,
+                      seed=seed if train else None)
         expect_pair(result.handle, "dropout_forward", "(out, cache)")
         out = _floats(result.take(0), "The out returned by dropout_forward", x.shape)
         self.dropout_seen.record(x, out, p, train)
@@ -163,40 +173,11 @@ class StudentLayers:
         return out, result.take(1) if train else None
 
     def _dropout_backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        dx = _floats(self._call("dropout_backward", _ALL, dout, cache).take(0),
+        dx = _floats(call(self.sandbox, "dropout_backward", WHOLE, dout, cache).take(0),
                      "The dx returned by dropout_backward", dout.shape)
         if self.compare is not None:
             self.compare.dropout_backward(dout, dx)
         return dx
-
-    def _call(self, function: str, fetch: tuple[tuple[str, tuple[int, ...]], ...], *args: Any,
-              seed: int | None = None) -> _Result:
-        """Call ``function`` and bring back the parts of its result in ``fetch``, in one round trip."""
-        handle, fetched = self.sandbox.call_fetch(function, *args, fetch=fetch, sequence_only=fetch is not _ALL,
-                                                  seed=seed)
-        return _Result(self.sandbox, handle, fetch, fetched)
-
-
-_OUT_AND_CACHE = (("get", (0,)), ("item", (1,)))
-"""A forward pass in train mode: ``out`` decoded, ``cache`` left on the student's side."""
-_OUT = (("get", (0,)),)
-_ALL = (("get", ()),)
-"""A backward pass: the whole result decoded."""
-
-
-class _Result:
-    """A call's result handle, and the parts of it that came back with the call."""
-
-    def __init__(self, sandbox: Sandbox, handle: Handle, fetch: tuple[tuple[str, tuple[int, ...]], ...],
-                 fetched: Fetched | None) -> None:
-        self.sandbox, self.handle, self._fetch, self._fetched = sandbox, handle, fetch, fetched
-
-    def take(self, index: int) -> Any:
-        """The ``index``-th part asked for; asked for now if it did not come back with the call."""
-        if self._fetched is not None:
-            return self._fetched[index]
-        op, path = self._fetch[index]
-        return (self.sandbox.get if op == "get" else self.sandbox.item)(self.handle, *path)
 
 
 def _mode(function: str, train: bool) -> str:

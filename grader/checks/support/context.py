@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignments import Assignment, TestSpec
-from grader.sandbox.interface import Handle, Sandbox
+from grader.sandbox.interface import Fetched, Handle, Sandbox
 
 
 @dataclass
@@ -86,6 +86,42 @@ def derive_seed(grading_seed: int, test_name: str) -> int:
 
 def _salt(s: object) -> int:
     return s if type(s) is int and s >= 0 else zlib.crc32(repr(s).encode())
+
+
+# --- calling the student's side -------------------------------------------------------------------
+
+Fetch = tuple[tuple[str, tuple[int | str, ...]], ...]
+OUT: Fetch = (("get", (0,)),)
+"""A forward pass: ``out`` decoded (``result[0]``)."""
+OUT_AND_CACHE: Fetch = (("get", (0,)), ("item", (1,)))
+"""A forward pass whose cache is needed: ``out`` decoded, ``cache`` left on the student's side as a handle."""
+WHOLE: Fetch = (("get", ()),)
+"""A backward pass: the whole result decoded."""
+
+
+class Called:
+    """A call's result handle, and the parts of the result asked for with it (:func:`call`)."""
+
+    def __init__(self, sandbox: Sandbox, handle: Handle, fetch: Fetch, fetched: Fetched | None) -> None:
+        self.sandbox, self.handle, self._fetch, self._fetched = sandbox, handle, fetch, fetched
+
+    def take(self, index: int) -> Any:
+        """The ``index``-th part of ``fetch``: what ``get``/``item`` gives, or raises, for it."""
+        if self._fetched is not None:
+            return self._fetched[index]
+        op, path = self._fetch[index]  # it did not come back with the call: ask now
+        return (self.sandbox.get if op == "get" else self.sandbox.item)(self.handle, *path)
+
+
+def call(sandbox: Sandbox, function: str, fetch: Fetch, *args: Any, seed: int | None = None) -> Called:
+    """Call ``function`` on the student's side and bring back the parts of its result in ``fetch``.
+
+    One round trip where a call, then a ``get``/``item`` per part, took one each, with the same
+    outcomes. A result of ``OUT``/``OUT_AND_CACHE`` is unpacked only when it is a tuple or list (the
+    caller's ``expect_pair`` refuses anything else before looking inside); ``WHOLE`` always.
+    """
+    handle, fetched = sandbox.call_fetch(function, *args, fetch=fetch, sequence_only=fetch is not WHOLE, seed=seed)
+    return Called(sandbox, handle, fetch, fetched)
 
 
 # --- helpers that turn the student's return values into checked arrays --------------------------
