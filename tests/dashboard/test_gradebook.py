@@ -228,3 +228,14 @@ def test_a_students_page_for_tas_has_every_attempt_and_a_diff(instructor, sessio
     with sessions() as s:
         theirs = s.scalar(select(Submission.id).join(Student).where(Student.name == "other"))
     assert instructor.get(link, params={"a": first, "b": theirs}).status_code == 404
+
+
+def test_the_students_report_opens_with_a_summary_of_visible_tests(dash_settings, sessions):
+    with student_client(dash_settings, sessions, "sum") as c:
+        sid = add_graded(sessions, "sum", WRONG)
+        html = c.get(f"/student/submissions/{sid}").text
+        assert '<b id="passed-count">2 of 3</b> tests passed' in html and "(and 1 hidden)" in html
+        areas = re.findall(r'<tr><td>(\w+)</td><td class="num">([\d.]+ / [\d.]+)</td></tr>', html)
+        assert areas == [("batchnorm_forward", "2 / 2"), ("dropout_forward", "0 / 2"), ("training", "1 / 1")]
+        assert 'Failed: <a href="#test-2">dropout_forward: train-mode scaling</a>' in html
+        assert 'id="test-2"' in html and "batchnorm_backward" not in html.split('id="summary"')[1].split("</section>")[0]
