@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -31,8 +32,8 @@ from service.tokens import authenticate, digest
 router = APIRouter(prefix="/student", include_in_schema=False)
 
 
-def _signed_in(settings: Any, student_id: int, token_sha256: str) -> Response:
-    response = RedirectResponse("/student", status_code=303)
+def _signed_in(settings: Any, student_id: int, token_sha256: str, to: str = "/student") -> Response:
+    response = RedirectResponse(_back_to(to), status_code=303)
     auth.start(response, settings, role="student", sid=student_id, token=token_sha256)
     return response
 
@@ -57,7 +58,7 @@ def _throttled(request: Request, web: dict[str, Any], throttle: Any, page: str) 
 def home(request: Request, web: WebSessionDep, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     student = current_student(web, session)
     if student is None:
-        return render(request, "student_login.html", web)
+        return render(request, "student_login.html", web, next=_back_to(request.query_params.get("next", "")))
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
     course = grades.student_view(session, settings.schedule, _assignment(web, settings), student.id)
@@ -79,14 +80,16 @@ def _hidden_points_differ(rows: Sequence[Submission], settings: Any) -> bool:
 
 @router.post("/login")
 def login(request: Request, web: WebSessionDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-          throttle: LoginThrottleDep, token: Annotated[str, Form()]) -> Response:
+          throttle: LoginThrottleDep, token: Annotated[str, Form()],
+          next: Annotated[str, Form(max_length=500)] = "/student") -> Response:
     if (refused := _throttled(request, web, throttle, "student_login.html")) is not None:
         return refused
     student = authenticate(session=session, token=token.strip())
     if student is None:
         throttle.failed(throttle.keys(request))
-        return render(request, "student_login.html", web, status_code=401, error="Unknown or revoked token.")
-    return _signed_in(settings, student.id, digest(token.strip()))
+        return render(request, "student_login.html", web, status_code=401, error="Unknown or revoked token.",
+                      next=_back_to(next))
+    return _signed_in(settings, student.id, digest(token.strip()), to=next)
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -138,8 +141,13 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def report_page(request: Request, submission_id: str, web: WebSessionDep, settings: SettingsDep,
-                session: SessionDep) -> HTMLResponse:
-    row = _own(session, _require(web, session), submission_id)
+                session: SessionDep) -> Response:
+    student = current_student(web, session)
+    if student is None:  # a bookmarked report, signed out: sign in, then back here
+        return RedirectResponse(f"/student?next={quote(request.url.path)}", status_code=303)
+    row = session.get(Submission, submission_id)
+    if row is None or row.student_id != student.id:
+        return render(request, "student_missing.html", web, status_code=404)
     return _report(request, web, settings, row, live=True)
 
 
@@ -208,6 +216,11 @@ def _assignment(web: dict[str, Any], settings: Any) -> str:
     """The session's assignment (an LTI launch names one), else the default."""
     chosen = web.get("assignment")
     return str(chosen) if chosen in settings.assignment_ids else str(settings.default_assignment)
+
+
+def _back_to(path: str) -> str:
+    """Where to go after signing in: a student page asked for, never another site."""
+    return path if path.startswith("/student") and not path.startswith("//") and "\\" not in path else "/student"
 
 
 def _require(web: dict[str, Any], session: SessionDep) -> Student:

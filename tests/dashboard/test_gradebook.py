@@ -239,3 +239,23 @@ def test_the_students_report_opens_with_a_summary_of_visible_tests(dash_settings
         assert areas == [("batchnorm_forward", "2 / 2"), ("dropout_forward", "0 / 2"), ("training", "1 / 1")]
         assert 'Failed: <a href="#test-2">dropout_forward: train-mode scaling</a>' in html
         assert 'id="test-2"' in html and "batchnorm_backward" not in html.split('id="summary"')[1].split("</section>")[0]
+
+
+def test_a_signed_out_student_signs_in_and_lands_on_the_report_asked_for(dash_settings, sessions):
+    with sessions() as s:
+        token = create_token(session=s, student="bm")
+    sid = add_graded(sessions, "bm", RIGHT)
+    with TestClient(create_app(dash_settings, queue=MemoryQueue())) as c:
+        r = c.get(f"/student/submissions/{sid}", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/student?next=/student/submissions/{sid}"
+        page = c.get(r.headers["location"])
+        assert f'name="next" value="/student/submissions/{sid}"' in page.text
+        back = c.post("/student/login", data={"token": token, "csrf_token": csrf_of(page.text),
+                                              "next": f"/student/submissions/{sid}"}, follow_redirects=False)
+        assert back.headers["location"] == f"/student/submissions/{sid}"
+        missing = c.get("/student/submissions/nope")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+        assert 'id="missing"' in missing.text
+        elsewhere = c.post("/student/login", data={"token": token, "csrf_token": csrf_of(c.get("/student").text),
+                                                   "next": "https://evil.example/"}, follow_redirects=False)
+        assert elsewhere.headers["location"] == "/student"
