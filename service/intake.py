@@ -58,6 +58,13 @@ def validate(content: bytes, *, max_bytes: int, size: int | None = None) -> str:
     return text
 
 
+def check_filename(filename: str | None) -> None:
+    """A 422 Problem unless the uploaded file's name ends in ``.py`` (a ``layers.txt`` is a mistake)."""
+    if filename and not filename.lower().endswith(".py"):
+        raise Problem(422, "Not a Python file", f"`{filename[:100]}` does not end in .py: upload your layers.py",
+                      type=PROBLEMS + "filename", filename=filename[:255])
+
+
 def check_assignment(assignment: str, allowed: list[str]) -> None:
     known = [a for a in known_assignments() if a in allowed]
     if assignment not in known:

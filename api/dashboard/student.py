@@ -124,6 +124,7 @@ async def upload(request: Request, web: WebSessionDep, _: CsrfDep, settings: Set
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
     student = _require(web, session)
     content = await file.read(settings.max_upload_bytes + 1)
+    intake.check_filename(file.filename)
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
     assignment = _assignment(web, settings)
     if intake.replay(session=session, student=student, key=idempotency_key, content=content) is None:

@@ -30,6 +30,7 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
     content = file.file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
     assignment = assignment or settings.default_assignment
     intake.check_assignment(assignment, settings.assignment_ids)
+    intake.check_filename(file.filename)
     intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
     replay = intake.replay(session=session, student=student, key=idempotency_key, content=content)
     if replay is None:

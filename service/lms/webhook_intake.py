@@ -86,6 +86,7 @@ def accept(*, session: Session, queue: TaskQueue, settings: Settings, integratio
     """Create (or find again) the submission for this external id; queued like any upload."""
     assignment = settings.lms_assignment_map.get(payload.assignment_id, payload.assignment_id)
     intake.check_assignment(assignment, settings.assignment_ids)
+    intake.check_filename(payload.filename)
     intake.validate(content, max_bytes=settings.max_upload_bytes)
     if (link := _link(session, integration, payload.external_submission_id)) is not None:
         return Accepted(_same(session, link, content), link, False)

@@ -259,3 +259,19 @@ def test_a_signed_out_student_signs_in_and_lands_on_the_report_asked_for(dash_se
         elsewhere = c.post("/student/login", data={"token": token, "csrf_token": csrf_of(c.get("/student").text),
                                                    "next": "https://evil.example/"}, follow_redirects=False)
         assert elsewhere.headers["location"] == "/student"
+
+
+def test_a_file_not_ending_in_py_is_refused_with_a_clear_message(instructor, dash_settings, sessions):
+    with student_client(dash_settings, sessions, "txt") as c:
+        r = c.post("/student/upload", files={"file": ("layers.txt", RIGHT)},
+                   data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
+        assert r.status_code == 422 and r.json()["title"] == "Not a Python file"
+        assert "`layers.txt` does not end in .py" in r.json()["detail"]
+    with sessions() as s:
+        token = create_token(session=s, student="txt-api")
+    api = instructor.post("/api/v1/submissions", files={"file": ("layers.txt", RIGHT)},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 422 and api.json()["type"].endswith("/filename")
+    ok = instructor.post("/api/v1/submissions", files={"file": ("Layers.PY", RIGHT)},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 202
