@@ -21,6 +21,7 @@ from service.lms import signing
 from service.tokens import create_token
 from tests.dashboard.reports import add_graded
 from tests.dashboard.test_pages import (  # noqa: F401 - fixtures
+    PASSWORD,
     RIGHT,
     WRONG,
     client,
@@ -275,3 +276,33 @@ def test_a_file_not_ending_in_py_is_refused_with_a_clear_message(instructor, das
     ok = instructor.post("/api/v1/submissions", files={"file": ("Layers.PY", RIGHT)},
                          headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 202
+
+
+def test_a_database_from_revision_0002_shows_its_old_grades_after_the_upgrade(tmp_path, dash_settings):
+    from sqlalchemy import create_engine, text
+
+    from service.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0002")
+    report = {"score": 5, "max_score": 6, "tests": [
+        {"name": "a", "number": "1", "score": 2, "max_score": 2, "status": "passed", "hint": ""},
+        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed", "hint": "keep_convention"}]}
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'veteran', 0, :t)"),
+                  {"t": NOW})
+        c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, status, "
+                       "received_at, attempts, report, score, max_score) VALUES ('old1', 1, 'ex08', 'layers.py', "
+                       "x'00', '0', 1, 'graded', :t, 1, :r, 5, 6)"), {"t": NOW, "r": json.dumps(report)})
+    engine.dispose()
+    upgrade(url)  # what the app does at start
+    settings = dash_settings.model_copy(update={"database_url": url})
+    with TestClient(create_app(settings, queue=MemoryQueue())) as c:
+        page = c.get("/dashboard/login")
+        c.post("/dashboard/login", data={"password": PASSWORD, "csrf_token": csrf_of(page.text)})
+        rows = list(csv.DictReader(io.StringIO(c.get("/dashboard/export.csv").text)))
+        assert rows == [{"student": "veteran", "grade": "5", "max_score": "6", "counted_submission": "old1",
+                         "late": "0", "a": "2", "b": "3"}]
+        overview = c.get("/dashboard").text
+        assert '<a href="/dashboard/gradebook?assignment=ex08&hint=keep_convention">1</a>' in overview
