@@ -37,7 +37,10 @@ def _follow(client: httpx.Client, sid: str) -> None:
         done = 0
         for sse in source.iter_sse():
             data = json.loads(sse.data)
-            if sse.event == "queued":
+            if sse.event == "queued" and data.get("held"):  # fair queueing: one of a student's at a time
+                click.echo(f"waiting for your previous submission to be graded, position {data['position']}",
+                           err=True)
+            elif sse.event == "queued":
                 click.echo(f"queued, position {data['position']}", err=True)
             elif sse.event == "running":
                 click.echo("running", err=True)

@@ -42,7 +42,10 @@
     var status = document.getElementById("status"), textEl = document.getElementById("progress-text");
     var es = new EventSource(progress.dataset.events);
     function set(s, t) { status.textContent = s; status.className = "badge " + s; textEl.textContent = t; }
-    es.addEventListener("queued", function (e) { set("queued", "waiting for a worker… position " + JSON.parse(e.data).position); });
+    es.addEventListener("queued", function (e) {
+      var d = JSON.parse(e.data);  // held: waits for the student's previous submission (fair queueing)
+      set("queued", (d.held ? "waiting for your previous submission… position " : "waiting for a worker… position ") + d.position);
+    });
     es.addEventListener("running", function () { set("running", "being graded…"); });
     var total = progress.dataset.total ? " of " + progress.dataset.total : "";
     es.addEventListener("test", function (e) { set("running", "being graded… " + JSON.parse(e.data).done + total + " tests done"); });
