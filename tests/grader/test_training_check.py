@@ -322,3 +322,25 @@ def test_fraction_tolerance_is_a_hoeffding_bound_at_1e_9():
 def test_identity_dropout_gets_no_rescale_hint(factory, assignment, warm):
     source = (SUBMISSIONS / "no_free_points/identity_dropout_in_training.py").read_bytes()
     assert grade(factory, assignment, source, DROPOUT).hint == ""  # it drops nothing: not "unscaled"
+
+
+def test_networks_keep_torchs_registration_rules_for_attributes():
+    """Network's quick path for plain attributes (Lightning's per-hook bookkeeping) changes no nn.Module rule."""
+    import torch
+
+    from grader.lightning import data
+    from grader.lightning.networks import make
+
+    model = make("batchnorm", data.load(None), layers=None)
+    model._current_fx_name = "training_step"
+    model.train(False)
+    assert model._current_fx_name == "training_step" and model.training is False
+    assert "_current_fx_name" not in model._parameters and "training" not in model._modules
+    with pytest.raises(TypeError):
+        model.gamma = 1.0  # a parameter's name takes a Parameter or None only
+    with pytest.raises(TypeError):
+        model.fc1 = "a string"  # a submodule's name takes a Module or None only
+    model.extra = torch.nn.Linear(2, 2)
+    assert "extra" in model._modules
+    assert sorted(n for n, _ in model.named_parameters()) == [
+        "beta", "extra.bias", "extra.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight", "gamma"]
