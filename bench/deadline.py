@@ -4,7 +4,8 @@ The real service (``bench.service.Service``: private Redis, SQLite, the API, an
 ``autograder worker`` subprocess, the real grader). Goals (issue 11):
 
 - one student has 20 uploads waiting, another uploads once: graded within 3 gradings' time;
-- a worker killed with SIGKILL mid-grading and Redis restarted empty, with 40
+- Redis restarted empty with 40 submissions waiting, and again with the worker
+  killed with SIGKILL mid-grading too (a new one started), with 40
   submissions accepted: the last graded at most 60 s after the broker is back;
   each stored exactly once;
 - the first upload after ``autograder serve`` says it is ready: at most 2x the warm grading time.
@@ -101,6 +102,25 @@ def recovery() -> str:
             svc.close()
 
 
+def broker_loss() -> str:
+    """``ACCEPTED`` submissions (one per student) waiting, Redis restarted empty; the worker lives on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = Service(Path(tmp), 1, students=ACCEPTED)
+        try:
+            ids = [sid for _, sid in (svc.upload(i) for i in range(ACCEPTED)) if sid]
+            while not any(r.status == "graded" for r in _rows(svc, ids)):
+                time.sleep(0.02)
+            svc.redis.restart()  # the queue is gone with it
+            back = datetime.now(UTC)
+            rows = _wait_graded(svc, ids)
+            last = max(_utc(r.finished_at) for r in rows)
+            return (f"broker loss: {len(ids)} accepted, Redis restarted empty, the worker alive: the last "
+                    f"graded {(last - back).total_seconds():.1f} s after the broker was back (goal <= 60); statuses "
+                    f"{sorted({r.status for r in rows})}; each stored exactly once: {svc.stored_once(ids)}")
+        finally:
+            svc.close()
+
+
 def _graded_after_upload(client: httpx.Client) -> float:
     """Upload the reference; seconds until the API says graded (polled every 50 ms)."""
     t = time.perf_counter()
@@ -148,5 +168,6 @@ def warm_start(uploads: int = 4) -> str:
 
 def main() -> None:
     print(fairness(), flush=True)
+    print(broker_loss(), flush=True)
     print(recovery(), flush=True)
     print(warm_start(), flush=True)
