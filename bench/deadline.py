@@ -115,8 +115,9 @@ def broker_loss() -> str:
             rows = _wait_graded(svc, ids)
             last = max(_utc(r.finished_at) for r in rows)
             return (f"broker loss: {len(ids)} accepted, Redis restarted empty, the worker alive: the last "
-                    f"graded {(last - back).total_seconds():.1f} s after the broker was back (goal <= 60); statuses "
-                    f"{sorted({r.status for r in rows})}; each stored exactly once: {svc.stored_once(ids)}")
+                    f"graded {(last - back).total_seconds():.1f} s after the broker was back (goal <= 60); "
+                    f"statuses {sorted({r.status for r in rows})}; "
+                    f"each stored exactly once: {svc.stored_once(ids)}")
         finally:
             svc.close()
 
