@@ -73,8 +73,12 @@ def recompute_student(session: Session, student_id: int, assignment: str) -> Non
                                                 TestResultRow.counted != should).values(counted=should))
 
 
-def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> int:
-    """Every counted grade of the assignment with ``schedule``, which becomes the applied one; commits."""
+def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -> list[int]:
+    """Every counted grade of the assignment with ``schedule``, which becomes the applied one; commits.
+
+    Returns the students whose counted grade (or counted submission) changed.
+    """
+    before = _counted_now(session, assignment)
     _write_applied(session, assignment, schedule)
     by_student: dict[int, list[Any]] = defaultdict(list)
     for r in session.execute(_submissions(assignment)):
@@ -87,7 +91,15 @@ def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -
     _upsert(session, CountedGrade, rows)
     _flag_counted_tests(session, assignment)
     session.commit()
-    return len(rows)
+    return [r["student_id"] for r in rows if before.get(r["student_id"]) != (r["submission_id"], r["grade"])]
+
+
+def _counted_now(session: Session, assignment: str, student_id: int | None = None) -> dict[int, tuple[Any, Any]]:
+    q = select(CountedGrade.student_id, CountedGrade.submission_id, CountedGrade.grade).where(
+        CountedGrade.assignment == assignment)
+    if student_id is not None:
+        q = q.where(CountedGrade.student_id == student_id)
+    return {sid: (sub, grade) for sid, sub, grade in session.execute(q)}
 
 
 def _flag_counted_tests(session: Session, assignment: str) -> None:
@@ -161,10 +173,15 @@ def applied(session: Session, assignment: str) -> sched.Schedule:
 
 def refresh(session: Session, env: dict[str, dict[str, Any]], assignment: str) -> sched.Schedule:
     """The effective schedule, after recomputing every grade if it is not the applied one."""
+    return apply(session, env, assignment)[0]
+
+
+def apply(session: Session, env: dict[str, dict[str, Any]], assignment: str) -> tuple[sched.Schedule, list[int]]:
+    """:func:`refresh`, and the students whose counted grade that changed (none when the schedule had not)."""
     now = effective(session, env, assignment)
-    if _row(session, assignment, APPLIED) != now:
-        recompute_all(session, assignment, now)
-    return now
+    if _row(session, assignment, APPLIED) == now:
+        return now, []
+    return now, recompute_all(session, assignment, now)
 
 
 def set_override(session: Session, assignment: str, schedule: sched.Schedule | None) -> None:
@@ -180,8 +197,12 @@ def has_override(session: Session, assignment: str) -> bool:
     return _row(session, assignment, DASHBOARD) is not None
 
 
-def set_extension(session: Session, assignment: str, student_id: int, due_at: datetime | None) -> None:
-    """Grant (or with None withdraw) a student's extension, and recompute their grade; commits."""
+def set_extension(session: Session, assignment: str, student_id: int, due_at: datetime | None) -> bool:
+    """Grant (or with None withdraw) a student's extension and recompute their grade; commits.
+
+    True when their counted grade (or counted submission) changed.
+    """
+    before = _counted_now(session, assignment, student_id)
     session.execute(delete(Extension).where(Extension.assignment == assignment,
                                             Extension.student_id == student_id))
     if due_at is not None:
@@ -189,6 +210,7 @@ def set_extension(session: Session, assignment: str, student_id: int, due_at: da
     session.flush()
     recompute_student(session, student_id, assignment)
     session.commit()
+    return _counted_now(session, assignment, student_id) != before
 
 
 def for_student(session: Session, env: dict[str, dict[str, Any]], assignment: str,

@@ -1,8 +1,9 @@
 """``/dashboard``'s course pages: overview, gradebook, CSV export, schedule and extensions.
 
 Thin: every page first brings the counted grades up to date with the effective
-schedule (:func:`service.grades.refresh`, a no-op unless the schedule changed),
-then reads one page of aggregates (:mod:`api.dashboard.course`).
+schedule (:func:`service.grades.apply`, a no-op unless the schedule changed; an
+LMS student whose counted grade it changed gets the new one), then reads one
+page of aggregates (:mod:`api.dashboard.course`).
 """
 
 from __future__ import annotations
@@ -22,21 +23,22 @@ from sqlalchemy import select
 
 from api.dashboard import course, plots
 from api.dashboard.views import CsrfDep, InstructorDep, render
-from api.deps import SessionDep, SettingsDep
+from api.deps import QueueDep, SessionDep, SettingsDep
 from service import grades
 from service.db.grade_models import CountedGrade, Extension
 from service.db.models import Student, Submission
+from service.lms import delivery
 from service.problems import Problem
 from service.schedule import Schedule
 
 router = APIRouter()
 
 
-def overview_page(request: Request, web: dict, settings: SettingsDep, session: SessionDep,
+def overview_page(request: Request, web: dict, settings: SettingsDep, session: SessionDep, queue: QueueDep,
                   assignment: str) -> HTMLResponse:
     """``/dashboard`` (routed in :mod:`api.dashboard.routes`: an included router cannot have an empty path)."""
     assignment = assignment or settings.default_assignment
-    schedule = grades.refresh(session, settings.schedule, assignment)
+    schedule = _refreshed(session, settings, queue, assignment)
     o = course.overview(session, assignment)
     charts = {
         "histogram": plots.bars([f"{i * 10}%" for i in range(11)], o["histogram"],
@@ -49,12 +51,12 @@ def overview_page(request: Request, web: dict, settings: SettingsDep, session: S
 
 
 @router.get("/gradebook", response_class=HTMLResponse)
-def gradebook(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+def gradebook(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep, queue: QueueDep,
               assignment: str = "", student: str = "", state: str = "", test: str = "", hint: str = "",
               sort: str = "student", order: str = "asc",
               page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    schedule = grades.refresh(session, settings.schedule, assignment)
+    schedule = _refreshed(session, settings, queue, assignment)
     f = course.GradebookFilters(assignment=assignment, student=student, state=state, test=test, hint=hint,
                                 sort=sort if sort in course.SORTS else "student",
                                 order="desc" if order == "desc" else "asc", page=page)
@@ -65,9 +67,10 @@ def gradebook(request: Request, web: InstructorDep, settings: SettingsDep, sessi
 
 
 @router.get("/export.csv")
-def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assignment: str = "") -> Response:
+def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, queue: QueueDep,
+           assignment: str = "") -> Response:
     assignment = assignment or settings.default_assignment
-    grades.refresh(session, settings.schedule, assignment)
+    _refreshed(session, settings, queue, assignment)
     return Response(course.csv_export(session, assignment), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"',
                              "Cache-Control": "no-store"})
@@ -75,9 +78,9 @@ def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assign
 
 @router.get("/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                  assignment: str = "", error: str = "") -> HTMLResponse:
+                  queue: QueueDep, assignment: str = "", error: str = "") -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    schedule = grades.refresh(session, settings.schedule, assignment)
+    schedule = _refreshed(session, settings, queue, assignment)
     exts = session.execute(select(Extension, Student.name).join(Student, Student.id == Extension.student_id)
                            .where(Extension.assignment == assignment).order_by(Student.name)).all()
     return render(request, "schedule.html", web, assignment=assignment, s=schedule, extensions=exts,
@@ -87,7 +90,7 @@ def schedule_page(request: Request, web: InstructorDep, settings: SettingsDep, s
 
 @router.post("/schedule")
 def save_schedule(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-                  assignment: Annotated[str, Form()], due_at: Annotated[str, Form()] = "",
+                  queue: QueueDep, assignment: Annotated[str, Form()], due_at: Annotated[str, Form()] = "",
                   closes_at: Annotated[str, Form()] = "", late_penalty_per_day: Annotated[str, Form()] = "",
                   late_days_max: Annotated[str, Form()] = "", counted: Annotated[str, Form()] = "latest",
                   reset: Annotated[str, Form()] = "") -> Response:
@@ -103,32 +106,33 @@ def save_schedule(request: Request, web: InstructorDep, _: CsrfDep, settings: Se
         except (ValidationError, ValueError) as e:
             raise Problem(422, "Invalid schedule", str(e)[:500]) from None
         grades.set_override(session, assignment, schedule)
-    grades.refresh(session, settings.schedule, assignment)
+    _refreshed(session, settings, queue, assignment)
     return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
 
 
 @router.post("/extensions")
-def save_extension(_w: InstructorDep, _: CsrfDep, session: SessionDep, settings: SettingsDep,
+def save_extension(_w: InstructorDep, _: CsrfDep, session: SessionDep, settings: SettingsDep, queue: QueueDep,
                    assignment: Annotated[str, Form()], student: Annotated[str, Form(min_length=1)],
                    due_at: Annotated[str, Form()] = "") -> Response:
     """Grant a student a later due date (an empty date withdraws it); their grade is recomputed."""
-    grades.refresh(session, settings.schedule, assignment)
+    _refreshed(session, settings, queue, assignment)
     who = session.scalar(select(Student).where(Student.name == student.strip()))
     if who is None:
         raise Problem(404, "Not found", f"no student named {student.strip()!r}")
-    grades.set_extension(session, assignment, who.id, _when(due_at))
+    if grades.set_extension(session, assignment, who.id, _when(due_at)):
+        _push(session, queue, assignment, [who.id])
     return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
 
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                 assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
+                 queue: QueueDep, assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
     """A student for TAs: every attempt with its score and grade, the score history, a diff of two sources."""
     assignment = assignment or settings.default_assignment
     who = session.get(Student, student_id)
     if who is None:
         raise Problem(404, "Not found", f"no student {student_id}")
-    grades.refresh(session, settings.schedule, assignment)
+    _refreshed(session, settings, queue, assignment)
     schedule = grades.for_student(session, settings.schedule, assignment, student_id)
     rows = session.execute(select(Submission.id, Submission.received_at, Submission.status, Submission.score,
                                   Submission.max_score).where(Submission.student_id == student_id,
@@ -156,6 +160,18 @@ def _diff(session: SessionDep, student_id: int, a: str, b: str) -> Markup | None
                                  tofile=f"{b[:8]} (received {new.received_at:%Y-%m-%d %H:%M})")
     text = "".join(lines) or "(the two sources are identical)\n"
     return Markup(highlight(text, DiffLexer(), HtmlFormatter(cssclass="source diff")))
+
+
+def _refreshed(session: SessionDep, settings: SettingsDep, queue: QueueDep, assignment: str) -> Schedule:
+    """The schedule in force (:func:`service.grades.apply`); the LMS gets every counted grade it changed."""
+    schedule, changed = grades.apply(session, settings.schedule, assignment)
+    _push(session, queue, assignment, changed)
+    return schedule
+
+
+def _push(session: SessionDep, queue: QueueDep, assignment: str, students: list[int]) -> None:
+    for delivery_id in delivery.schedule_changed(session, assignment, students) if students else []:
+        queue.deliver(delivery_id)
 
 
 def _when(text: str) -> datetime | None:

@@ -63,9 +63,9 @@ def logout(_: CsrfDep) -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+def overview(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep, queue: QueueDep,
              assignment: str = "") -> HTMLResponse:
-    return course_routes.overview_page(request, web, settings, session, assignment)
+    return course_routes.overview_page(request, web, settings, session, queue, assignment)
 
 
 @router.get("/submissions", response_class=HTMLResponse)

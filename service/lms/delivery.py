@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,36 @@ def schedule(session: Session, submission_id: str) -> list[int]:
             continue
         ids.append(delivery.id)
     return ids
+
+
+def schedule_changed(session: Session, assignment: str, student_ids: list[int]) -> list[int]:
+    """Log rows sending the new counted grade of these students (a schedule or extension changed it).
+
+    Each LMS student gets one delivery on the link of their latest LMS submission
+    of the assignment; its ``grade_attempt`` is negative (-1, -2, ...: the n-th
+    such change on that link), which keeps it apart from the graded attempts.
+    """
+    latest: dict[int, tuple[Any, LmsLink]] = {}
+    for i in range(0, len(student_ids), 500):
+        for student, at, link in session.execute(
+                select(Submission.student_id, Submission.received_at, LmsLink)
+                .join(LmsLink, LmsLink.submission_id == Submission.id)
+                .where(Submission.assignment == assignment, Submission.student_id.in_(student_ids[i:i + 500]))):
+            if student not in latest or at > latest[student][0]:
+                latest[student] = (at, link)
+    links = [link for _, link in latest.values()]
+    used = {link_id: lowest for link_id, lowest in session.execute(
+        select(LmsDelivery.link_id, func.min(LmsDelivery.grade_attempt))
+        .where(LmsDelivery.link_id.in_([lk.id for lk in links])).group_by(LmsDelivery.link_id))} if links else {}
+    rows = [LmsDelivery(link_id=lk.id, submission_id=lk.submission_id, next_attempt_at=utcnow(),
+                        grade_attempt=min(used.get(lk.id) or 0, 0) - 1) for lk in links]
+    session.add_all(rows)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent change logged the same ones; the LMS gets that one
+        session.rollback()
+        return []
+    return [d.id for d in rows]
 
 
 def attempt(*, session: Session, delivery_id: int, transport: Transport, settings: Settings,
@@ -157,7 +187,8 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
     assert row is not None
     report = report_view.parse(row.report)
     tests = [report_view.test_summary(t) for t in report.tests] if report else []
-    return {"event": "submission.graded", "delivery_id": d.id, "integration": link.integration,
+    event = "grade.changed" if d.grade_attempt < 0 else "submission.graded"
+    return {"event": event, "delivery_id": d.id, "integration": link.integration,
             "course_id": link.course_id, "assignment_id": link.assignment_id, "student_id": link.student_id,
             "external_submission_id": link.external_submission_id, "submission_id": row.id,
             "score": row.score, "max_score": row.max_score, **_counted(session, row),

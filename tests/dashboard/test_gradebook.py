@@ -306,3 +306,33 @@ def test_a_database_from_revision_0002_shows_its_old_grades_after_the_upgrade(tm
                          "late": "0", "a": "2", "b": "3"}]
         overview = c.get("/dashboard").text
         assert '<a href="/dashboard/gradebook?assignment=ex08&hint=keep_convention">1</a>' in overview
+
+
+def test_a_schedule_or_extension_change_sends_the_lms_the_new_counted_grade(instructor, sessions, queue,
+                                                                            dash_settings):
+    from service.db.lms_models import LmsDelivery, LmsLink
+    from service.lms import delivery
+
+    sid = add_graded(sessions, "moodle:u9", RIGHT, received_at=NOW - timedelta(hours=30))
+    add_graded(sessions, "local", RIGHT, received_at=NOW - timedelta(hours=30))  # not from an LMS: nothing sent
+    with sessions() as s:
+        s.add(LmsLink(integration="moodle", course_id="c", assignment_id="ex08", student_id="u9",
+                      external_submission_id="x9", submission_id=sid, callback_url="http://127.0.0.1:9/g"))
+        s.commit()
+    set_schedule(instructor, due_at=(NOW - timedelta(days=2)).isoformat(), late_penalty_per_day="0.25",
+                 late_days_max="5")  # 6 x (1 - 0.25 x 1)
+    [first] = queue.deliveries
+    set_schedule(instructor, due_at=(NOW - timedelta(days=2)).isoformat(), late_penalty_per_day="0.25",
+                 late_days_max="5")  # the same again: no change, nothing sent
+    assert queue.deliveries == [first]
+    with sessions() as s:
+        d = s.get(LmsDelivery, first)
+        body = delivery.payload(s, d, s.get(LmsLink, d.link_id), dash_settings)
+        assert (body["event"], body["grade"], body["late_days"], d.grade_attempt) == ("grade.changed", 4.5, 1, -1)
+    page = instructor.get("/dashboard/schedule")
+    instructor.post("/dashboard/extensions", data={"csrf_token": csrf_of(page.text), "assignment": "ex08",
+                                                   "student": "moodle:u9", "due_at": NOW.isoformat()})
+    assert len(queue.deliveries) == 2
+    with sessions() as s:
+        d = s.get(LmsDelivery, queue.deliveries[1])
+        assert d.grade_attempt == -2 and delivery.payload(s, d, s.get(LmsLink, d.link_id), dash_settings)["grade"] == 6
