@@ -30,7 +30,6 @@ RUN_SEED = 0  # fixed, independent of the grading seed: the reference runs are c
 
 Curves = dict[str, list[float]]
 _PLAIN = (str, bool, int, float, type(None))
-_REGISTERED = ("_parameters", "_buffers", "_modules")
 
 
 class Network(pl.LightningModule):
@@ -47,7 +46,9 @@ class Network(pl.LightningModule):
         # Lightning sets _current_fx_name around every hook, about 4,000 times a run. For a plain value
         # that names no parameter, buffer or submodule, nn.Module.__setattr__ ends in object.__setattr__
         # after a dozen checks: go there at once (a tenth of the training loop's own time).
-        if type(value) in _PLAIN and not any(name in self.__dict__.get(d, ()) for d in _REGISTERED):
+        registered = self.__dict__
+        if type(value) in _PLAIN and name not in registered.get("_parameters", ()) \
+                and name not in registered.get("_buffers", ()) and name not in registered.get("_modules", ()):
             object.__setattr__(self, name, value)
         else:
             super().__setattr__(name, value)
