@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from grader.report import Report
 from service import schedule as sched
 from service.db.grade_models import CountedGrade, Extension, ScheduleRow, TestResultRow
+from service.db.lti_models import LtiAccount
 from service.db.models import Student, Submission, SubmissionStatus, Token, utcnow
 from service.problems import PROBLEMS, Problem
 
@@ -274,8 +275,9 @@ def _write_applied(session: Session, assignment: str, schedule: sched.Schedule) 
 
 
 def course_member() -> Any:
-    """SQL condition on ``Student``: a student of the course (not an instructor; an active token,
-    or any submission, which covers every LMS student seen)."""
+    """SQL condition on ``Student``: a student of the course (not an instructor; an active token, an
+    LTI launch, or any submission, which covers every student an LMS webhook sent)."""
     return (Student.is_instructor == False) & or_(  # noqa: E712 - SQL, not Python
         exists().where(Token.student_id == Student.id, Token.revoked_at.is_(None)),
+        exists().where(LtiAccount.student_id == Student.id),
         exists().where(Submission.student_id == Student.id))

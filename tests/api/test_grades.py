@@ -265,3 +265,21 @@ def test_0006_flags_the_tests_of_counted_submissions_of_an_existing_database(tmp
     with session_factory(url)() as s:
         assert counted_flags(s) == {"old": False, "new": True}
         assert s.scalars(select(TestResultRow.assignment)).all() == ["ex08", "ex08"]
+
+
+def test_the_course_is_every_non_instructor_with_a_token_an_lti_launch_or_a_submission(session):
+    from service.db.lti_models import LtiAccount
+
+    create_token(session=session, student="tok")
+    create_token(session=session, student="gone")
+    create_token(session=session, student="prof", instructor=True)
+    session.execute(text("UPDATE tokens SET revoked_at = CURRENT_TIMESTAMP WHERE student_id = "
+                         "(SELECT id FROM students WHERE name = 'gone')"))
+    session.add_all([Student(name="launched"), Student(name="webhook:u1"), Student(name="nobody")])
+    session.commit()
+    ids = {name: sid for name, sid in session.execute(select(Student.name, Student.id))}
+    session.add(LtiAccount(student_id=ids["launched"], issuer="https://lms", client_id="c", sub="s1"))
+    session.commit()
+    graded(session, "webhook:u1", 1, DUE)
+    members = session.scalars(select(Student.name).where(grades.course_member()).order_by(Student.name)).all()
+    assert members == ["launched", "tok", "webhook:u1"]
