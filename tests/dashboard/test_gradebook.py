@@ -336,3 +336,11 @@ def test_a_schedule_or_extension_change_sends_the_lms_the_new_counted_grade(inst
     with sessions() as s:
         d = s.get(LmsDelivery, queue.deliveries[1])
         assert d.grade_attempt == -2 and delivery.payload(s, d, s.get(LmsLink, d.link_id), dash_settings)["grade"] == 6
+
+
+def test_the_student_sees_the_hint_as_a_title_once(dash_settings, sessions):
+    with student_client(dash_settings, sessions, "hinted") as c:
+        sid = add_graded(sessions, "hinted", WRONG)
+        html = c.get(f"/student/submissions/{sid}").text
+        assert '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b></p>' in html
+        assert "Hint: <code>" not in html
