@@ -243,5 +243,5 @@ def test_student_does_not_see_a_hidden_test_before_the_release_date(page, servic
     page.click("form[action='/student/login'] button[type=submit]")
     page.goto(f"/student/submissions/{sid}")
     body = page.inner_text("main")
-    assert "keep_convention" in body and "1 hidden test" in body and "3 / 5" in body
+    assert "Recognised mistake: Keep convention" in body and "1 hidden test" in body and "3 / 5" in body
     assert "HIDDEN-DETAIL" not in body and "hidden gradient check" not in body
