@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse
 
 from api import sse_stream
-from api.dashboard import auth
+from api.dashboard import auth, plots
 from api.dashboard.views import CsrfDep, WebSessionDep, current_student, render
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.login_throttle import LoginThrottleDep
@@ -65,7 +65,22 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
     if course.counted is not None and _hidden_points_differ(rows, settings):
         # Which submission counts, or that an earlier one scored higher, would tell hidden tests' points.
         course = replace(course, counted=None)
-    return render(request, "student_home.html", web, student=student, rows=rows, course=course)
+    scores = _visible_scores(rows, settings)
+    history = [(r.received_at.strftime("%m-%d %H:%M"), scores[r.id][0]) for r in reversed(rows) if r.id in scores]
+    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per attempt (visible tests)",
+                       color=plots.PALETTE[2]) if len(history) > 1 else None
+    return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
+                  chart=chart)
+
+
+def _visible_scores(rows: Sequence[Submission], settings: Any) -> dict[str, tuple[float, float]]:
+    """Each graded attempt's score and maximum as its report page shows them (visible tests only)."""
+    out = {}
+    for r in rows:
+        shown = visibility.for_student(report_view.parse(r.report), release_at=settings.hidden_tests_release_at)
+        if r.status == "graded" and shown is not None:
+            out[r.id] = (float(shown["score"]), float(shown["max_score"]))
+    return out
 
 
 def _hidden_points_differ(rows: Sequence[Submission], settings: Any) -> bool:

@@ -344,3 +344,14 @@ def test_the_student_sees_the_hint_as_a_title_once(dash_settings, sessions):
         html = c.get(f"/student/submissions/{sid}").text
         assert '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b></p>' in html
         assert "Hint: <code>" not in html
+
+
+def test_the_attempts_list_shows_each_visible_score_and_their_history(dash_settings, sessions):
+    with student_client(dash_settings, sessions, "hist") as c:
+        add_graded(sessions, "hist", WRONG, received_at=NOW - timedelta(hours=2))
+        add_graded(sessions, "hist", RIGHT, received_at=NOW - timedelta(hours=1))
+        html = c.get("/student").text
+        cells = re.findall(r'<td class="num">([^<]*)</td></tr>', html.split('id="attempts"')[1])
+        assert cells == ["5 / 5", "3 / 5"]  # newest first; the hidden test's point counts in neither
+        assert 'id="score-history"' in html and "Your score per attempt (visible tests)" in html
+        assert "see report" not in html
