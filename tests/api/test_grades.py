@@ -283,3 +283,17 @@ def test_the_course_is_every_non_instructor_with_a_token_an_lti_launch_or_a_subm
     graded(session, "webhook:u1", 1, DUE)
     members = session.scalars(select(Student.name).where(grades.course_member()).order_by(Student.name)).all()
     assert members == ["launched", "tok", "webhook:u1"]
+
+
+def test_the_environments_schedule_reaches_the_one_settings_object(monkeypatch, session):
+    from service.settings import Settings
+
+    monkeypatch.setenv("AUTOGRADER_SCHEDULE", json.dumps({"ex08": {
+        "due_at": "2026-12-01T12:00:00+01:00", "closes_at": "2026-12-03T12:00:00+01:00",
+        "late_penalty_per_day": 0.1, "counted": "latest"}}))
+    env = Settings(env="development").schedule
+    s = grades.effective(session, env, "ex08")
+    assert s.due_at == DUE and s.close() == DUE + timedelta(days=2) and s.late_penalty_per_day == 0.1
+    monkeypatch.setenv("AUTOGRADER_SCHEDULE", '{"ex08": {"late_penalty_per_day": 2}}')
+    with pytest.raises(ValueError, match="late_penalty_per_day"):
+        Settings(env="development")
