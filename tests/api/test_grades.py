@@ -297,3 +297,24 @@ def test_the_environments_schedule_reaches_the_one_settings_object(monkeypatch, 
     monkeypatch.setenv("AUTOGRADER_SCHEDULE", '{"ex08": {"late_penalty_per_day": 2}}')
     with pytest.raises(ValueError, match="late_penalty_per_day"):
         Settings(env="development")
+
+
+def test_an_assignments_data_file_gives_the_default_schedule(monkeypatch, tmp_path):
+    import grader.assignments
+    from service import schedule as sched
+
+    (tmp_path / "hw1").mkdir()
+    (tmp_path / "hw1" / "assignment.toml").write_text(
+        'id = "hw1"\n[schedule]\ndue_at = "2026-12-01T12:00:00+01:00"\nlate_days_max = 2\ncounted = "best"\n')
+    (tmp_path / "hw1_v2").mkdir()
+    (tmp_path / "hw1_v2" / "assignment.toml").write_text('id = "hw1_v2"\nextends = "hw1"\n')
+    monkeypatch.setattr(grader.assignments, "REFERENCE_DIR", tmp_path)
+    sched._data_file.cache_clear()
+    try:
+        for name in ("hw1", "hw1_v2"):  # a variant inherits the schedule of what it extends
+            assert sched.from_data_file(name) == Schedule(due_at=DUE, late_days_max=2, counted="best")
+        env = {"hw1": {"late_penalty_per_day": 0.5}}  # the environment, field by field over the file
+        assert sched.merge(sched.from_data_file("hw1"), env["hw1"]).late_penalty_per_day == 0.5
+        assert sched.merge(sched.from_data_file("hw1"), env["hw1"]).counted == "best"
+    finally:
+        sched._data_file.cache_clear()
