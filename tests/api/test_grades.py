@@ -46,9 +46,10 @@ def test_the_close():
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, database_url):
+def blank_url(request, tmp_path):
+    """An empty database: a SQLite file, or a scratch PostgreSQL database dropped afterwards."""
     if request.param == "sqlite":
-        yield database_url
+        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
         return
     server = postgres_url()
     name = f"autograder_test_{uuid.uuid4().hex[:8]}"
@@ -57,7 +58,6 @@ def url(request, database_url):
         c.execute(text(f'CREATE DATABASE "{name}"'))
     pg = server.rsplit("/", 1)[0] + "/" + name
     try:
-        upgrade(pg)
         yield pg
     finally:
         from service.db.session import _engines
@@ -67,6 +67,12 @@ def url(request, database_url):
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def url(blank_url):
+    upgrade(blank_url)
+    return blank_url
 
 
 @pytest.fixture
@@ -180,8 +186,8 @@ def test_environment_over_data_file_and_the_dashboard_over_both(session):
     assert grades.effective(session, env, "ex08") == Schedule(counted="best")
 
 
-def test_a_database_at_0002_upgrades_and_keeps_its_grades(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+def test_a_database_at_0002_upgrades_and_keeps_its_grades(blank_url):
+    url = blank_url
     upgrade(url, "0002")
     engine = create_engine(url)
     now = datetime.now(UTC)
@@ -191,13 +197,13 @@ def test_a_database_at_0002_upgrades_and_keeps_its_grades(tmp_path):
     previous = {"score": 1, "max_score": 2, "tests": [{"name": "a", "score": 1, "max_score": 2, "status": "failed"}]}
     with engine.begin() as c:
         c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES "
-                       "(1, 'old1', 0, :t), (2, 'old2', 0, :t)"), {"t": now})
+                       "(1, 'old1', :no, :t), (2, 'old2', :no, :t)"), {"t": now, "no": False})
         for sid, student, report in (("s1", 1, today), ("s2", 2, previous)):
             c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, "
                            "status, received_at, attempts, report, score, max_score) VALUES (:id, :st, 'ex08', "
-                           "'layers.py', x'00', '0', 1, 'graded', :t, 1, :r, :sc, :mx)"),
+                           "'layers.py', :content, '0', 1, 'graded', :t, 1, :r, :sc, :mx)"),
                       {"id": sid, "st": student, "t": now, "r": json.dumps(report), "sc": report["score"],
-                       "mx": report["max_score"]})
+                       "mx": report["max_score"], "content": b"\x00"})
     engine.dispose()
     upgrade(url)
     with session_factory(url)() as s:
