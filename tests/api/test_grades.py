@@ -176,6 +176,9 @@ def test_an_extension_moves_the_due_date_and_the_close_for_one_student(session):
     with pytest.raises(Problem) as closed:
         grades.refuse_if_closed(session, {}, "ex08", hal, now=DUE + timedelta(days=2, seconds=1))
     assert closed.value.status == 403 and closed.value.extra["closed_at"] == (DUE + timedelta(days=2)).isoformat()
+    create_token(session=session, student="prof", instructor=True)
+    prof = session.scalar(select(Student.id).where(Student.name == "prof"))
+    grades.refuse_if_closed(session, {}, "ex08", prof, now=DUE + timedelta(days=9))  # instructors: never closed
 
 
 def test_environment_over_data_file_and_the_dashboard_over_both(session):
