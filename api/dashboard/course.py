@@ -157,6 +157,12 @@ def tests_of(session: Session, assignment: str) -> list[tuple[str, str]]:
     return [(number, name) for number, name, _, _ in _rates(session, assignment)]
 
 
+def hints_of(session: Session, assignment: str) -> list[str]:
+    """Every hint shown in a counted submission (the gradebook's hint filter offers them)."""
+    return list(session.scalars(select(TestResultRow.hint).where(_counted_tests(assignment), TestResultRow.hint != "")
+                                .distinct().order_by(TestResultRow.hint)))
+
+
 def csv_export(session: Session, assignment: str) -> str:
     """One row per student of the course, non-submitters included with an empty grade."""
     tests = tests_of(session, assignment)

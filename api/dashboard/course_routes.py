@@ -63,6 +63,7 @@ def gradebook(request: Request, web: InstructorDep, settings: SettingsDep, sessi
     rows, total = course.gradebook(session, f)
     return render(request, "gradebook.html", web, rows=rows, total=total, f=f, schedule=schedule,
                   pages=max(1, -(-total // course.PAGE_SIZE)), tests=course.tests_of(session, assignment),
+                  hints=course.hints_of(session, assignment),
                   states=course.STATES, query=dict(request.query_params), assignments=settings.assignment_ids)
 
 

@@ -139,6 +139,7 @@ def test_gradebook_lists_every_student_and_filters(instructor, sessions):
     assert 'id="gradebook-total">1<' in failing and 'data-student="failer"' in failing
     hinted = instructor.get("/dashboard/gradebook", params={"hint": "keep_convention"}).text
     assert 'data-student="failer"' in hinted and 'data-student="passer"' not in hinted
+    assert '<option value="keep_convention" selected>hint: keep_convention</option>' in hinted
     by_grade = instructor.get("/dashboard/gradebook", params={"sort": "grade", "order": "desc"}).text
     assert by_grade.index('data-student="passer"') < by_grade.index('data-student="failer"') \
         < by_grade.index('data-student="silent"')  # no grade: last
