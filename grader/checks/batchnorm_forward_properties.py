@@ -16,7 +16,7 @@ import numpy as np
 from grader.checks.batchnorm_forward import student_forward
 from grader.checks.registry import check, gate
 from grader.checks.support import batchnorm_math as bm
-from grader.checks.support.context import CheckContext, Fail, Verdict
+from grader.checks.support.context import CheckContext, Fail, Verdict, fault_clause
 from grader.sandbox.interface import MissingFunction, NotData, StudentRaised
 
 # Judged by the gate: an unusable return value. The student's exception, a hang or a crash propagate, so the
@@ -35,7 +35,7 @@ def normalises(ctx: CheckContext) -> str | None:
         try:
             out, _ = student_forward(ctx, batch, gamma, beta, {"mode": "train"}, out_shape=False)
         except STUDENT_FAULTS as exc:
-            return f"called in train mode on a 64x8 batch ({label}), {_fault(exc)}"
+            return f"called in train mode on a 64x8 batch ({label}), {fault_clause(exc)}"
         outs.append(out.astype(np.float64))
     if outs[0].size != x.size or outs[0].ndim != 2 or np.any(np.ptp(outs[0], axis=0) <= 1e-12):
         return "in train mode on a 64x8 batch, some feature of its output is constant"
@@ -43,15 +43,6 @@ def normalises(ctx: CheckContext) -> str | None:
         return ("in train mode its output for the batch 3x + 7 differs from its output for x: it does not "
                 "normalise the features with the batch's mean and variance")
     return None
-
-
-def _fault(exc: Exception) -> str:
-    if isinstance(exc, Fail):
-        return exc.message[0].lower() + exc.message[1:].rstrip(".")
-    if isinstance(exc, StudentRaised):
-        where = f" at line {exc.line}" if exc.line else ""
-        return f"it raised {exc.exc_type}{where}: {exc.message[:200]}"
-    return f"it {exc}"
 
 
 @check("batchnorm_forward.invalid_mode")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.registry import check, gate
-from grader.checks.support.context import CheckContext, Fail, Verdict
+from grader.checks.support.context import CheckContext, Fail, Verdict, fault_clause
 from grader.checks.support.dropout_samples import (
     GATE_CASE,
     INPUT_CASES,
@@ -33,7 +33,7 @@ from grader.checks.support.dropout_samples import (
     shape_text,
     student_p,
 )
-from grader.sandbox.interface import MissingFunction, NotData, StudentRaised
+from grader.sandbox.interface import MissingFunction, NotData
 from grader.sandbox.judge import OUTPUT_CAP as OUTPUT_SHOWN
 
 # Judged by the gate: an unusable return value. The student's exception, a hang or a crash propagate, so the
@@ -49,7 +49,7 @@ def drops_units(ctx: CheckContext) -> str | None:
     try:
         out = forward_out(ctx, x, {"mode": "train", "p": p}, ctx.student_seed("gate"), GATE_CASE.shape)
     except STUDENT_FAULTS as exc:
-        return f"called in train mode with p = {p:g} on a 40x50 input, {_fault(exc)}"
+        return f"called in train mode with p = {p:g} on a 40x50 input, {fault_clause(exc)}"
     return _not_dropout(out, x, f"in train mode with p = {p:g} on a 40x50 input")
 
 
@@ -64,15 +64,6 @@ def _not_dropout(out: np.ndarray, x: np.ndarray, where: str) -> str | None:
     if scale is None or scale <= 0:
         return f"{where} the units it keeps are not the input times one common positive factor"
     return None
-
-
-def _fault(exc: Exception) -> str:
-    if isinstance(exc, Fail):
-        return exc.message[0].lower() + exc.message[1:].rstrip(".")
-    if isinstance(exc, StudentRaised):
-        where = f" at line {exc.line}" if exc.line else ""
-        return f"it raised {exc.exc_type}{where}: {exc.message[:200]}"
-    return f"it {exc}"
 
 
 @check("dropout_forward.any_shape")

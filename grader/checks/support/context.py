@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignments import Assignment, TestSpec
-from grader.sandbox.interface import Fetched, Handle, Sandbox
+from grader.sandbox.interface import Fetched, Handle, Sandbox, StudentRaised
 
 
 @dataclass
@@ -77,6 +77,16 @@ class CheckContext:
     def student_seed(self, *salt: object) -> int:
         """A seed to hand to the student's side (``np.random.seed`` takes < 2**32)."""
         return int(self.rng("student-seed", *salt).integers(0, 2**32 - 1))
+
+
+def fault_clause(exc: Exception) -> str:
+    """Why a gate's call did not count, as a clause after "called ..., ": the failure or what the code raised."""
+    if isinstance(exc, Fail):
+        return exc.message[0].lower() + exc.message[1:].rstrip(".")
+    if isinstance(exc, StudentRaised):
+        where = f" at line {exc.line}" if exc.line else ""
+        return f"it raised {exc.exc_type}{where}: {exc.message[:200]}"
+    return f"it {exc}"
 
 
 def derive_seed(grading_seed: int, test_name: str) -> int:
