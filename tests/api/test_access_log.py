@@ -10,7 +10,7 @@ import httpx
 
 from api.app import create_app
 from tests.doubles import MemoryQueue
-from tests.lms.receiver import free_port
+from tests.http_server import free_port
 
 
 class Lines(logging.Handler):

@@ -18,7 +18,7 @@ from service.db.session import session_factory
 from service.tokens import create_token
 from tests.dashboard.live import uvicorn_server
 from tests.doubles import MemoryQueue
-from tests.lms.receiver import free_port
+from tests.http_server import free_port
 
 MB = 1024 * 1024
 BOUNDARY = "b0undary"

@@ -7,15 +7,13 @@ Starting one costs its warm-up (torch, Lightning, the reference training runs:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from service.settings import Settings
-from tests.lms.receiver import free_port
+from tests.http_server import ThreadedServer, free_port
 from tests.workers.service import Worker
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
@@ -30,20 +28,11 @@ WRONG_FAILS = ["dropout_forward: fraction of units dropped"]
 
 @contextmanager
 def uvicorn_server(app: Any, port: int) -> Iterator[str]:
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
+    server = ThreadedServer(app, port).start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(15)
+        server.stop()
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from service.lms import signing
+from tests.http_server import ThreadedServer, free_port
 
 
 def create_app(secrets: dict[str, str], *, window_s: int = 300, out: Path | None = None) -> Starlette:
@@ -56,20 +54,13 @@ def create_app(secrets: dict[str, str], *, window_s: int = 300, out: Path | None
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Receiver:
     """The receiver on 127.0.0.1 in a background thread; ``stop()`` and ``start()`` again keep the port."""
 
     def __init__(self, secrets: dict[str, str], *, port: int | None = None) -> None:
         self.app = create_app(secrets)
         self.port = port or free_port()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._http = ThreadedServer(self.app, self.port, name="lms-receiver", lifespan="off")
 
     @property
     def url(self) -> str:
@@ -80,24 +71,11 @@ class Receiver:
         return list(self.app.state.grades.values())
 
     def start(self) -> Receiver:
-        import uvicorn
-
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                     log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, name="lms-receiver", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"receiver did not start on port {self.port}")
-            time.sleep(0.02)
+        self._http.start(timeout=10)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        self._http.stop()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from service.passwords import hash_password
 from service.settings import Settings
 from tests.dashboard.live import uvicorn_server
 from tests.doubles import MemoryQueue
-from tests.lms.receiver import free_port
+from tests.http_server import free_port
 
 SAFE = {"secret_key": "k" * 32, "session_secret": "s" * 32, "lms_shared_secret": "l" * 32}
 

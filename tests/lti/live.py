@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from service.lti.keys import generate_pem
 from service.settings import Settings
 from tests.dashboard.live import uvicorn_server
-from tests.lms.receiver import free_port
+from tests.http_server import free_port
 from tests.lti.simulator import Platform
 from tests.workers.service import Worker
 

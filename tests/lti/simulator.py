@@ -30,7 +30,6 @@ from __future__ import annotations
 import html
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.lms.receiver import free_port
+from tests.http_server import ThreadedServer, free_port
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -91,8 +90,7 @@ class Platform:
         self.jwks_requests = 0
         self.lineitems: list[dict[str, Any]] = []
         self._tokens: set[str] = set()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedServer | None = None
 
     # -- what the tool is told -------------------------------------------------------------------
     def registration(self) -> dict[str, Any]:
@@ -230,29 +228,18 @@ class Platform:
         return JSONResponse({"ok": True})
 
     def start(self) -> Platform:
-        import uvicorn
-
         app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                     log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, name="lti-platform", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"platform did not start on port {self.port}")
-            time.sleep(0.02)
+        self._http = ThreadedServer(app, self.port, name="lti-platform", lifespan="off").start(timeout=10)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        if self._http is not None:
+            self._http.stop()
+        self._http = None
 
 
 def auto_post_form(action: str, fields: dict[str, str]) -> str:
