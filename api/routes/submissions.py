@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse
 
 from api import sse_stream
-from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
+from api.auth import StudentDep
+from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.responses import submission_body, submission_body_for_student
 from service import grades, intake
 from service.db.models import Student, Submission
