@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import report_view
-from service.db.grade_models import CountedGrade
+from service import grades, report_view
 from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
 from service.db.models import Submission, SubmissionStatus, utcnow
 from service.lms import callback_address, signing
@@ -198,6 +197,6 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
 
 def _counted(session: Session, row: Submission) -> dict[str, Any]:
     """The student's counted grade (late policy applied, :mod:`service.grades`): what the gradebook records."""
-    g = session.get(CountedGrade, (row.assignment, row.student_id))
+    g = grades.counted_grade(session, assignment=row.assignment, student_id=row.student_id)
     return {"grade": g.grade if g else None, "counted_submission_id": g.submission_id if g else None,
             "late_days": g.late_days if g else 0}

@@ -38,7 +38,7 @@ def graded(settings, student: str, score: float, *, assignment: str = "ex08") ->
                          finished_at=utcnow(), report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
         s.add(row)
         s.flush()
-        grades.refresh_submission(s, row.id)  # as lifecycle.store does
+        grades.recompute_submission(s, row.id)  # as lifecycle.store does
         s.commit()
         return row.id
 
@@ -88,7 +88,7 @@ def test_a_regrade_posts_again_and_a_repeated_hook_does_not(client, platform, lt
     with session_factory(lti_settings.database)() as s:
         row = s.get(Submission, sid)
         row.attempts, row.score = 2, 10.0  # regraded
-        grades.refresh_submission(s, sid)
+        grades.recompute_submission(s, sid)
         s.commit()
     deliver(lti_settings, sid)
     assert [s["scoreGiven"] for s in platform.scores] == [8.0, 10.0]
@@ -134,12 +134,13 @@ def test_a_refused_token_is_fetched_again(client, platform, lti_settings):
 
 
 def test_the_counted_grade_is_posted_not_the_last_score(client, platform, lti_settings):
+    from service import schedule
     from service.schedule import Schedule
 
     launched(client, platform)
     with session_factory(lti_settings.database)() as s:
-        grades.set_override(s, "ex08", Schedule(counted="best"))
-        grades.refresh(s, {}, "ex08")
+        schedule.set_override(s, "ex08", Schedule(counted="best"))
+        grades.apply(s, {}, "ex08")
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 14.0))
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 6.0))  # worse: the best still counts
     assert [x["scoreGiven"] for x in platform.scores] == [14.0, 14.0]
