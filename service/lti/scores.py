@@ -5,7 +5,7 @@ submission of a student with an AGS line item is graded, :func:`attach` adds
 an :class:`~service.db.lms_models.LmsLink` of integration ``lti`` per line
 item, :func:`service.lms.delivery.schedule` logs a delivery for it, the worker
 task ``autograder.deliver_callback`` makes the attempts with the same backoff,
-and :func:`service.lms.delivery.attempt` calls :func:`post` for these links.
+and :func:`service.lms.delivery.attempt` sends them through :class:`AgsTransport`.
 Each attempt posts the student's counted grade at that moment, so a regrade or
 a later submission sends the new grade.
 """
@@ -101,6 +101,16 @@ def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
             .set_activity_progress("Completed").set_grading_progress("FullyGraded")
             .set_timestamp(datetime.now(UTC).isoformat(timespec="milliseconds"))
             .set_comment(f"Autograder: {summary}"))
+
+
+class AgsTransport:
+    """LTI's transport (``service.lms.delivery.Transport``): the student's counted grade as an AGS score."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, session: Session, delivery: Any, link: LmsLink) -> tuple[int | None, str | None]:
+        return post(session, link, self.settings)
 
 
 def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | None, str | None]:
