@@ -83,6 +83,8 @@ def render(report: Report) -> str:
             lines += ["", f"--- {t.name} [{t.status.value}]", t.output.split("\n\nHint: ")[0]]
     if report.output:
         lines += ["", report.output]
+    if report.printed:
+        lines += ["", "What your code printed while being graded:", report.printed]
     return "\n".join(lines)
 
 

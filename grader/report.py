@@ -3,7 +3,7 @@
 It is a superset of Gradescope's ``results.json``: a report serialised with
 :meth:`Report.to_dict` uploads to Gradescope unchanged, and our own fields
 (``assignment``, ``seed``, ``grader_version``, ``submission_sha256``,
-``sandbox``, ``mistakes``) ride along as extra keys that Gradescope ignores.
+``sandbox``, ``mistakes``, ``printed``) ride along as extra keys that Gradescope ignores.
 """
 
 from __future__ import annotations
@@ -79,6 +79,16 @@ class Mistake:
     """Points it costs, summed over those tests."""
 
 
+LEGACY_PRINTED = "What your code printed while being graded:\n"
+"""How reports stored before ``printed`` existed quoted it at the end of ``output``."""
+
+
+def _legacy_split(output: str) -> tuple[str, str]:
+    """A stored report's ``output`` of before ``printed``: our notes, and what the code printed."""
+    ours, _, printed = output.partition(LEGACY_PRINTED)
+    return ours.rstrip("\n"), printed
+
+
 @dataclass
 class Report:
     """The whole grade of one submission."""
@@ -90,7 +100,7 @@ class Report:
     execution_time: float
     """Seconds spent grading, wall clock."""
     output: str
-    """Submission-level feedback: import errors, what the student's code printed, sandbox notes."""
+    """Submission-level feedback, ours: import errors, sandbox notes (never what the code printed)."""
     tests: list[TestResult]
     """One entry per test, in assignment order."""
     assignment: str
@@ -105,6 +115,9 @@ class Report:
     """Which isolation layers were active, and whether grading ran with ``--insecure``."""
     mistakes: list[Mistake] = field(default_factory=list)
     """The failed tests grouped by cause: a mistake that fails several tests is listed once."""
+    printed: str = ""
+    """What the student's code printed while being graded (stdout and stderr, capped); empty: nothing.
+    Data apart from ``output``, so a student's view can withhold it (hidden tests' calls print too)."""
 
     @property
     def internal_error(self) -> bool:
@@ -139,6 +152,8 @@ class Report:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Report:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "printed" not in d and LEGACY_PRINTED in d.get("output", ""):
+            known["output"], known["printed"] = _legacy_split(d["output"])
         known["tests"] = [TestResult.from_dict(t) for t in d["tests"]]
         known["mistakes"] = [Mistake(**m) for m in d.get("mistakes", [])]
         return cls(**known)

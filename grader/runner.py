@@ -84,16 +84,14 @@ class Grader:
             message, status = _open_failure(exc)
             results = [_result(t, status, message) for t in tests]
             output = "\n".join([message, *notes])
-            return self._report(results, output, seed, source, started)
+            return self._report(results, output, seed, source, started, printed="")
         try:
             results = self._run_all(_TimeoutMemo(sandbox), tests, seed, started, progress)
             printed = sandbox.output()
         finally:
             self.round_trips = (getattr(sandbox, "round_trips", 0), getattr(sandbox, "round_trip_seconds", 0.0))
             sandbox.close()
-        if printed:
-            notes.append("What your code printed while being graded:\n" + printed)
-        return self._report(results, "\n\n".join(notes), seed, source, started)
+        return self._report(results, "\n\n".join(notes), seed, source, started, printed=printed)
 
     def _run_all(self, sandbox: Sandbox, tests: list[TestSpec], seed: int, started: float,
                  progress: Progress | None) -> list[TestResult]:
@@ -116,14 +114,14 @@ class Grader:
         return results
 
     def _report(self, results: list[TestResult], output: str, seed: int, source: bytes,
-                started: float) -> Report:
+                started: float, *, printed: str) -> Report:
         return Report(
             score=round(sum(r.score for r in results), 6),
             max_score=sum(r.max_score for r in results),
             execution_time=round(time.monotonic() - started, 3),
             output=output, tests=results, assignment=self.assignment.id, seed=seed,
             grader_version=__version__, submission_sha256=hashlib.sha256(source).hexdigest(),
-            sandbox=self.factory.describe(), mistakes=group(results),
+            sandbox=self.factory.describe(), mistakes=group(results), printed=printed,
         )
 
 

@@ -139,7 +139,7 @@ def _counted_row(subs: Iterable[Any], schedule: sched.Schedule) -> dict[str, Any
         "latest_grade": schedule.grade(latest_row.score, latest_row.received_at) if latest_row else None,
         "best_grade": max((schedule.grade(s.score, s.received_at) for s in graded), default=None),
         "attempts": len(subs),
-        "last_activity": max(sched.aware(s.received_at) for s in subs),
+        "last_activity": max(s.received_at for s in subs),
     }
 
 

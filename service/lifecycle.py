@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -67,7 +67,7 @@ def claim(session: Session, submission_id: str, *, task_id: str) -> Claim | None
         return None
     row = session.get(Submission, submission_id, populate_existing=True)
     assert row is not None
-    return Claim(row.id, row.attempts, row.content, row.assignment, row.seed, _aware(row.received_at))
+    return Claim(row.id, row.attempts, row.content, row.assignment, row.seed, row.received_at)
 
 
 def store(session: Session, held: Claim, *, report: Report) -> bool:
@@ -245,7 +245,3 @@ def _queued_since():  # type: ignore[no-untyped-def]
     # Never sent (the broker was down at upload): count from when it was received.
     return func.coalesce(Submission.enqueued_at, Submission.received_at)
 
-
-def _aware(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
-    return t if t.tzinfo else t.replace(tzinfo=UTC)

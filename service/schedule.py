@@ -136,7 +136,7 @@ def parse(body: str | None) -> Schedule | None:
 
 
 def aware(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
+    """A date-time as the policy reads it: one without a zone (a form's, the environment's) is UTC."""
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 

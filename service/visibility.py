@@ -2,8 +2,8 @@
 
 Instructors see the stored report as it is. A student gets :func:`for_student`
 (the report with each hidden test reduced to its number, the score counting
-visible tests only, the mistakes without hidden tests, and no output printed
-during the calls, since hidden tests' calls print too), the submission's
+visible tests only, the mistakes without hidden tests, and not what the code
+printed, since hidden tests' calls print too: ``printed_withheld`` says so), the submission's
 ``error`` through :func:`error_for_student` and, while grading runs, progress
 events passed through :func:`test_event_for_student`.
 """
@@ -17,10 +17,6 @@ from typing import Any
 from grader.report import Report
 
 HIDDEN = ("hidden", "after_due_date", "after_published")
-PRINTED = "What your code printed while being graded:"
-"""Where the grader's report output starts quoting what the code printed (grader/runner.py)."""
-PRINTED_WITHHELD = ("What your code printed is shown once the hidden tests are: "
-                    "it printed during their calls too.")
 ERROR_FOR_STUDENT = "Grading failed on our side, not because of your code; it is retried or you may submit again."
 
 
@@ -60,11 +56,10 @@ def for_student(report: Report | None, *, release_at: datetime | None,
     shown = [t for t in report.tests if not hidden(t.visibility, release_at=release_at, now=now)]
     tests = [redacted(t["number"]) if hidden(t["visibility"], release_at=release_at, now=now) else t
              for t in full["tests"]]
-    output = full["output"]
-    if len(shown) < len(tests) and PRINTED in output:
-        output = output[:output.index(PRINTED)] + PRINTED_WITHHELD
+    withheld = len(shown) < len(tests) and bool(report.printed)  # hidden tests' calls print too
     mistakes = [asdict(m) for m in report.mistakes_shown({t.number for t in shown})]
-    return {**full, "tests": tests, "score": sum(t.score for t in shown), "output": output,
+    return {**full, "tests": tests, "score": sum(t.score for t in shown),
+            "printed": "" if withheld else report.printed, "printed_withheld": withheld,
             "mistakes": mistakes, "max_score": sum(t.max_score for t in shown),
             "hidden_count": len(tests) - len(shown), "release_at": release_at.isoformat() if release_at else None}
 

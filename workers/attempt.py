@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -37,26 +38,41 @@ class Attempt:
     idempotent and quick. A failing hook is logged and never undoes the grade."""
 
 
-def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
-    """``graded``, ``retry``, ``failed``, ``skipped`` (someone else holds it) or ``superseded``."""
+class Outcome(StrEnum):
+    """How one attempt ended."""
+
+    GRADED = "graded"
+    """The report is stored (and the on-graded hook ran)."""
+    RETRY = "retry"
+    """Our fault (an internal error): the row is queued again for another attempt."""
+    FAILED = "failed"
+    """Given up for good: out of attempts, or a retry cannot help (the time budget)."""
+    SKIPPED = "skipped"
+    """Someone else holds the row (or it is finished): nothing done."""
+    SUPERSEDED = "superseded"
+    """A later attempt took the row over while this one graded: its report was dropped."""
+
+
+def run(submission_id: str, *, task_id: str, ctx: Attempt) -> Outcome:
+    """Claim, grade, then store the report exactly once or give the row back: how it ended."""
     with ctx.sessions() as s:
         held = lifecycle.claim(s, submission_id, task_id=task_id)
     if held is None:
-        return "skipped"
+        return Outcome.SKIPPED
     ctx.publish(submission_id, "running", {"id": submission_id, "attempt": held.attempt})
     report, error, retry = _grade(ctx, held)
     with ctx.sessions() as s:
         if report is not None and not report.internal_error:
             if not lifecycle.store(s, held, report=report):
-                return "superseded"
+                return Outcome.SUPERSEDED
             _fire_graded(ctx, submission_id)
             ctx.publish(submission_id, "graded", {"id": submission_id, "score": report.score})
             _advance(ctx, s, submission_id)
-            return "graded"
+            return Outcome.GRADED
         final = held.attempt >= ctx.max_attempts or not retry
         if lifecycle.release(s, held, error=error, final=final) and final:
             _advance(ctx, s, submission_id)
-    return "failed" if final else "retry"
+    return Outcome.FAILED if final else Outcome.RETRY
 
 
 def _fire_graded(ctx: Attempt, submission_id: str) -> None:

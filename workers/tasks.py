@@ -60,6 +60,6 @@ def grade_submission(self: Any, submission_id: str) -> str:
     finally:
         _beat.pop("task_id", None)
     log.info("submission %s: %s", submission_id, outcome)
-    if outcome == "retry":
+    if outcome is attempt.Outcome.RETRY:
         raise self.retry(countdown=get_exponential_backoff_interval(1, self.request.retries or 0, RETRY_MAX_S))
-    return outcome
+    return outcome.value

@@ -98,11 +98,7 @@ def version(session: Session) -> str:
 
 def oldest_queued_s(session: Session) -> float | None:
     at = session.scalar(select(func.min(Submission.received_at)).where(Submission.status == "queued"))
-    return (datetime.now(UTC) - _utc(at)).total_seconds() if at else None
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - at).total_seconds() if at else None
 
 
 def queue_health(redis_url: str | None, queue_name: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.models import Base, Submission, utcnow
+from service.db.models import Base, Submission, UTCDateTime, utcnow
 
 
 class TestResultRow(Base):
@@ -60,8 +60,8 @@ class CountedGrade(Base):
     best_grade: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Submissions of this assignment, graded or not."""
-    last_activity: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_activity: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ScheduleRow(Base):
@@ -79,7 +79,7 @@ class ScheduleRow(Base):
     """``dashboard`` (the instructor's override) or ``applied``."""
     body: Mapped[str] = mapped_column(Text)
     """The schedule as JSON (:class:`service.schedule.Schedule`)."""
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Extension(Base):
@@ -89,8 +89,8 @@ class Extension(Base):
 
     assignment: Mapped[str] = mapped_column(String(64), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), primary_key=True)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # The course's filters and the per-day chart read submissions by assignment and time; the live

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.models import Base, utcnow
+from service.db.models import Base, UTCDateTime, utcnow
 
 
 class ReportLinkGeneration(Base):
@@ -18,4 +18,4 @@ class ReportLinkGeneration(Base):
     submission_id: Mapped[str] = mapped_column(String(32), ForeignKey("submissions.id"), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     """Revocations so far; a submission without a row is at generation 0."""
-    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.models import Base, utcnow
+from service.db.models import Base, UTCDateTime, utcnow
 
 
 class LtiPlatform(Base):
@@ -25,7 +25,7 @@ class LtiPlatform(Base):
     auth_login_url: Mapped[str] = mapped_column(String(2000))
     auth_token_url: Mapped[str] = mapped_column(String(2000))
     key_set_url: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LtiValue(Base):
@@ -39,7 +39,7 @@ class LtiValue(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class LtiAccount(Base):
@@ -55,7 +55,7 @@ class LtiAccount(Base):
     sub: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     email: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    last_launch_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LtiLineItem(Base):
@@ -72,4 +72,4 @@ class LtiLineItem(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     """The platform's id of the student (the launch's ``sub``): the score's ``userId``."""
     lineitem_url: Mapped[str] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -328,3 +328,17 @@ def test_an_assignments_data_file_gives_the_default_schedule(monkeypatch, tmp_pa
         assert sched.merge(sched.from_data_file("hw1"), env["hw1"]).counted == "best"
     finally:
         grader.assignments.load.cache_clear()
+
+
+def test_every_datetime_column_reads_back_aware_in_utc_on_sqlite(session):
+    from service.db.grade_models import Extension
+
+    create_token(session=session, student="tz")
+    who = session.scalar(select(Student.id).where(Student.name == "tz"))
+    paris = timezone(timedelta(hours=1))
+    session.add(Extension(assignment="ex08", student_id=who, due_at=datetime(2026, 12, 1, 13, 0, tzinfo=paris)))
+    session.commit()
+    session.expire_all()
+    due = session.scalar(select(Extension.due_at))
+    assert due == datetime(2026, 12, 1, 12, 0, tzinfo=UTC) and due.tzinfo is not None  # the same instant, in UTC
+    assert session.scalar(select(Student.created_at).where(Student.id == who)).tzinfo is not None

@@ -30,8 +30,8 @@ def _report() -> Report:
                         visibility="after_due_date", tags=["dropout_backward"])]
     mistakes = [Mistake("keep_convention", "p is the drop probability", ["1", "3"], 2.0),
                 Mistake("", f"{SECRET} summary", ["3"], 1.0)]
-    return Report(4.0, 6.0, 0.1, f"What your code printed while being graded:\nx = {SECRET}", tests, "ex08",
-                  0, "test", "0" * 64, mistakes=mistakes)
+    return Report(4.0, 6.0, 0.1, "", tests, "ex08", 0, "test", "0" * 64, mistakes=mistakes,
+                  printed=f"x = {SECRET}")
 
 
 @pytest.fixture
@@ -67,23 +67,24 @@ def test_for_student_keeps_no_trace_of_hidden_tests():
     assert (shown["score"], shown["max_score"], shown["hidden_count"]) == (1.0, 2.0, 2)
     assert shown["mistakes"] == [{"hint": "keep_convention", "summary": "p is the drop probability",
                                   "tests": ["1"], "points": 1.0}]
-    assert shown["output"] == visibility.PRINTED_WITHHELD
+    assert (shown["printed"], shown["printed_withheld"]) == ("", True)
     released = visibility.for_student(_report(), release_at=datetime.now(UTC) - timedelta(seconds=1))
-    assert SECRET in released["output"] and released["score"] == 4.0
+    assert SECRET in released["printed"] and released["score"] == 4.0
 
 
 def test_printed_output_stays_when_no_test_is_hidden():
     report = _report()
     report.tests = report.tests[:1]
-    assert SECRET in visibility.for_student(report, release_at=None)["output"]
+    shown = visibility.for_student(report, release_at=None)
+    assert SECRET in shown["printed"] and not shown["printed_withheld"]
 
 
-def test_the_grader_still_marks_printed_output_where_visibility_looks_for_it():
-    from pathlib import Path
-
-    import grader.runner
-
-    assert visibility.PRINTED in Path(grader.runner.__file__).read_text()
+def test_a_report_stored_before_printed_existed_is_split_when_read():
+    legacy = {**_report().to_dict(), "output": f"a note\n\nWhat your code printed while being graded:\nx = {SECRET}"}
+    del legacy["printed"]
+    report = Report.from_dict(legacy)
+    assert (report.output, report.printed) == ("a note", f"x = {SECRET}")
+    assert SECRET not in json.dumps(visibility.for_student(report, release_at=None))
 
 
 def test_score_error_and_report_are_redacted_in_every_json_answer(client, alice, settings):

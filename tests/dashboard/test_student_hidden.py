@@ -33,7 +33,7 @@ def _graded(sessions, student_id: int, source: bytes, *, hidden_passes: bool, re
                          status="running", attempts=1, received_at=received_at)
         s.add(row)
         s.commit()
-        held = lifecycle.Claim(row.id, 1, source, "ex08", row.seed, lifecycle._aware(row.received_at))
+        held = lifecycle.Claim(row.id, 1, source, "ex08", row.seed, row.received_at)
         assert lifecycle.store(s, held, report=report)
         return row.id
 
