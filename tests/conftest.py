@@ -1,4 +1,5 @@
-"""Shared fixtures: one warm grader per session (starting one costs a zygote and imports)."""
+"""Shared fixtures: one warm grader per session (starting one costs a zygote and imports); the service's
+Redis, a migrated SQLite database per test (tests/service_fixtures.py) and a scratch PostgreSQL one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.service_backends import scratch_postgres
+from tests.service_fixtures import database_url, redis_url, settings  # noqa: F401 - fixtures
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # the sandbox forks: keep every thread pool at one thread
@@ -26,3 +30,13 @@ def grader():
 @pytest.fixture(scope="session")
 def reference_source() -> bytes:
     return (ROOT / "reference" / "ex08" / "layers.py").read_bytes()
+
+
+@pytest.fixture
+def pg_database():
+    """A migrated scratch PostgreSQL database, dropped afterwards."""
+    from service.db.migrate import upgrade
+
+    with scratch_postgres() as url:
+        upgrade(url)
+        yield url

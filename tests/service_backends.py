@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -39,3 +42,26 @@ def postgres_url() -> str:
 
 def amqp_url() -> str:
     return require(os.environ.get("TEST_AMQP_URL") or os.environ.get("BROKER_URL") or DEFAULT_AMQP, "RabbitMQ")
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards (skipped when no server answers)."""
+    from sqlalchemy import create_engine, text
+
+    server = postgres_url()
+    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        from service.db.session import _engines
+
+        if url in _engines:
+            _engines.pop(url).dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

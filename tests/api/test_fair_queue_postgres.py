@@ -13,7 +13,6 @@ from service import intake, lifecycle
 from service.db.models import Student, Submission
 from service.db.session import session_factory
 from service.tokens import create_token
-from tests.api.test_postgres import pg_database  # noqa: F401 - fixture
 from tests.doubles import MemoryQueue, one_test_report
 
 pytestmark = pytest.mark.postgres

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +19,7 @@ from service.problems import Problem
 from service.schedule import Schedule
 from service.tokens import create_token
 from tests.doubles import MemoryQueue, one_test_report
-from tests.service_backends import postgres_url
+from tests.service_backends import scratch_postgres
 
 DUE = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
 
@@ -53,22 +52,8 @@ def blank_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
         return
-    server = postgres_url()
-    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    pg = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield pg
-    finally:
-        from service.db.session import _engines
-
-        if pg in _engines:
-            _engines.pop(pg).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from api.app import create_app
 from service import lifecycle
-from service.db.migrate import upgrade
 from service.db.session import session_factory
 from service.settings import Settings
 from service.tokens import create_token
 from tests.doubles import MemoryQueue, one_test_report
-from tests.service_backends import postgres_url
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_database():
-    server = postgres_url()
-    name = f"autograder_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        from service.db.session import _engines
-
-        if url in _engines:
-            _engines.pop(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upload_claim_store_once_on_postgres(pg_database, tmp_path):

@@ -1,1 +1,43 @@
-from tests.service_fixtures import database_url, redis_url, settings  # noqa: F401 - fixtures
+"""The dashboard's HTTP tests: an app whose instructor password is known, its database, its queue."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from service.db.session import session_factory
+from service.passwords import hash_password
+from tests.dashboard.pages import PASSWORD, csrf_of
+from tests.doubles import MemoryQueue
+
+
+@pytest.fixture
+def dash_settings(settings):
+    return settings.model_copy(update={"instructor_password": SecretStr(hash_password(PASSWORD))})
+
+
+@pytest.fixture
+def sessions(dash_settings):
+    return session_factory(dash_settings.database)
+
+
+@pytest.fixture
+def queue():
+    return MemoryQueue()
+
+
+@pytest.fixture
+def client(dash_settings, queue):
+    with TestClient(create_app(dash_settings, queue=queue)) as c:
+        yield c
+
+
+@pytest.fixture
+def instructor(client):
+    page = client.get("/dashboard/login")
+    r = client.post("/dashboard/login", data={"password": PASSWORD, "csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    return client

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -29,25 +28,15 @@ from service.db.session import session_factory
 from service.passwords import hash_password
 from service.settings import Settings
 from service.tokens import create_token
+from tests.browser import ARGS, chromium_path
 from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
 from tests.dashboard.reports import add_graded
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "browser-test-password"
 TRAINING = {"training: batch-norm network learns like the reference": "batchnorm",
             "training: dropout network trains and is deterministic in eval mode": "dropout"}
 """The training tests of reference/ex08/assignment.toml, and the network each trains on the student's layers."""
-
-
-def _chromium() -> str:
-    if not Path(CHROMIUM).exists() and os.environ.get("CI") == "true":
-        subprocess.run(["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium"], check=True)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium: run `make browsers`")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +83,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
         yield b
         b.close()
 

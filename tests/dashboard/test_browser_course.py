@@ -21,9 +21,9 @@ from service.db.session import session_factory
 from service.passwords import hash_password
 from service.settings import Settings
 from service.tokens import create_token
+from tests.browser import ARGS, chromium_path
 from tests.dashboard.live import RIGHT, live_service
 from tests.dashboard.reports import add_graded
-from tests.dashboard.test_browser import ARGS, _chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 PASSWORD = "course-walk-password"
@@ -45,7 +45,7 @@ def browser_context(service):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
         yield lambda: b.new_context(base_url=service[0], viewport={"width": 1280, "height": 900},
                                     accept_downloads=True)
         b.close()

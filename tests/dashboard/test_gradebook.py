@@ -1,5 +1,4 @@
 """The course over HTTP: the schedule form, the close on every way in, extensions, the gradebook's filters."""
-# ruff: noqa: F811 - the fixtures are imported from test_pages and used as arguments
 
 from __future__ import annotations
 
@@ -19,19 +18,8 @@ from api.app import create_app
 from service.db.models import Student, Submission
 from service.lms import signing
 from service.tokens import create_token
+from tests.dashboard.pages import PASSWORD, RIGHT, WRONG, csrf_of, student_client
 from tests.dashboard.reports import add_graded
-from tests.dashboard.test_pages import (  # noqa: F401 - fixtures
-    PASSWORD,
-    RIGHT,
-    WRONG,
-    client,
-    csrf_of,
-    dash_settings,
-    instructor,
-    queue,
-    sessions,
-    student_client,
-)
 from tests.doubles import MemoryQueue
 
 NOW = datetime.now(UTC)

@@ -8,55 +8,15 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from api.app import create_app
 from service.db.models import Submission, Token
-from service.db.session import session_factory
 from service.passwords import check_password, hash_password
 from service.tokens import create_token, digest
+from tests.dashboard.pages import PASSWORD, RIGHT, WRONG, csrf_of, student_client
 from tests.dashboard.reports import add_graded
 from tests.doubles import MemoryQueue
-
-PASSWORD = "correct horse battery"
-RIGHT = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x\n"
-WRONG = b"# canned: keep_convention\nimport numpy as np\n"
-
-
-@pytest.fixture
-def dash_settings(settings):
-    return settings.model_copy(update={"instructor_password": SecretStr(hash_password(PASSWORD))})
-
-
-@pytest.fixture
-def sessions(dash_settings):
-    return session_factory(dash_settings.database)
-
-
-@pytest.fixture
-def queue():
-    return MemoryQueue()
-
-
-@pytest.fixture
-def client(dash_settings, queue):
-    with TestClient(create_app(dash_settings, queue=queue)) as c:
-        yield c
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def instructor(client):
-    page = client.get("/dashboard/login")
-    r = client.post("/dashboard/login", data={"password": PASSWORD, "csrf_token": csrf_of(page.text)},
-                    follow_redirects=False)
-    assert r.status_code == 303
-    return client
 
 
 def form_csrf(client, url="/dashboard/submissions") -> str:
@@ -193,15 +153,6 @@ def test_token_create_and_revoke_end_the_students_session(instructor, client, se
             tid = s.query(Token).filter_by(token_sha256=digest(token)).one().id
         instructor.post(f"/dashboard/tokens/{tid}/revoke", data={"csrf_token": form_csrf(instructor, "/dashboard/students")})
         assert "Your token" in student.get("/student").text  # signed out: the login form again
-
-
-def student_client(dash_settings, sessions, name):
-    with sessions() as s:
-        token = create_token(session=s, student=name)
-    c = TestClient(create_app(dash_settings, queue=MemoryQueue()))
-    page = c.get("/student")
-    c.post("/student/login", data={"token": token, "csrf_token": csrf_of(page.text)})
-    return c
 
 
 def test_student_sees_only_own_submissions_and_no_hidden_details(dash_settings, sessions):

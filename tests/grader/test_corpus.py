@@ -13,27 +13,11 @@ write it and its tests carry points.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from grader.report import Status
 from tests.conftest import SUBMISSIONS
-
-WRONG = sorted((SUBMISSIONS / "wrong").glob("*.py"))
-CORRECT = sorted((SUBMISSIONS / "correct").glob("*.py"))
-
-
-def assignment_for(path) -> str:
-    """The variant a fixture is graded under: the one where its area's code is the student's."""
-    return "ex08_2020" if path.stem.startswith("batchnorm_forward__") else "ex08"
-
-
-def _expectations(path):
-    first = path.read_text().splitlines()[0]
-    m = re.match(r"# expect:(.*)$", first)
-    assert m, f"{path.name} must start with '# expect: hint=<key>'"
-    return dict(kv.split("=", 1) for kv in m.group(1).split())
+from tests.grader.corpus import CORRECT, WRONG, assignment_for, expectations
 
 
 def test_corpus_is_large_enough():
@@ -41,8 +25,8 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
-def test_correct_solution_gets_full_marks(grader, path):
-    report = grader.grade(path.read_bytes(), seed=1, training=False)
+def test_correct_solution_gets_full_marks(graded, path):
+    report = graded(path, "ex08")
     lost = [(t.name, t.status.value, t.output) for t in report.tests if t.score < t.max_score]
     assert not lost
     # batchnorm_backward_alt is optional (0 points): a correct solution may leave it undone.
@@ -58,17 +42,17 @@ def test_correct_solution_gets_full_marks_where_students_write_batchnorm_forward
 
 
 @pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
-def test_correct_solution_passes_the_handed_out_tests_too(grader, path):
-    report = grader.grade(path.read_bytes(), seed=1, training=False)
+def test_correct_solution_passes_the_handed_out_tests_too(graded, path):
+    report = graded(path, "ex08")
     given = [t for t in report.tests if t.tags == ["batchnorm_forward"] or t.check == "dropout_backward.test_mode"]
     assert given and all(t.max_score == 0 and t.status is Status.PASSED for t in given)
 
 
 @pytest.mark.parametrize("path", WRONG, ids=[p.stem for p in WRONG])
-def test_wrong_submission_loses_points_in_its_area_only(variant_grader, path):
+def test_wrong_submission_loses_points_in_its_area_only(graded, path):
     area = path.stem.split("__")[0]
-    expect = _expectations(path)
-    report = variant_grader(assignment_for(path)).grade(path.read_bytes(), seed=1, training=False)
+    expect = expectations(path)
+    report = graded(path, assignment_for(path))
     in_area = [t for t in report.tests if t.tags == [area]]
     elsewhere = [t for t in report.tests if t.tags != [area]]
     assert in_area, f"no test tagged {area}"

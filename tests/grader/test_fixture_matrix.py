@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SUBMISSIONS
-from tests.grader.test_corpus import assignment_for
+from tests.grader.corpus import assignment_for
 
 MATRIX = {
     "wrong/batchnorm_backward__alt_only.py": {
@@ -253,17 +253,17 @@ def test_every_single_mistake_fixture_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_fixture_fails_exactly_its_tests(variant_grader, name):
+def test_fixture_fails_exactly_its_tests(graded, name):
     path = SUBMISSIONS / name
-    report = variant_grader(_assignment(path)).grade(path.read_bytes(), seed=1, training=False)
+    report = graded(path, _assignment(path))
     failed = {t.name: round(t.max_score - t.score, 6) for t in report.tests if t.status.value != "passed"}
     assert failed == MATRIX[name]
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MATRIX if n.startswith("wrong/")))
-def test_one_hint_costs_at_most_one_paid_test_unless_listed(variant_grader, name):
+def test_one_hint_costs_at_most_one_paid_test_unless_listed(graded, name):
     path = SUBMISSIONS / name
-    report = variant_grader(_assignment(path)).grade(path.read_bytes(), seed=1, training=False)
+    report = graded(path, _assignment(path))
     for mistake in report.mistakes:
         paid = [n for n in mistake.tests if report.tests[int(n) - 1].max_score > 0]
         assert len(paid) <= 1 or name in SEVERAL_TESTS, (mistake.hint, paid)

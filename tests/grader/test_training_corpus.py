@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.report import Status
-from tests.grader.test_corpus import CORRECT, WRONG
+from tests.grader.corpus import CORRECT, WRONG
 
 pytestmark = pytest.mark.slow
 

@@ -8,11 +8,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ratelimit import UploadLimiter
 from tests.doubles import MemoryQueue
+from tests.lti.launches import LAUNCH_URL
 from tests.lti.simulator import Platform
-from tests.service_fixtures import database_url, redis_url, settings  # noqa: F401 - fixtures
-
-LAUNCH_URL = "http://127.0.0.1:8000/lti/launch"
-"""The tool's redirect URI under the test settings' base URL."""
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +29,7 @@ def platform():
 
 
 @pytest.fixture
-def lti_settings(settings, platform):  # noqa: F811 - the imported fixture
+def lti_settings(settings, platform):
     return settings.model_copy(update={"lti_platforms": [platform.registration()]})
 
 

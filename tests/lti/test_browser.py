@@ -12,8 +12,8 @@ import time
 
 import pytest
 
+from tests.browser import ARGS, chromium_path
 from tests.dashboard.live import RIGHT
-from tests.dashboard.test_browser import ARGS, _chromium
 from tests.lti.live import running_course
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
@@ -30,7 +30,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
         yield browser
         browser.close()
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 
 from grader.assignments import load
-from tests.lti.conftest import LAUNCH_URL
+from tests.lti.launches import LAUNCH_URL, post_launch
 from tests.lti.simulator import login_params, parse_form
-from tests.lti.test_launch import post_launch
 
 
 def deep_link_launch(client, platform, user: str) -> httpx.Response:

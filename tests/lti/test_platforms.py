@@ -8,9 +8,8 @@ import pytest
 
 from service.db.session import session_factory
 from service.lti import registrations
-from tests.lti.conftest import LAUNCH_URL
+from tests.lti.launches import LAUNCH_URL, platform_form, post_launch
 from tests.lti.simulator import Platform, login_params
-from tests.lti.test_launch import platform_form, post_launch
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from service.lms import delivery
 from service.lti import scores
 from service.lti.scores import LINEITEM_SCOPE
 from tests.doubles import one_test_report
+from tests.lti.launches import platform_form, post_launch
 from tests.lti.simulator import SCORE_SCOPE
-from tests.lti.test_launch import platform_form, post_launch
 
 pytestmark = pytest.mark.usefixtures("client")
 
