@@ -153,6 +153,26 @@ def test_round_off_is_not_taken_for_a_mistake():
     assert found is not None and found.candidate.hint == "missing_mean_path"
 
 
+TWO_SLIPS = """
+def batchnorm_backward(dout, cache):
+    _, x_norm, _, gamma, _, ivar, _, _, _ = cache
+    N = dout.shape[0]
+    dx_norm = dout * gamma
+    dx = ivar / N * (N * dx_norm - dx_norm.sum(axis=0) - 2 * x_norm * (dx_norm * x_norm).sum(axis=0))
+    return dx, (dout * x_norm).sum(axis=0), dout.mean(axis=0)
+"""
+
+
+def test_two_slips_at_once_are_not_named_and_the_message_says_where_the_gradients_part(grader):
+    # the variance term doubled and dbeta averaged: each is a candidate, the two together are none
+    result = _results(grader, _layers_with(backward=TWO_SLIPS))[("batchnorm_backward", "batchnorm_backward.reference")]
+    assert result.status is Status.FAILED and result.hint == ""
+    assert "the dx and dbeta of batchnorm_backward differ from the reference gradient (dgamma is right)" in result.output
+    assert "dx by up to" in result.output and "dbeta by up to" in result.output
+    assert "first at row 0, column 0:" in result.output and "first at entry 0:" in result.output
+    assert "times it" in result.output and "exactly what" not in result.output
+
+
 def test_a_named_backward_mistake_wins_over_alt_only(grader):
     # missing mean path in batchnorm_backward, correct batchnorm_backward_alt beside it
     results = _results(grader, _source("wrong/batchnorm_backward__missing_mean_path.py"))

@@ -83,6 +83,10 @@ def _unbiased_everywhere(v: V) -> dict[str, np.ndarray]:
     return {"dx": bm.backward_dx(v["x"], v["gamma"], v["dout"], v["eps"], ddof=1, var_divisor=v["n"] - 1)}
 
 
+def _unbiased_std(v: V) -> np.ndarray:
+    return np.asarray(np.sqrt(v["var"] * v["n"] / (v["n"] - 1) + v["eps"]))
+
+
 def _sqrt_var(v: V) -> np.ndarray:
     return np.asarray(np.sqrt(v["var"]))
 
@@ -99,6 +103,17 @@ def _mean_over_rows(v: V) -> dict[str, np.ndarray]:
 def _var_over_rows(v: V) -> dict[str, np.ndarray]:
     """The compact form with (dx_norm * x_norm).sum(axis=1, keepdims=True) in the variance path."""
     var_term = -v["x_norm"] * (v["dxn"] * v["x_norm"]).sum(axis=1, keepdims=True) * v["ivar"] / v["n"]
+    return {"dx": v["direct"] + v["mean_term"] + var_term}
+
+
+def _mean_averaged_over_rows(v: V) -> dict[str, np.ndarray]:
+    """The compact form with dx_norm.mean(axis=1, keepdims=True) in the mean path."""
+    return {"dx": v["direct"] - v["dxn"].mean(axis=1, keepdims=True) * v["ivar"] + v["var_term"]}
+
+
+def _var_averaged_over_rows(v: V) -> dict[str, np.ndarray]:
+    """The compact form with (dx_norm * x_norm).mean(axis=1, keepdims=True) in the variance path."""
+    var_term = -v["x_norm"] * (v["dxn"] * v["x_norm"]).mean(axis=1, keepdims=True) * v["ivar"]
     return {"dx": v["direct"] + v["mean_term"] + var_term}
 
 
@@ -185,6 +200,8 @@ CANDIDATES = (
       paths(var=_unbiased_divisor)),
     C("unbiased_everywhere", "unbiased_variance", "belongs to batch norm with the unbiased variance (N - 1)",
       _unbiased_everywhere),
+    C("unbiased_recomputed", "unbiased_variance", "recomputes the variance for dx with N - 1 (ddof=1)",
+      renormalised(_unbiased_std)),
     C("missing_eps", "missing_eps", "uses sqrt(var) instead of sqrt(var + eps)", renormalised(_sqrt_var)),
     C("missing_eps_recomputed", "missing_eps", "recomputes x_norm and 1/sqrt(var) without eps, for dx and "
       "dgamma", renormalised(_sqrt_var, dgamma=True)),
@@ -205,6 +222,10 @@ CANDIDATES = (
       "instead of the batch (axis=0) in the path through the mean", _mean_over_rows),
     C("staged_mean_path_summed_over_features", "dx_sum_over_wrong_axis", "sums dmu over the features (axis=1) "
       "instead of the batch (axis=0)", _staged_mean_over_rows),
+    C("mean_path_averaged_over_features", "dx_sum_over_wrong_axis", "averages dx_norm over the features "
+      "(axis=1) instead of the batch (axis=0) in the path through the mean", _mean_averaged_over_rows),
+    C("var_path_averaged_over_features", "dx_sum_over_wrong_axis", "averages over the features (axis=1) "
+      "instead of the batch (axis=0) in the path through the variance", _var_averaged_over_rows),
     C("var_path_summed_over_features", "dx_sum_over_wrong_axis", "sums over the features (axis=1) instead of "
       "the batch (axis=0) in the path through the variance", _var_over_rows),
     C("both_paths_summed_over_features", "dx_sum_over_wrong_axis", "sums over the features (axis=1) instead "
