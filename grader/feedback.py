@@ -162,6 +162,18 @@ HINTS: dict[str, str] = {
         "The running averages use momentum and 1 - momentum the wrong way round: it is "
         "momentum * running + (1 - momentum) * batch_statistic."
     ),
+    "momentum_ignored": (
+        "The running averages must use bn_param's momentum (bn_param.get('momentum', 0.9)), not a "
+        "fixed 0.9: callers set it."
+    ),
+    "eps_in_running_var": (
+        "running_var tracks the batch variance itself: eps is added only where the output is "
+        "normalised (sqrt(var + eps)), not to the variance that is stored."
+    ),
+    "output_transposed": (
+        "out must have the shape of x, (N, D): batch norm normalises each feature (column) over the "
+        "batch, and the output keeps the layout of the input. Yours is transposed."
+    ),
     "running_not_written_back": (
         "The updated running averages must be stored back into bn_param "
         "(bn_param['running_mean'] = running_mean, same for running_var): callers read them from there."
