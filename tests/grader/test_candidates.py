@@ -19,6 +19,7 @@ from grader.checks.support import batchnorm_math as bm
 from grader.checks.support import candidates
 from grader.checks.support import dropout_candidates as dc
 from grader.feedback import HINTS
+from tests.conftest import ROOT
 
 CASES = [(table, tol) for table, tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL))]
 
@@ -98,6 +99,11 @@ def test_the_candidates_cover_the_classic_slips_of_a_batchnorm_backward():
             "eps_outside_sqrt", "centred_not_normalised", "dx_sum_over_wrong_axis", "missing_mean_path",
             "missing_var_path", "missing_eps"} <= hints
     assert all(c.hint in HINTS for c in bc.CANDIDATES + dc.CANDIDATES)
+
+
+def test_every_hint_of_a_candidate_is_in_the_docs():
+    text = (ROOT / "docs" / "hints.md").read_text()
+    assert [c.hint for c in bc.CANDIDATES + dc.CANDIDATES if f"`{c.hint}`" not in text] == []
 
 
 def test_the_inputs_rebuild_the_reference_gradient():
