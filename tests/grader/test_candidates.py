@@ -143,3 +143,26 @@ def test_where_it_differs_gives_the_entry_the_values_and_the_ratio():
         "first at row 1, column 0: 6 where the reference has 3 (2 times it)"
     assert "entry 2" in candidates.where_it_differs(np.array([1.0, 2.0, 3.1]), np.array([1.0, 2.0, 3.0]), 1e-6)
     assert candidates.where_it_differs(want, want, 1e-6) == ""
+
+
+def test_the_checks_the_hints_suggest_hold_for_a_correct_dx_and_fail_for_the_slip():
+    rng = np.random.default_rng(5)
+    x, gamma, _ = bm.batch(rng, 6, 4, 2.0, 1.0)
+    dout = rng.standard_normal((6, 4))
+    v = bc.inputs(x, gamma, dout, 0.0)
+    dx = bc.correct(v)["dx"]
+    scale = np.abs(dx).max()
+    assert np.abs(dx.sum(axis=0)).max() < 1e-12 * scale
+    assert np.abs((dx * v["x_norm"]).sum(axis=0)).max() < 1e-12 * scale
+    missing_mean = bc.paths(mean=0)(v)["dx"]
+    doubled_var = bc.paths(var=2.0)(v)["dx"]
+    assert np.abs(missing_mean.sum(axis=0)).max() > 1e-3 * scale
+    assert np.abs((doubled_var * v["x_norm"]).sum(axis=0)).max() > 1e-3 * scale
+    # compact_form_n_misplaced: gamma = 1 and dout = one 1 gives ivar * (1 - 1/N - x_norm**2 / N) at that 1
+    one = np.zeros((6, 4))
+    one[2, 1] = 1.0
+    w = bc.inputs(x, np.ones(4), one, 1e-5)
+    n = 6
+    assert np.isclose(bc.correct(w)["dx"][2, 1], w["ivar"][1] * (1 - 1 / n - w["x_norm"][2, 1] ** 2 / n))
+    # averaged_not_summed: dout = ones gives dbeta = N everywhere
+    assert np.all(bc.inputs(x, gamma, np.ones((6, 4)), 1e-5)["dbeta"] == 6)
