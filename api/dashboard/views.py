@@ -14,7 +14,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from sqlalchemy import select
 
-from api.dashboard import auth, plots
+from api.dashboard import auth, formats, plots
 from api.deps import SessionDep, SettingsDep
 from service import report_view
 from service.db.models import Student, Token
@@ -22,6 +22,7 @@ from service.problems import Problem
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+formats.install(templates.env)
 STATIC = HERE / "static"
 
 
