@@ -90,8 +90,8 @@ def schedule(form: dict[str, str], *, now: datetime, open_until: datetime | None
     except ValidationError as e:  # every field was checked above; this is a rule of Schedule's own
         return Checked(errors={"due_at": e.errors()[0]["msg"]})
     close = value.close()
-    closes_now = close is not None and close <= now and (open_until is None or open_until > now)
-    if closes_now and not form.get("confirm_past_close"):
+    if close is not None and close <= now and (open_until is None or open_until > now) \
+            and not form.get("confirm_past_close"):
         return Checked(value=value, confirm=_utc(close))
     return Checked(value=value)
 

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.dashboard import formats
+from api import formats
 from service.settings import Settings
 
 HERE = Path(__file__).parent
