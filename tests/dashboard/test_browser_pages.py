@@ -23,10 +23,10 @@ from service.passwords import hash_password
 from service.schedule import Schedule
 from service.settings import Settings
 from service.tokens import create_token
+from tests.browser import ARGS, chromium_path
 from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
 from tests.dashboard.live import uvicorn_server
 from tests.dashboard.reports import add_graded
-from tests.dashboard.test_browser import ARGS, _chromium
 from tests.doubles import MemoryQueue
 from tests.http_server import free_port
 
@@ -72,7 +72,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
         yield b
         b.close()
 
