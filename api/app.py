@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = None,
                rate_limiter: UploadLimiter | None = None) -> FastAPI:
-    """Build the app; ``queue`` and ``rate_limiter`` default to the real ones on the settings' broker and Redis."""
+    """Build the app; ``queue`` and ``rate_limiter`` default to the real ones on the settings' broker and
+    Redis."""
     settings = settings or get_settings()
     app = FastAPI(title="autograder", version="0.1.0", lifespan=_lifespan,
                   description="Upload a layers.py; get it graded. Errors are application/problem+json.")
@@ -58,7 +59,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start-up applies the schedules of the data files and the environment (read only now): the grades they
     change are recomputed and sent here, so that no page has to."""
     try:
-        await run_in_threadpool(lambda: schedule_changes.apply_all(settings=app.state.settings, queue=app.state.queue))
+        state = app.state
+        await run_in_threadpool(lambda: schedule_changes.apply_all(settings=state.settings,
+                                                                   queue=state.queue))
     except Exception:  # noqa: BLE001 - the API still starts (/healthz tells why); the next start applies them
         log.exception("the schedules could not be applied at start")
     yield

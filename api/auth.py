@@ -138,7 +138,8 @@ def session_assignment(web: dict[str, Any], settings: Settings) -> str:
 def token_student(request: Request, session: SessionDep) -> Student:
     """The student whose API token is in ``Authorization: Bearer``, or a 401."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    student = tokens.authenticate(session=session, token=token.strip()) if scheme.lower() == "bearer" else None
+    student = tokens.authenticate(session=session,
+                                  token=token.strip()) if scheme.lower() == "bearer" else None
     if student is None:
         raise Problem(401, "Unauthorized", "send `Authorization: Bearer <token>` with a valid token "
                       "(`autograder token create NAME` makes one)", headers={"WWW-Authenticate": "Bearer"})
@@ -153,7 +154,8 @@ StudentDep = Annotated[Student, Depends(token_student)]
 def is_operator(request: Request, settings: SettingsDep) -> bool:
     expected = settings.operator_token.get_secret_value()
     scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-    if expected and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected.encode()):
+    bearer = scheme.lower() == "bearer"
+    if expected and bearer and hmac.compare_digest(sent.strip().encode(), expected.encode()):
         return True
     return read(request, settings).get("role") == "instructor"
 
@@ -163,7 +165,8 @@ OperatorDep = Annotated[bool, Depends(is_operator)]
 
 def require_operator(operator: OperatorDep) -> None:
     if not operator:
-        raise Problem(401, "Unauthorized", "operators only: send `Authorization: Bearer <AUTOGRADER_OPERATOR_TOKEN>` "
+        raise Problem(401, "Unauthorized",
+                      "operators only: send `Authorization: Bearer <AUTOGRADER_OPERATOR_TOKEN>` "
                       "or sign in to the dashboard", headers={"WWW-Authenticate": "Bearer"})
 
 

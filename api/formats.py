@@ -46,7 +46,8 @@ def zero_point_why(assignment: str) -> dict[str, str]:
 
 
 def one_cause(report: dict[str, Any] | None) -> str:
-    """The one message when every test shown ended in the same error (a file that cannot be imported); else ``""``.
+    """The one message when every test shown ended in the same error (a file that cannot be imported); else
+    ``""``.
 
     Such a report is shown as one banner with the message, and its tests as "not run".
     """
@@ -58,7 +59,8 @@ def one_cause(report: dict[str, Any] | None) -> str:
 
 
 def install(env: Any) -> None:
-    """Add the filters (``when``, ``points``, ``hint_title``) and globals (``zero_point_why``, ``one_cause``)."""
+    """Add the filters (``when``, ``points``, ``hint_title``) and globals (``zero_point_why``,
+    ``one_cause``)."""
     env.filters.update(when=when, points=points, hint_title=hint_title)
     env.globals.update(zero_point_why=zero_point_why, one_cause=one_cause)
 

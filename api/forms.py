@@ -134,4 +134,5 @@ def platform(form: dict[str, str]) -> Checked:
     try:
         return Checked(value=Platform.model_validate(data))
     except ValidationError as e:
-        return Checked(errors={str(err["loc"][0]) if err["loc"] else "issuer": err["msg"] for err in e.errors()})
+        return Checked(errors={str(err["loc"][0]) if err["loc"] else "issuer": err["msg"]
+                               for err in e.errors()})

@@ -62,11 +62,13 @@ class LoginThrottle:
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:
-    """The app's throttle, made on first use from its settings (a test may set ``app.state.login_throttle``)."""
+    """The app's throttle, made on first use from its settings (a test may set
+    ``app.state.login_throttle``)."""
     state = request.app.state
     if getattr(state, "login_throttle", None) is None:
         s = state.settings
-        state.login_throttle = LoginThrottle(s.redis_url, limit=s.login_rate_limit, window_s=s.login_rate_window_s)
+        state.login_throttle = LoginThrottle(s.redis_url, limit=s.login_rate_limit,
+                                             window_s=s.login_rate_window_s)
     return state.login_throttle  # type: ignore[no-any-return]
 
 

@@ -20,7 +20,8 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         with session_factory(self.database_url)() as s:
-            by_status = dict(s.execute(select(Submission.status, func.count()).group_by(Submission.status)).all())
+            by_status = dict(s.execute(select(Submission.status,
+                                              func.count()).group_by(Submission.status)).all())
             cols = [func.sum(case((Submission.latency_s <= b, 1), else_=0)) for b in BUCKETS]
             row = s.execute(select(func.count(Submission.latency_s), func.sum(Submission.latency_s), *cols)
                             .where(Submission.latency_s.is_not(None))).one()

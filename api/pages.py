@@ -20,7 +20,8 @@ STATIC = HERE / "static"
 def render(request: Request, name: str, session: dict[str, Any], status_code: int = 200,
            **context: Any) -> HTMLResponse:
     """A page; a new (anonymous) session gets its cookie so its CSRF token survives to the next POST."""
-    response = templates.TemplateResponse(request, name, {"session": session, "csrf": session["csrf"], **context},
+    response = templates.TemplateResponse(request, name,
+                                          {"session": session, "csrf": session["csrf"], **context},
                                           status_code=status_code)
     if session.get("new"):
         auth.write(response, request.app.state.settings, session)

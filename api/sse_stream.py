@@ -60,7 +60,8 @@ def redact_hidden(*, release_at: datetime | None) -> Redact:
         if event == "graded" and data.get("report") is not None:
             report = visibility.for_student(Report.from_dict(data["report"]),
                                             release_at=release_at) or {}
-            return {**data, "report": report, "score": report.get("score"), "max_score": report.get("max_score")}
+            return {**data, "report": report, "score": report.get("score"),
+                    "max_score": report.get("max_score")}
         if event == "failed":
             return {**data, "error": visibility.error_for_student(data.get("error"), release_at=release_at)}
         return data

@@ -48,8 +48,10 @@ def cli() -> None:
 
 def _address(fn):  # type: ignore[no-untyped-def]
     """``--host`` and ``--port``, overriding AUTOGRADER_HOST / AUTOGRADER_PORT."""
-    fn = click.option("--port", type=int, default=None, help="port to listen on [default: AUTOGRADER_PORT or 8000]")(fn)
-    return click.option("--host", default=None, help="address to bind [default: AUTOGRADER_HOST or 127.0.0.1]")(fn)
+    fn = click.option("--port", type=int, default=None,
+                      help="port to listen on [default: AUTOGRADER_PORT or 8000]")(fn)
+    return click.option("--host", default=None,
+                        help="address to bind [default: AUTOGRADER_HOST or 127.0.0.1]")(fn)
 
 
 def _overrides(host: str | None, port: int | None) -> dict[str, Any]:
@@ -100,7 +102,8 @@ def hash_password() -> None:
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise click.ClickException("no password on standard input (try: echo -n 'secret' | autograder hash-password)")
+        raise click.ClickException("no password on standard input (try: echo -n 'secret' | autograder "
+                                   "hash-password)")
     click.echo(make(password))
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 
 def modules(only: list[str]) -> list[str]:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                   if not m.name.startswith("_"))
     return [n for n in names if not only or n in only]
 
 

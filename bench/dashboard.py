@@ -51,11 +51,14 @@ def report(rng: random.Random, skill: float, seed: int) -> Any:
     tests = []
     for spec in load("ex08").tests:
         ok = rng.random() < skill
-        data = {"curves": {"reference": {"train_loss": [2.3, 1.1, 0.6, 0.4], "val_acc": [0.3, 0.7, 0.85, 0.9]},
-                           "student": {"train_loss": [2.3, 1.3, 0.9, 0.7], "val_acc": [0.3, 0.6, 0.7, 0.8]}}} \
+        data = {"curves": {"reference": {"train_loss": [2.3, 1.1, 0.6, 0.4],
+                                         "val_acc": [0.3, 0.7, 0.85, 0.9]},
+                           "student": {"train_loss": [2.3, 1.3, 0.9, 0.7],
+                                       "val_acc": [0.3, 0.6, 0.7, 0.8]}}} \
             if spec.training else {}
         tests.append(TestResult(
-            spec.name, spec.number, spec.points if ok else 0.0, spec.points, Status.PASSED if ok else Status.FAILED,
+            spec.name, spec.number, spec.points if ok else 0.0, spec.points,
+                                Status.PASSED if ok else Status.FAILED,
             "max abs error 3.1e-09 on a (4, 5) input" if ok else
             "expected mean 1.0 after inverted dropout, measured 0.25 on 10,000 units: " + "x" * 200,
             visibility=spec.visibility, tags=[spec.tag], check=spec.check,
@@ -82,9 +85,9 @@ def seed(url: str, first: int, last: int, rng: random.Random) -> None:
     for i in range(first, last):
         with sessions() as s:  # one per student, as a worker has one per store
             skill = rng.random()
-            rows = [Submission(student_id=ids[f"student{i:05d}"], assignment="ex08", content=source, sha256="0",
-                               status="running", attempts=1,
-                               received_at=DUE - timedelta(days=9) + timedelta(days=k, minutes=rng.randrange(900)))
+            rows = [Submission(student_id=ids[f"student{i:05d}"], assignment="ex08", content=source,
+                               sha256="0", status="running", attempts=1,
+                               received_at=DUE - timedelta(days=9 - k, minutes=-rng.randrange(900)))
                     for k in range(PER_STUDENT)]
             s.add_all(rows)
             s.commit()
@@ -125,8 +128,8 @@ def run_backend(name: str, url: str, data_dir: Path) -> dict[int, dict[str, tupl
     with session_factory(url)() as s:  # a late policy, so the penalty path runs too
         schedule.set_override(s, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=30))
         grades.apply(s, {}, "ex08")
-    settings = Settings(env="development", data_dir=data_dir, database_url=url, redis_url=None, broker_url=None,
-                        instructor_password=SecretStr(hash_password(PASSWORD)))
+    settings = Settings(env="development", data_dir=data_dir, database_url=url, redis_url=None,
+                        broker_url=None, instructor_password=SecretStr(hash_password(PASSWORD)))
     rng = random.Random(1)
     results = {}
     seeded = 0
@@ -137,7 +140,8 @@ def run_backend(name: str, url: str, data_dir: Path) -> dict[int, dict[str, tupl
         for size in SIZES:
             t = time.perf_counter()
             seed(url, seeded, size, rng)
-            print(f"  {name}: seeded {size} students x {PER_STUDENT} in {time.perf_counter() - t:.0f} s", flush=True)
+            print(f"  {name}: seeded {size} students x {PER_STUDENT} in {time.perf_counter() - t:.0f} s",
+                  flush=True)
             _vacuum(url)
             seeded = size
             results[size] = measure(client)
@@ -165,7 +169,8 @@ def table(name: str, results: dict[int, dict[str, tuple[float, int]]]) -> None:
     print(f"| page | {head} | {ratios} |")
     print("|---" * (1 + len(sizes) + len(sizes) - 1) + "|")
     for page in PAGES:
-        cells = " | ".join(f"{results[n][page][0]:.0f} ms ({results[n][page][1] / 1024:.0f} kB)" for n in sizes)
+        cells = " | ".join(f"{results[n][page][0]:.0f} ms ({results[n][page][1] / 1024:.0f} kB)"
+                           for n in sizes)
         growth = " | ".join(f"{results[b][page][0] / results[a][page][0]:.2f}x"
                             for a, b in zip(sizes, sizes[1:], strict=False))
         print(f"| `{page}` | {cells} | {growth} |")

@@ -51,8 +51,10 @@ def main() -> None:
         print(f"requests to the sandbox per suite: {statistics.median(trips):.0f}, "
               f"{statistics.median(trip_seconds) * 1000:.0f} ms median, "
               f"{statistics.median(shares) * 100:.0f}% of the suite's time")
-        print(f"CPU time per suite, judge and student's side together: {statistics.median(cpus):.2f} s median "
-              f"(what bounds the throughput: about {os.cpu_count() or 1} / that suites per second on this machine)")
+        print(f"CPU time per suite, judge and student's side together: {statistics.median(cpus):.2f} s "
+              "median "
+              f"(what bounds the throughput: about {os.cpu_count() or 1} / that suites per second on this "
+              "machine)")
         print(f"whole suite with training: {wall:.2f} s median (min {min(walls):.2f}, max {max(walls):.2f}); "
               f"target {TARGET_S:g} s; ratio {wall / TARGET_S:.2f}")
     finally:

@@ -50,7 +50,8 @@ def main() -> None:
     try:
         layers = factory.describe()["layers"]
         full, full_p90 = _median(lambda: factory.open(SOURCE), RUNS)
-        configs = {"base": BASE, **{n: BASE | {n} for n in ("rlimits", "seccomp", "landlock", "uid", "namespaces")
+        configs = {"base": BASE,
+                   **{n: BASE | {n} for n in ("rlimits", "seccomp", "landlock", "uid", "namespaces")
                                     if n in layers}}
         openers = {k: _opener(factory._zygote.with_layers(v)) for k, v in configs.items()}
         samples: dict[str, list[float]] = {k: [] for k in configs}

@@ -126,11 +126,12 @@ def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
 def _test(number: int, raw: dict[str, Any], given: tuple[str, ...]) -> TestSpec:
     handed_out = any(fnmatch.fnmatchcase(raw["check"], pattern) for pattern in given)
     spec = TestSpec(number=str(number), name=raw["name"], check=raw["check"], tag=raw["tag"],
-                    points=0.0 if handed_out else float(raw["points"]), visibility=raw.get("visibility", "visible"),
-                    training=bool(raw.get("training", False)), params=dict(raw.get("params", {})),
-                    given=handed_out, requires=raw.get("requires", ""))
+                    points=0.0 if handed_out else float(raw["points"]),
+                    visibility=raw.get("visibility", "visible"), training=bool(raw.get("training", False)),
+                    params=dict(raw.get("params", {})), given=handed_out, requires=raw.get("requires", ""))
     if spec.tag not in AREAS:
         raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(AREAS)}")
     if spec.visibility not in VISIBILITIES:
-        raise ValueError(f"test {spec.name!r}: visibility {spec.visibility!r} is not one of {sorted(VISIBILITIES)}")
+        raise ValueError(f"test {spec.name!r}: visibility {spec.visibility!r} is not one of "
+                         f"{sorted(VISIBILITIES)}")
     return spec

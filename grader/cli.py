@@ -34,7 +34,8 @@ def cli() -> None:
               help="Data of the training check: digits, or the path of a local FashionMNIST folder.")
 @click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
 @click.option("--explain", is_flag=True,
-              help="For a TA: per test, what it checks and on which input, its points, and why it passed or failed.")
+              help="For a TA: per test, what it checks and on which input, its points, and why it passed or "
+                   "failed.")
 def grade(path: Path, as_json: bool, no_training: bool, seed: int, assignment: str,
           convention: str | None, training_data: str, insecure: bool, explain: bool) -> None:
     """Grade the student's file PATH and print the report."""
@@ -76,8 +77,9 @@ def render(report: Report) -> str:
     for i, mistake in enumerate(report.mistakes, start=1):
         names = ", ".join(by_number[n].name for n in mistake.tests)
         tests = "test" if len(mistake.tests) == 1 else "tests"
-        lines += ["", f"=== {i}. costs {mistake.points:g} point{'s' if mistake.points != 1 else ''} in {tests} {names}",
-                  mistake.summary]
+        lines += ["",
+                  f"=== {i}. costs {mistake.points:g} point{'s' if mistake.points != 1 else ''} in {tests} "
+                  f"{names}", mistake.summary]
         for n in mistake.tests:
             t = by_number[n]
             lines += ["", f"--- {t.name} [{t.status.value}]", t.output.split("\n\nHint: ")[0]]
@@ -104,7 +106,8 @@ def explain_report(report: Report, assignment: str, convention: str | None) -> s
             gate_doc = (registry.get_gate(spec.requires).__doc__ or "").strip()
             gate = f"\n  pays only once {spec.requires.split('.')[0]} does its job: {gate_doc}"
         checks = (registry.get(spec.check).__doc__ or "").strip()
-        lines += [f"{t.number}. {t.name} ({status}; check {spec.check}{', ' + str(spec.params) if spec.params else ''})",
+        lines += [f"{t.number}. {t.name} ({status}; check "
+                  f"{spec.check}{', ' + str(spec.params) if spec.params else ''})",
                   f"  checks: {checks}{gate}", f"  verdict: {t.status.value}, {t.score:g}/{t.max_score:g}",
                   "  why: " + t.output.replace("\n", "\n       "), ""]
     return "\n".join(lines)

@@ -203,12 +203,14 @@ HINTS: dict[str, str] = {
         "A value is None: a TODO is probably still unfinished, or a `return` is missing."
     ),
     "backward_ignores_mask": (
-        "In train mode dx is dout (times a constant): the dropout mask is ignored. Units that were dropped in the "
+        "In train mode dx is dout (times a constant): the dropout mask is ignored. Units that were dropped "
+        "in the "
         "forward pass get no gradient: dx = dout * mask, with the same scaling as in the forward pass."
     ),
     "backward_missing_scale": (
         "dx applies the mask but forgets its scaling: the forward pass scaled the kept units, so the "
-        "backward pass must scale their gradient by the same factor (dx = dout * mask / (1 - p) with a 0/1 mask)."
+        "backward pass must scale their gradient by the same factor (dx = dout * mask / (1 - p) with a 0/1 "
+        "mask)."
     ),
     "backward_scaled_twice": (
         "dx scales the kept units' gradient twice: when the cache holds the mask already divided by "

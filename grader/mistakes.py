@@ -36,14 +36,16 @@ def group(results: list[TestResult]) -> list[Mistake]:
             keys[t.number] = f"hint:{t.hint}:{_area(t)}"
         elif not t.hint and not t.data.get("gate") and not t.data.get("caused_by"):
             keys[t.number] = f"area:{_area(t)}"
-    causes = {_area(t): keys[t.number] for t in reversed(failed) if keys.get(t.number, "").startswith("cause:")}
+    causes = {_area(t): keys[t.number] for t in reversed(failed)
+              if keys.get(t.number, "").startswith("cause:")}
     for t in failed:
         if keys.get(t.number, "").startswith("area:") and _area(t) in causes:
             keys[t.number] = causes[_area(t)]  # rule 4 with a cause in the area: that cause
         if keys.get(t.number, "").startswith(("cause:", "area:")):
             continue
         if t.hint and _area(t) == "training":
-            keys[t.number] = next((k for k in keys.values() if k.startswith(f"hint:{t.hint}:")), f"hint:{t.hint}:training")
+            keys[t.number] = next((k for k in keys.values() if k.startswith(f"hint:{t.hint}:")),
+                                  f"hint:{t.hint}:training")
         elif t.number not in keys:
             areas = [t.tags[0]] if t.data.get("gate") else list(t.data.get("caused_by", []))
             keys[t.number] = _first_key_in(areas, failed, keys) or f"area:{_area(t)}"

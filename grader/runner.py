@@ -56,7 +56,8 @@ class Grader:
         self.timings: dict[str, float] = {}
         """Seconds per test of the last submission graded (for benchmarks; not in the report)."""
         self.round_trips: tuple[int, float] = (0, 0.0)
-        """Requests to the student's side for the last submission, and the seconds spent in them (benchmarks)."""
+        """Requests to the student's side for the last submission, and the seconds spent in them
+        (benchmarks)."""
         loader.load()
         for test in self.assignment.tests:
             registry.get(test.check)  # an unknown check name fails now, not mid-grading
@@ -89,7 +90,8 @@ class Grader:
             results = self._run_all(_TimeoutMemo(sandbox), tests, seed, started, progress)
             printed = sandbox.output()
         finally:
-            self.round_trips = (getattr(sandbox, "round_trips", 0), getattr(sandbox, "round_trip_seconds", 0.0))
+            self.round_trips = (getattr(sandbox, "round_trips", 0),
+                                getattr(sandbox, "round_trip_seconds", 0.0))
             sandbox.close()
         return self._report(results, "\n\n".join(notes), seed, source, started, printed=printed)
 
@@ -193,7 +195,8 @@ def _run_test(ctx: CheckContext) -> TestResult:
     except Fail as exc:
         verdict = Verdict(False, exc.message, hint=exc.hint, data=exc.data)
     except MissingFunction as exc:
-        verdict = Verdict(False, f"{exc} (it must keep exactly this name).", data={"cause": f"missing:{exc.name}"})
+        verdict = Verdict(False, f"{exc} (it must keep exactly this name).",
+                          data={"cause": f"missing:{exc.name}"})
     except NotData as exc:
         verdict = Verdict(False, f"Your function returned {exc.what}, where plain numbers or numpy "
                                  "arrays were expected.")
@@ -202,14 +205,17 @@ def _run_test(ctx: CheckContext) -> TestResult:
     except CallTimedOut as exc:
         who = getattr(exc, "function", "code")
         return _result(ctx.test, Status.TIMEOUT, f"Your {who} {exc} and was stopped (once it timed out, it "
-                                                 "is not called again in the same mode for this submission). Look for an "
-                                                 "endless loop, or for work that grows much faster than the input.",
+                                                 "is not called again in the same mode for this submission). "
+                                                 "Look for an "
+                                                 "endless loop, or for work that grows much faster than the "
+                                                 "input.",
                        data={"cause": f"timeout:{who}"})
     except ChildDied as exc:
         return _result(ctx.test, Status.ERROR, f"Your code crashed: {exc.reason}. This happens on "
                                                "os._exit/sys.exit, on exceeding the memory limit, or on "
                                                "forbidden operations (subprocesses, network, files "
-                                               "outside the working folder).", data={"cause": f"crash:{exc.reason}"})
+                                               "outside the working folder).",
+                       data={"cause": f"crash:{exc.reason}"})
     except Exception:
         log.exception("check %s failed internally", ctx.test.check)
         return _result(ctx.test, Status.INTERNAL_ERROR, "The grader failed on this test; this is not "
@@ -239,7 +245,8 @@ def _ungated(ctx: CheckContext) -> Verdict | None:
         return None
     function = name.split(".")[0]
     doc = (registry.get_gate(name).__doc__ or "").strip().splitlines()[0]
-    return Verdict(False, f"Not scored yet: this test pays only once {function} does its job ({doc.rstrip('.')}), "
+    return Verdict(False,
+                   f"Not scored yet: this test pays only once {function} does its job ({doc.rstrip('.')}), "
                           f"and it does not: {reason.rstrip('.')}. The other {function} tests say what is "
                           "missing; this one was not run.", data={"gate": name})
 

@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = {  # file -> (expected score of 21, the training test expected to fail or None)
     "reference/ex08/layers.py": (21.0, None),
-    "tests/submissions/wrong/batchnorm_backward__missing_mean_path.py": (13.0, "training: batch-norm network"),
+    "tests/submissions/wrong/batchnorm_backward__missing_mean_path.py":
+        (13.0, "training: batch-norm network"),
     "tests/submissions/wrong/dropout_forward__no_rescale.py": (17.0, "training: dropout network"),
 }
 ROUNDS = 5
@@ -65,7 +66,8 @@ def main() -> int:
     grading(args.device)
     if not args.skip_worker:
         worker(args.device)
-    print(f"\n{'all checks held' if not failures else f'{len(failures)} check(s) FAILED: ' + '; '.join(failures)}")
+    verdict = f"{len(failures)} check(s) FAILED: " + "; ".join(failures) if failures else "all checks held"
+    print(f"\n{verdict}")
     return 1 if failures else 0
 
 
@@ -77,7 +79,8 @@ def environment() -> None:
 
     import grader
 
-    print(f"imports: {time.perf_counter() - started:.1f} s; python {sys.version.split()[0]}, torch {torch.__version__} (CUDA build {torch.version.cuda}), "
+    print(f"imports: {time.perf_counter() - started:.1f} s; python {sys.version.split()[0]}, torch "
+          f"{torch.__version__} (CUDA build {torch.version.cuda}), "
           f"pytorch-lightning {pytorch_lightning.__version__}, numpy {numpy.__version__}")
     print(f"grader from {Path(grader.__file__).parent}")
     if torch.cuda.is_available():
@@ -103,8 +106,10 @@ def grading(device: str) -> None:
             report = g.grade((ROOT / name).read_bytes(), seed=1, progress=_watch_sandbox(g))
             wall = time.perf_counter() - t0
             devices = {t.data.get("device") for t in report.tests if t.name.startswith("training")}
-            failed = [t.name for t in report.tests if t.name.startswith("training") and t.status.value != "passed"]
-            print(f"{name}: {report.score:g}/{report.max_score:g} in {wall:.2f} s, training on {sorted(devices)}")
+            failed = [t.name for t in report.tests
+                      if t.name.startswith("training") and t.status.value != "passed"]
+            print(f"{name}: {report.score:g}/{report.max_score:g} in {wall:.2f} s, training on "
+                  f"{sorted(devices)}")
             check(report.score == expected, f"{Path(name).name} scores {expected:g} (got {report.score:g})")
             check(devices == {device}, f"its training checks ran on {device}")
             check(failed == ([] if failing is None else [t for t in failed if t.startswith(failing)]) and
@@ -115,7 +120,8 @@ def grading(device: str) -> None:
             t0 = time.perf_counter()
             g.grade(source, seed=seed)
             walls.append(time.perf_counter() - t0)
-        print(f"whole suite with training on {device}, warm: {statistics.median(walls):.2f} s median of {ROUNDS} "
+        print(f"whole suite with training on {device}, warm: {statistics.median(walls):.2f} s median of "
+              f"{ROUNDS} "
               f"(min {min(walls):.2f}); sandbox requests per suite: {g.round_trips[0]}")
         probe = g.grade(PROBE, seed=0, training=False)
         line = next((ln for ln in probe.output.splitlines() if "SANDBOX-PROBE" in ln), "")
@@ -180,15 +186,15 @@ def worker(device: str) -> None:
                    DATABASE_URL=f"sqlite:///{tmp}/autograder.db", AUTOGRADER_PORT=str(port),
                    AUTOGRADER_GPUS="0" if device == "cuda" else "", AUTOGRADER_WORKER_CONCURRENCY="1")
         cli = [sys.executable, "-m", "autograder.cli"]
-        token = subprocess.run([*cli, "token", "create", "gpu-proof"], env=env, check=True, capture_output=True,
-                               text=True).stdout.strip().splitlines()[-1]
+        token = subprocess.run([*cli, "token", "create", "gpu-proof"], env=env, check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
         started = time.perf_counter()
         logs = {name: Path(tmp) / f"{name}.log" for name in ("worker", "api")}
         procs = [subprocess.Popen([*cli, "worker", "--loglevel", "WARNING"], env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
                  for out in [logs["worker"].open("wb")]]
-        procs.append(subprocess.Popen([*cli, "api", "--port", str(port)], env=env, stdout=logs["api"].open("wb"),
-                                      stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen([*cli, "api", "--port", str(port)], env=env,
+                                      stdout=logs["api"].open("wb"), stderr=subprocess.STDOUT))
         try:
             base = f"http://127.0.0.1:{port}"
             workers = _wait_warm(base, redis.url, procs)
@@ -196,17 +202,20 @@ def worker(device: str) -> None:
                   + ", ".join(f"pid {w.get('pid')} on {w.get('device')}" for w in workers))
             check(bool(workers) and all(w.get("device") == device for w in workers),
                   f"the worker announces device {device}")
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                              timeout=30) as client:
                 for round_ in range(2):  # the second upload shows the warm figure
                     t0 = time.perf_counter()
                     r = client.post("/api/v1/submissions", files={
-                        "file": ("layers.py", (ROOT / "reference/ex08/layers.py").read_bytes(), "text/x-python")})
+                        "file": ("layers.py", (ROOT / "reference/ex08/layers.py").read_bytes(),
+                                 "text/x-python")})
                     r.raise_for_status()
                     final = _wait_graded(client, r.json()["id"])
                     report = final.get("report") or {}
                     devices = sorted({(t.get("data") or {}).get("device") for t in report.get("tests", [])
                                       if t["name"].startswith("training")} - {None})
-                    print(f"upload {round_ + 1}: {final['status']}, {report.get('score')}/{report.get('max_score')} "
+                    print(f"upload {round_ + 1}: {final['status']}, "
+                          f"{report.get('score')}/{report.get('max_score')} "
                           f"in {time.perf_counter() - t0:.2f} s from upload to stored report "
                           f"(grading {report.get('execution_time')} s), training on {devices or 'not shown'}")
                     check(final["status"] == "graded" and report.get("score") == report.get("max_score"),
@@ -214,7 +223,8 @@ def worker(device: str) -> None:
                     check(devices in ([device], []), f"the report's training ran on {device}")
         except BaseException:
             for name, log in logs.items():
-                print(f"--- {name} log (last lines) ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+                tail = log.read_text(errors="replace").splitlines()[-30:]
+                print(f"--- {name} log (last lines) ---\n" + "\n".join(tail))
             raise
         finally:
             for p in procs:

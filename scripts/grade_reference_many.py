@@ -57,11 +57,13 @@ def main() -> int:
         grader.close()
     elapsed = time.perf_counter() - started
     print(f"graded {args.file.name} {args.n} times (seeds {args.first_seed}..{args.first_seed + args.n - 1}, "
-          f"training={'on' if args.training else 'off'}) in {elapsed:.1f} s ({elapsed / args.n * 1e3:.0f} ms each)")
+          f"training={'on' if args.training else 'off'}) in {elapsed:.1f} s ({elapsed / args.n * 1e3:.0f} ms "
+          "each)")
     print(f"points lost in total: {total_lost:g}; tests not passed: {sum(lost_by_test.values())}")
     for name, count in lost_by_test.most_common():
         print(f"  {name}: lost in {count} gradings, e.g. {examples[name]}")
-    print(f"mistakes named (hints): {sum(hints.values())}" + "".join(f"\n  {h}: {n}" for h, n in hints.most_common()))
+    named = "".join(f"\n  {h}: {n}" for h, n in hints.most_common())
+    print(f"mistakes named (hints): {sum(hints.values())}" + named)
     return 0 if not lost_by_test and not hints else 1
 
 

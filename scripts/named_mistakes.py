@@ -1,4 +1,5 @@
-"""How many files of a corpus folder get their mistake named: a hint on a failed test, and the one they expect.
+"""How many files of a corpus folder get their mistake named: a hint on a failed test, and the one they
+expect.
 
 Each file is graded (seed 1, no training) under the variant where its area's code is the student's
 (``batchnorm_forward__*`` under ex08_2020, the rest under ex08, as tests/grader/test_corpus.py does).

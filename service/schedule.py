@@ -37,7 +37,8 @@ from service.db.upsert import upsert
 
 DAY = timedelta(days=1)
 DASHBOARD, APPLIED = "dashboard", "applied"
-"""``ScheduleRow.source``: the dashboard's schedule, and the one the stored counted grades were computed with."""
+"""``ScheduleRow.source``: the dashboard's schedule, and the one the stored counted grades were computed
+with."""
 
 
 class Schedule(BaseModel):
@@ -188,7 +189,8 @@ def extension(session: Session, assignment: str, student_id: int) -> datetime | 
 
 def extensions(session: Session, assignment: str) -> dict[int, datetime]:
     """Every extended due date of the assignment, by student."""
-    rows = session.execute(select(Extension.student_id, Extension.due_at).where(Extension.assignment == assignment))
+    rows = session.execute(select(Extension.student_id,
+                                  Extension.due_at).where(Extension.assignment == assignment))
     return {student_id: due for student_id, due in rows}
 
 
@@ -201,7 +203,8 @@ def set_extension(session: Session, assignment: str, student_id: int, due_at: da
     session.flush()
 
 
-def for_student(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int) -> Schedule:
+def for_student(session: Session, env: dict[str, dict[str, Any]], assignment: str,
+                student_id: int) -> Schedule:
     """The effective schedule with this student's extension applied."""
     return effective(session, env, assignment).for_student(extension(session, assignment, student_id))
 

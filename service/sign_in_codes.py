@@ -47,7 +47,8 @@ class UsedCodes:
         try:
             return self.storage.incr(nonce, expiry_s) == 1  # type: ignore[comparison-overlap]
         except Exception:  # noqa: BLE001 - without the record a code could be used twice: refuse
-            raise Problem(503, "Sign-in unavailable", "try again in a minute", headers={"Retry-After": "60"}) from None
+            raise Problem(503, "Sign-in unavailable", "try again in a minute",
+                          headers={"Retry-After": "60"}) from None
 
 
 def redeem(*, session: Session, settings: Settings, code: str, used: UsedCodes) -> Token | None:

@@ -1,4 +1,5 @@
-"""Bearer tokens. Only their SHA-256 is stored: a token is 256 random bits, so no salt or slow hash is needed."""
+"""Bearer tokens. Only their SHA-256 is stored: a token is 256 random bits, so no salt or slow hash is
+needed."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from typing import Any
 from grader.report import Report
 
 HIDDEN = ("hidden", "after_due_date", "after_published")
-ERROR_FOR_STUDENT = "Grading failed on our side, not because of your code; it is retried or you may submit again."
+ERROR_FOR_STUDENT = ("Grading failed on our side, not because of your code; "
+                     "it is retried or you may submit again.")
 
 
 def released(release_at: datetime | None, now: datetime | None = None) -> bool:
@@ -61,7 +62,8 @@ def for_student(report: Report | None, *, release_at: datetime | None,
     return {**full, "tests": tests, "score": sum(t.score for t in shown),
             "printed": "" if withheld else report.printed, "printed_withheld": withheld,
             "mistakes": mistakes, "max_score": sum(t.max_score for t in shown),
-            "hidden_count": len(tests) - len(shown), "release_at": release_at.isoformat() if release_at else None}
+            "hidden_count": len(tests) - len(shown),
+            "release_at": release_at.isoformat() if release_at else None}
 
 
 def error_for_student(error: str | None, *, release_at: datetime | None) -> str | None:

@@ -6,7 +6,8 @@ from typing import Any
 
 
 class MemoryQueue:
-    """A :class:`service.task_sender.TaskQueue` that remembers what was sent; ``down=True`` plays a broker outage."""
+    """A :class:`service.task_sender.TaskQueue` that remembers what was sent; ``down=True`` plays a broker
+    outage."""
 
     def __init__(self, down: bool = False) -> None:
         self.sent: list[str] = []
@@ -25,7 +26,8 @@ class MemoryQueue:
 
 
 class MemoryHttp:
-    """The LMS webhook transport's HTTP client (``service.lms.delivery.Http``): records each POST, answers from
+    """The LMS webhook transport's HTTP client (``service.lms.delivery.Http``): records each POST, answers
+    from
     ``answers`` (a status, or an exception to raise), then 200."""
 
     def __init__(self, *answers: int | Exception) -> None:
@@ -54,7 +56,8 @@ class MemoryTransport:
         return self.answers.pop(0) if self.answers else (200, None)
 
 
-def one_test_report(*, score: float = 1.0, max_score: float = 1.0, name: str = "check", status: str = "passed"):
+def one_test_report(*, score: float = 1.0, max_score: float = 1.0, name: str = "check",
+                    status: str = "passed"):
     """A real :class:`grader.report.Report` of one test, for tests that store a report by hand."""
     from grader.report import Report, Status, TestResult
 

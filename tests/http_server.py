@@ -15,9 +15,11 @@ def free_port() -> int:
 
 
 class ThreadedServer:
-    """``app`` on 127.0.0.1:``port``; ``stop()`` then ``start()`` again keeps the port (a peer that goes down)."""
+    """``app`` on 127.0.0.1:``port``; ``stop()`` then ``start()`` again keeps the port (a peer that goes
+    down)."""
 
-    def __init__(self, app: Any, port: int, *, name: str = "uvicorn", lifespan: Literal["auto", "on", "off"] = "auto") -> None:
+    def __init__(self, app: Any, port: int, *, name: str = "uvicorn",
+                 lifespan: Literal["auto", "on", "off"] = "auto") -> None:
         self.app, self.port, self.name, self.lifespan = app, port, name, lifespan
         self._server: Any = None
         self._thread: threading.Thread | None = None

@@ -41,7 +41,8 @@ def postgres_url() -> str:
 
 
 def amqp_url() -> str:
-    return require(os.environ.get("TEST_AMQP_URL") or os.environ.get("BROKER_URL") or DEFAULT_AMQP, "RabbitMQ")
+    return require(os.environ.get("TEST_AMQP_URL") or os.environ.get("BROKER_URL") or DEFAULT_AMQP,
+                   "RabbitMQ")
 
 
 @contextmanager

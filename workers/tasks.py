@@ -61,5 +61,6 @@ def grade_submission(self: Any, submission_id: str) -> str:
         _beat.pop("task_id", None)
     log.info("submission %s: %s", submission_id, outcome)
     if outcome is attempt.Outcome.RETRY:
-        raise self.retry(countdown=get_exponential_backoff_interval(1, self.request.retries or 0, RETRY_MAX_S))
+        wait = get_exponential_backoff_interval(1, self.request.retries or 0, RETRY_MAX_S)
+        raise self.retry(countdown=wait)
     return outcome.value

@@ -1,4 +1,5 @@
-"""``/dashboard/export.csv``: one row per student of the course, non-submitters included with an empty grade."""
+"""``/dashboard/export.csv``: one row per student of the course, non-submitters included with an empty
+grade."""
 
 from __future__ import annotations
 

@@ -66,8 +66,8 @@ def gradebook_page(request: Request, web: InstructorDep, settings: SettingsDep, 
                    page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     assignment = assignment or settings.default_assignment
     f = GradebookFilters(assignment=assignment, student=student, state=state, test=test, hint=hint,
-                         sort=sort if sort in SORTS else "student", order="desc" if order == "desc" else "asc",
-                         page=page)
+                         sort=sort if sort in SORTS else "student",
+                         order="desc" if order == "desc" else "asc", page=page)
     rows, found = gradebook(session, f)
     return render(request, "gradebook.html", web, rows=rows, total=found.total, f=f,
                   schedule=schedule.effective(session, settings.schedule, assignment),
@@ -152,8 +152,8 @@ def tests_of(session: Session, assignment: str) -> list[tuple[str, str]]:
 
 def hints_of(session: Session, assignment: str) -> list[str]:
     """Every hint shown in a counted submission (the gradebook's hint filter offers them)."""
-    return list(session.scalars(select(TestResultRow.hint).where(counted_tests(assignment), TestResultRow.hint != "")
-                                .distinct().order_by(TestResultRow.hint)))
+    shown = select(TestResultRow.hint).where(counted_tests(assignment), TestResultRow.hint != "")
+    return list(session.scalars(shown.distinct().order_by(TestResultRow.hint)))
 
 
 def number_key(row: Any) -> tuple[int, str]:

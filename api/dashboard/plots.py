@@ -38,7 +38,8 @@ def hbars(labels: Sequence[str], values: Sequence[float], *, title: str, width: 
         w = (width - label_w - 50) * v
         color = PALETTE[2] if v >= 0.8 else PALETTE[4] if v >= 0.5 else PALETTE[1]
         out.append(f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">'
-                   f'{escape(lab[:40])}</text><rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" '
+                   f'{escape(lab[:40])}</text><rect x="{label_w}" y="{y + 2}" width="{w:.1f}" '
+                   f'height="{row - 6}" '
                    f'fill="{color}"><title>{escape(lab)}: {v:.0%}</title></rect>'
                    f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="11">{v:.0%}</text>')
     return Markup("".join(out) + "</svg>")
@@ -79,12 +80,15 @@ def lines(series: Mapping[str, Sequence[float]], *, title: str, width: int = 420
         dash = f' stroke-dasharray="{pattern}"' if pattern else ""
         drawn.append(pts)
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        out.append(f'<polyline class="curve" points="{points}" fill="none" stroke="{color}" stroke-width="2.5"'
+        out.append(f'<polyline class="curve" points="{points}" fill="none" stroke="{color}" '
+                   'stroke-width="2.5"'
                    f"{dash}><title>{escape(name)}</title></polyline>")
         if pts:  # the series' shape at its last point, as in the legend: told apart without colour
             out.append(_marker(k, *pts[-1], color))
-        out.append(f'<line x1="{legend_x:.0f}" y1="{height - 16}" x2="{legend_x + 22:.0f}" y2="{height - 16}" '
-                   f'stroke="{color}" stroke-width="2.5"{dash}/>{_marker(k, legend_x + 11, height - 16, color)}'
+        out.append(f'<line x1="{legend_x:.0f}" y1="{height - 16}" x2="{legend_x + 22:.0f}" '
+                   f'y2="{height - 16}" '
+                   f'stroke="{color}" '
+                   f'stroke-width="2.5"{dash}/>{_marker(k, legend_x + 11, height - 16, color)}'
                    f'<text x="{legend_x + 27:.0f}" y="{height - 12}" font-size="11">{escape(name)}</text>')
         legend_x += 40 + 6.5 * len(name)  # 11px text: ~6.5px per character
     return Markup("".join(out) + "</svg>")
@@ -114,7 +118,8 @@ def _covers(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) 
 
 
 def _head(width: int, height: int, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
+            f'height="{height}" '
             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>'
             f'<text x="8" y="16" font-size="13" font-weight="600">{escape(title)}</text>')
 

@@ -64,8 +64,8 @@ def revoke_token(token_id: int, _w: InstructorDep, _: CsrfDep, session: SessionD
 
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
-def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                 assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
+def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep,
+                 session: SessionDep, assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
     """A student for TAs: every attempt with its score and grade, the score history, a diff of two sources."""
     assignment = assignment or settings.default_assignment
     who = session.get(Student, student_id)
@@ -79,7 +79,8 @@ def student_page(request: Request, student_id: int, web: InstructorDep, settings
     attempts = [(r, schedule.late_days(r.received_at),
                  schedule.grade(r.score, r.received_at) if r.score is not None else None) for r in rows]
     scored = [(r.received_at.strftime("%m-%d %H:%M"), r.score) for r in rows if r.score is not None]
-    chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per attempt") if scored else None
+    chart = plots.bars([t for t, _ in scored], [s for _, s in scored],
+                       title="Score per attempt") if scored else None
     counted = grades.counted_grade(session, assignment=assignment, student_id=student_id)
     return render(request, "student_detail.html", web, who=who, assignment=assignment, attempts=attempts,
                   chart=chart, counted=counted, diff=_diff(session, student_id, a, b), a=a, b=b)

@@ -87,7 +87,8 @@ def submission_page(request: Request, submission_id: str, web: InstructorDep, se
                                  .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
     return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
                   report=shown, source=source_html(row.content), charts=curve_charts(shown),
-                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session))
+                  deliveries=deliveries,
+                  report_link=report_links.report_link(settings, row.id, session=session))
 
 
 @router.post("/submissions/{submission_id}/report-links/revoke")
@@ -152,7 +153,8 @@ def source_html(content: bytes) -> Markup:
 
 
 def curve_charts(report: dict[str, Any] | None) -> list[tuple[str, list[Markup]]]:
-    """Per test with ``data["curves"]`` (network → metric → values): its name and one line chart per metric."""
+    """Per test with ``data["curves"]`` (network → metric → values): its name and one line chart per
+    metric."""
     groups = []
     for t in (report or {}).get("tests", []):
         curves = (t.get("data") or {}).get("curves")
@@ -161,7 +163,8 @@ def curve_charts(report: dict[str, Any] | None) -> list[tuple[str, list[Markup]]
         by_metric: dict[str, dict[str, list[float]]] = {}
         for network, metrics in curves.items():
             if isinstance(metrics, list):  # one dict per epoch
-                metrics = {k: [e.get(k) for e in metrics] for k in (metrics[0] if metrics else {}) if k != "epoch"}
+                names = [k for k in (metrics[0] if metrics else {}) if k != "epoch"]
+                metrics = {k: [e.get(k) for e in metrics] for k in names}
             for metric, values in (metrics or {}).items():
                 if isinstance(values, list) and values:
                     by_metric.setdefault(metric, {})[network] = values

@@ -25,7 +25,8 @@ async def lms_submission(request: Request, settings: SettingsDep, session: Sessi
                                  integration=integration, payload=payload, content=content)
     out = submission_body(done.submission, base_url=settings.base_url, with_report=False)
     out.update(integration=integration, external_submission_id=done.link.external_submission_id)
-    return JSONResponse(out, status_code=202 if done.created else 200, headers={"Location": out["links"]["self"]})
+    return JSONResponse(out, status_code=202 if done.created else 200,
+                        headers={"Location": out["links"]["self"]})
 
 
 async def _body(request: Request, *, limit: int) -> bytes:

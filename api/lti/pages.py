@@ -24,10 +24,11 @@ def tool_urls(settings: Settings) -> dict[str, str]:
             "target": f"{base}/lti/launch", "config": f"{base}/lti/config"}
 
 
-def error_page(request: Request, reason: str, *, status_code: int, title: str = "LTI launch refused") -> HTMLResponse:
+def error_page(request: Request, reason: str, *, status_code: int,
+               title: str = "LTI launch refused") -> HTMLResponse:
     """A plain HTML page saying why; it sets no cookie, so a refused launch leaves no session."""
-    return templates.TemplateResponse(request, "lti_error.html", {"title": title, "reason": reason, "csrf": ""},
-                                      status_code=status_code)
+    return templates.TemplateResponse(request, "lti_error.html",
+                                      {"title": title, "reason": reason, "csrf": ""}, status_code=status_code)
 
 
 def page(request: Request, name: str, **context: Any) -> HTMLResponse:

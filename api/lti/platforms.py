@@ -1,4 +1,5 @@
-"""``/dashboard/lti``: the LTI registrations, for instructors. Those from the environment are shown read-only."""
+"""``/dashboard/lti``: the LTI registrations, for instructors. Those from the environment are shown
+read-only."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDe
     except registrations.BadPlatform as e:
         from_env, env_error = [], str(e)
     return templates.TemplateResponse(request, "lti_platforms.html", {
-        "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env, "urls": tool_urls(settings),
-        "error": error or env_error}, status_code=status_code)
+        "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env,
+        "urls": tool_urls(settings), "error": error or env_error}, status_code=status_code)
 
 
 @router.get("", response_class=HTMLResponse)
-def platforms(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep) -> HTMLResponse:
+def platforms(request: Request, web: InstructorDep, settings: SettingsDep,
+              session: SessionDep) -> HTMLResponse:
     return _page(request, web, settings, session)
 
 

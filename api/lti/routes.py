@@ -52,7 +52,8 @@ def _tool(settings: Settings) -> tuple[ToolConf, DatabaseStorage]:
 def _login(settings: Settings, params: dict[str, str]) -> str:
     tool, storage = _tool(settings)
     return launch.login_redirect(params=params, secure=settings.base_url.startswith("https://"), tool=tool,
-                                 storage=storage, launch_url=tool_urls(settings)["launch"], base_url=settings.base_url)
+                                 storage=storage, launch_url=tool_urls(settings)["launch"],
+                                 base_url=settings.base_url)
 
 
 @router.api_route("/login", methods=["GET", "POST"])
@@ -86,7 +87,8 @@ def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome 
         return outcome, {"role": "instructor"}
     with session_factory(settings.database)() as s:
         student, token = accounts.sign_in(session=s, outcome=outcome)
-    return outcome, {"role": "student", "sid": student.id, "token": digest(token), "assignment": outcome.assignment}
+    return outcome, {"role": "student", "sid": student.id, "token": digest(token),
+                     "assignment": outcome.assignment}
 
 
 @router.post("/launch")
@@ -108,15 +110,17 @@ async def launch_(request: Request, settings: SettingsDep) -> Response:
 
 def _picked(settings: Settings, launch_id: str, assignment: str) -> str:
     tool, storage = _tool(settings)
-    return deep_link.response_form(launch_id=launch_id, assignment=assignment, allowed=settings.assignment_ids,
-                                   tool=tool, storage=storage, launch_url=tool_urls(settings)["launch"])
+    return deep_link.response_form(launch_id=launch_id, assignment=assignment,
+                                   allowed=settings.assignment_ids, tool=tool, storage=storage,
+                                   launch_url=tool_urls(settings)["launch"])
 
 
 @router.post("/deep-link", response_class=HTMLResponse)
 async def deep_link_response(request: Request, settings: SettingsDep) -> HTMLResponse:
     form = await _params(request)
     try:
-        html = await run_in_threadpool(_picked, settings, form.get("launch_id", ""), form.get("assignment", ""))
+        html = await run_in_threadpool(_picked, settings, form.get("launch_id", ""),
+                                       form.get("assignment", ""))
     except launch.Refused as e:
         return error_page(request, str(e), status_code=400, title="Deep linking refused")
     return HTMLResponse(html)

@@ -30,10 +30,12 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
 ) -> JSONResponse:
     done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter, student=student,
                          content=file.file.read(settings.max_upload_bytes + 1),  # never more than we keep
-                         size=file.size, filename=file.filename, assignment=assignment or settings.default_assignment,
+                         size=file.size, filename=file.filename,
+                         assignment=assignment or settings.default_assignment,
                          idempotency_key=idempotency_key)
     body = _body(done.submission, student, settings, with_report=False)  # a replay may answer a graded one
-    return JSONResponse(body, status_code=202 if done.created else 200, headers={"Location": body["links"]["self"]})
+    return JSONResponse(body, status_code=202 if done.created else 200,
+                        headers={"Location": body["links"]["self"]})
 
 
 @router.get("", summary="Your submissions, newest first")
@@ -45,7 +47,8 @@ def list_submissions(settings: SettingsDep, session: SessionDep, student: Studen
 
 
 @router.get("/{submission_id}", summary="Status, and the report once graded")
-def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep, student: StudentDep) -> dict:
+def get_submission(submission_id: str, settings: SettingsDep, session: SessionDep,
+                   student: StudentDep) -> dict:
     return _body(_visible(session, submission_id, student), student, settings)
 
 

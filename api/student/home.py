@@ -38,8 +38,10 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
         # Which submission counts, or that an earlier one scored higher, would tell hidden tests' points.
         course = replace(course, counted=None)
     scores = _visible_scores(rows, settings)
-    history = [(r.received_at.strftime("%m-%d %H:%M"), scores[r.id][0]) for r in reversed(rows) if r.id in scores]
-    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per attempt (visible tests)",
+    history = [(r.received_at.strftime("%m-%d %H:%M"),
+                scores[r.id][0]) for r in reversed(rows) if r.id in scores]
+    chart = plots.bars([t for t, _ in history], [s for _, s in history],
+                       title="Your score per attempt (visible tests)",
                        color=plots.PALETTE[2]) if len(history) > 1 else None
     return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
                   chart=chart)
@@ -62,7 +64,8 @@ class StudentView:
     @property
     def time_left(self) -> str:
         """Until the due date (or, once it passed, the close), as "2 days 3 h" / "45 min"; empty: none."""
-        end = self.schedule.due_at if self.schedule.due_at and self.now <= self.schedule.due_at else self.close
+        due = self.schedule.due_at
+        end = due if due and self.now <= due else self.close
         if end is None or self.now > end:
             return ""
         left = end - self.now
@@ -71,7 +74,8 @@ class StudentView:
         return f"{days} days {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def student_view(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int) -> StudentView:
+def student_view(session: Session, env: dict[str, dict[str, Any]], assignment: str,
+                 student_id: int) -> StudentView:
     mine = schedule.for_student(session, env, assignment, student_id)
     counted = grades.counted_grade(session, assignment=assignment, student_id=student_id)
     return StudentView(assignment, mine, mine.close(), counted, utcnow())
@@ -81,7 +85,8 @@ def _visible_scores(rows: Sequence[Submission], settings: Any) -> dict[str, tupl
     """Each graded attempt's score and maximum as its report page shows them (visible tests only)."""
     out = {}
     for r in rows:
-        shown = visibility.for_student(report_view.parse(r.report), release_at=settings.hidden_tests_release_at)
+        shown = visibility.for_student(report_view.parse(r.report),
+                                       release_at=settings.hidden_tests_release_at)
         if r.status == "graded" and shown is not None:
             out[r.id] = (float(shown["score"]), float(shown["max_score"]))
     return out

@@ -60,7 +60,8 @@ def logout(_: CsrfDep) -> Response:
 
 def back_to(path: str) -> str:
     """Where to go after signing in: a student page asked for, never another site."""
-    return path if path.startswith("/student") and not path.startswith("//") and "\\" not in path else "/student"
+    ours = path.startswith("/student") and not path.startswith("//") and "\\" not in path
+    return path if ours else "/student"
 
 
 def _signed_in(settings: Any, student_id: int, token_sha256: str, to: str = "/student") -> Response:
@@ -80,6 +81,7 @@ def _throttled(request: Request, web: dict[str, Any], throttle: Any, page: str) 
     """The page with a 429 while this address has failed too often (it may not even try)."""
     if not (wait := throttle.wait(throttle.keys(request))):
         return None
-    response = render(request, page, web, status_code=429, error=f"Too many failed sign-ins: try again in {wait} s.")
+    response = render(request, page, web, status_code=429,
+                      error=f"Too many failed sign-ins: try again in {wait} s.")
     response.headers["Retry-After"] = str(wait)
     return response

@@ -99,7 +99,8 @@ async def _without_reports(events: AsyncIterator[sse_stream.Event]) -> AsyncIter
 def _report(request: Request, web: dict[str, Any], settings: Any, row: Submission, *,
             earlier: list[Submission] | None) -> HTMLResponse:
     """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page."""
-    report = visibility.for_student(report_view.parse(row.report), release_at=settings.hidden_tests_release_at)
+    report = visibility.for_student(report_view.parse(row.report),
+                                    release_at=settings.hidden_tests_release_at)
     return render(request, "student_report.html", web, row=row, report=report, live=earlier is not None,
                   earlier=earlier or [], total_tests=_test_count(row.assignment))
 

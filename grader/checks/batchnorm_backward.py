@@ -125,7 +125,8 @@ def _numeric_of(ctx: CheckContext, case: Case, forward: Any, columnwise: bool) -
     """Central-difference gradients of ``forward``; None when the student's forward fails on the way."""
     step = STEP * case.x.std(axis=0)
     try:
-        return Grads(*bm.numeric_gradients(forward, case.x, case.gamma, case.beta, case.dout, step, columnwise))
+        return Grads(*bm.numeric_gradients(forward, case.x, case.gamma, case.beta, case.dout, step,
+                                           columnwise))
     except (Fail, StudentRaised, NotData):
         return None
 
@@ -154,7 +155,8 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
                        hint="backward_wrong_cache")
         return why
     miss = own_miss if forward_ok and own_miss is not None else template_miss
-    prefix = "" if forward_ok else f"Your batchnorm_forward {why}, so {fn} was checked on the template's cache. "
+    prefix = "" if forward_ok else (f"Your batchnorm_forward {why}, so {fn} was checked on the "
+                                    "template's cache. ")
     if miss.error is not None and getattr(miss.error, "hint", "") in ("", "returned_none"):
         _reject_alt_only(ctx, fn, case, ref_cache, ref_grads)  # no gradients: is the solution only in _alt?
     raise _explain(miss, case, fn, tol, prefix)
@@ -169,7 +171,8 @@ def _forward_verdict(ctx: CheckContext, case: Case, ref_out: np.ndarray) -> tupl
     err = bm.norm_error(out, ref_out)
     decided = ctx.shared.get(FORWARD_RIGHT)  # the train-output test's verdict, when it ran first
     forward_ok = decided if decided is not None else err < FORWARD_MATCH_TOL
-    return forward_ok, "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})", cache
+    why = "" if forward_ok else f"returns an out that differs from the reference (by {err:.1e})"
+    return forward_ok, why, cache
 
 
 def _target(ctx: CheckContext, case: Case, numeric: bool, ref_grads: Grads) -> Grads:
@@ -203,7 +206,8 @@ def _explain(miss: Miss, case: Case, fn: str, tol: float, prefix: str) -> Except
         return Fail(f"{prefix}On {case.label}, {miss.where}: {miss.error.message}", hint=miss.error.hint)
     assert miss.got is not None and miss.target is not None
     what = "the numerical gradient" if tol == NUMERIC_TOL else "the reference gradient"
-    wrong = [n for n, g, t in zip(Grads._fields, miss.got, miss.target, strict=True) if not bm.norm_error(g, t) < tol]
+    wrong = [n for n, g,
+             t in zip(Grads._fields, miss.got, miss.target, strict=True) if not bm.norm_error(g, t) < tol]
     if not wrong:
         raise AssertionError("a miss without a wrong gradient")
     right = [n for n in Grads._fields if n not in wrong]
@@ -216,7 +220,8 @@ def _explain(miss: Miss, case: Case, fn: str, tol: float, prefix: str) -> Except
     message = (f"{prefix}On {case.label}, {miss.where}, the {_and(wrong)} of {fn} "
                f"{'differs' if len(wrong) == 1 else 'differ'} from {what}"
                f"{f' ({_and(right)} {_is(right)} right)' if right else ''}: {details} (allowed {tol:.0e}). "
-               f"Expected {first} = {_show(getattr(miss.target, first))}, got {_show(getattr(miss.got, first))}.")
+               f"Expected {first} = {_show(getattr(miss.target, first))}, got "
+               f"{_show(getattr(miss.got, first))}.")
     if match is None:
         return Fail(message)
     return Fail(f"{message} Your dx, dgamma and dbeta are exactly what a backward gives that "
@@ -238,7 +243,8 @@ def _is(names: list[str]) -> str:
 
 def _show(a: np.ndarray) -> str:
     flat = np.asarray(a).reshape(-1)
-    return np.array2string(flat[:3], precision=4, separator=", ").rstrip("]") + (", ...]" if flat.size > 3 else "]")
+    return np.array2string(flat[:3], precision=4,
+                           separator=", ").rstrip("]") + (", ...]" if flat.size > 3 else "]")
 
 
 def _reject_alt_only(ctx: CheckContext, fn: str, case: Case, ref_cache: Any, ref_grads: Grads) -> None:

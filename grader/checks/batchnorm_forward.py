@@ -55,7 +55,8 @@ TRAIN_CASES = (
 
 def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray | Handle,
                     beta: np.ndarray | Handle, bn_param: dict[str, Any] | Handle,
-                    shape: tuple[int, ...] | None = None, *, out_shape: bool = True) -> tuple[np.ndarray, Handle]:
+                    shape: tuple[int, ...] | None = None, *,
+                    out_shape: bool = True) -> tuple[np.ndarray, Handle]:
     """Call the student's forward; returns ``(out, result handle)``, ``out`` checked for type and shape.
 
     ``shape`` is the shape of x, needed when x is passed as a handle. With ``out_shape=False``
@@ -122,7 +123,8 @@ def train_output(ctx: CheckContext) -> Verdict:
 
 @check("batchnorm_forward.normalized_stats")
 def normalized_stats(ctx: CheckContext) -> Verdict:
-    """Per feature, mean(out) = beta and std(out) = |gamma| * sqrt(var / (var + eps)) (the notebook's printout)."""
+    """Per feature, mean(out) = beta and std(out) = |gamma| * sqrt(var / (var + eps)) (the notebook's
+    printout)."""
     rng = ctx.rng("data")
     n, d, eps = 200, 10, 1e-5
     x, _, beta = bm.batch(rng, n, d, np.geomspace(0.05, 5.0, d), rng.uniform(-10, 10, d))
@@ -169,7 +171,8 @@ RUNNING_RULES = {  # name: (hint, what, update(running, batch_stat, momentum, is
                  lambda r, s, m, v, n, e: m * r + (1 - m) * (s * n / (n - 1) if v else s)),
     "fixed_momentum": ("momentum_ignored", "momentum 0.9 instead of bn_param['momentum']",
                        lambda r, s, m, v, n, e: 0.9 * r + 0.1 * s),
-    "eps_in_var": ("eps_in_running_var", "var + eps in running_var", lambda r, s, m, v, n, e: m * r + (1 - m) * (s + e if v else s)),
+    "eps_in_var": ("eps_in_running_var", "var + eps in running_var", lambda r, s, m, v, n,
+                   e: m * r + (1 - m) * (s + e if v else s)),
 }
 
 
@@ -194,7 +197,8 @@ def running_averages(ctx: CheckContext) -> Verdict:
             student_forward(ctx, x, gamma, beta, handle, out_shape=False)
             stats = bm.batch_stats(x)
             m, e = 0.9 if momentum is None else momentum, 1e-5 if eps is None else eps
-            sims = {name: (rule(sims[name][0], stats[0], m, False, n, e), rule(sims[name][1], stats[1], m, True, n, e))
+            sims = {name: (rule(sims[name][0], stats[0], m, False, n, e),
+                           rule(sims[name][1], stats[1], m, True, n, e))
                     for name, (_, _, rule) in RUNNING_RULES.items()}
             when = f"train-mode call {step} of {steps} ({setting})"
             got = _running_state(ctx, handle, d, when)
@@ -205,7 +209,8 @@ def running_averages(ctx: CheckContext) -> Verdict:
 
 def _compare_running(got: tuple[np.ndarray, np.ndarray], sims: Mapping[str, tuple[np.ndarray, np.ndarray]],
                      when: str, charged: str = "") -> None:
-    """Fail unless ``got`` follows the correct rule; the unbiased variance passes when train_output charged it."""
+    """Fail unless ``got`` follows the correct rule; the unbiased variance passes when train_output charged
+    it."""
     errs = [bm.norm_error(g, w) for g, w in zip(got, sims["correct"], strict=True)]
     if max(errs) < RUNNING_TOL:
         return
@@ -235,7 +240,8 @@ def writes_back(ctx: CheckContext) -> Verdict:
     handle = ctx.sandbox.put({"mode": "train"})
     student_forward(ctx, x, gamma, beta, handle, out_shape=False)
     _running_state(ctx, handle, 7, "one train-mode call on bn_param = {'mode': 'train'}")
-    return Verdict(True, "After a train-mode call, bn_param holds 'running_mean' and 'running_var' of shape (D,).")
+    return Verdict(True,
+                   "After a train-mode call, bn_param holds 'running_mean' and 'running_var' of shape (D,).")
 
 
 # Test mode in float64: round-off ~1e-15. The two accepted outputs (with and without eps) differ by
@@ -268,19 +274,23 @@ def test_mode(ctx: CheckContext) -> Verdict:
     err = min(bm.norm_error(out, want) for want in accepted)
     if not err < TEST_TOL:
         batch_out = bm.forward(x, gamma, beta, 1e-5)
-        uses_batch = bm.norm_error(out, batch_out) < 1e-6 or bm.norm_error(out, bm.forward(x, gamma, beta, 0.0)) < 1e-6
+        uses_batch = (bm.norm_error(out, batch_out) < 1e-6
+                      or bm.norm_error(out, bm.forward(x, gamma, beta, 0.0)) < 1e-6)
         affine = _missing_affine(out, x, running, gamma, beta)
         detail = " Your output is the batch-normalised one, computed with this batch's mean and variance." \
             if uses_batch else f" Your output is the normalised x {affine}." if affine else ""
         raise Fail(f"In test mode on a {n}x{d} batch (x = 3*randn + 5) with running_mean ~ randn and "
                    "running_var in [0.5, 2], out should be gamma * (x - running_mean) / sqrt(running_var "
-                   f"[+ eps]) + beta: largest deviation {err:.2e} of the largest |out|, allowed {TEST_TOL:.0e}."
-                   + detail, hint="test_uses_batch_stats" if uses_batch else "missing_gamma_beta" if affine else "")
+                   f"[+ eps]) + beta: largest deviation {err:.2e} of the largest |out|, allowed "
+                   f"{TEST_TOL:.0e}."
+                   + detail,
+                   hint="test_uses_batch_stats" if uses_batch else "missing_gamma_beta" if affine else "")
     after = _running_state(ctx, handle, d, "a test-mode call")
     changed = [k for k, a, b in zip(("running_mean", "running_var"), after, running, strict=True)
                if bm.norm_error(a, b) > 1e-12]
     if changed:
-        raise Fail(f"Test mode changed bn_param[{changed[0]!r}]: before {_show(running[changed[0] == 'running_var'])}, "
+        raise Fail(f"Test mode changed bn_param[{changed[0]!r}]: before "
+                   f"{_show(running[changed[0] == 'running_var'])}, "
                    f"after {_show(after[changed[0] == 'running_var'])}. The running averages are updated in "
                    "train mode only.", hint="test_updates_running")
     return Verdict(True, "Test mode normalises with the running mean and variance (eps accepted either way) "

@@ -28,7 +28,8 @@ SHIFT_SCALE_TOL = 1e-3
 
 @gate("batchnorm_forward.normalises")
 def normalises(ctx: CheckContext) -> str | None:
-    """in train mode on a 64x8 batch its output normalises every feature: the same for x and 3x + 7, not constant."""
+    """in train mode on a 64x8 batch its output normalises every feature: the same for x and 3x + 7, not
+    constant."""
     x, gamma, beta = bm.batch(ctx.rng("gate"), 64, 8, 2.0, 3.0)
     outs = []
     for label, batch in (("x", x), ("3x + 7", 3 * x + 7)):
@@ -73,7 +74,8 @@ def input_unchanged(ctx: CheckContext) -> Verdict:
                         out_shape=False)
         for name, before in arrays.items():
             after = ctx.sandbox.get(handles[name])
-            if type(after) is not np.ndarray or after.shape != before.shape or not np.array_equal(after, before):
+            if (type(after) is not np.ndarray or after.shape != before.shape
+                    or not np.array_equal(after, before)):
                 raise Fail(f"After a {mode}-mode call, the caller's {name} has changed: batchnorm_forward "
                            "must not modify its inputs.", hint="input_modified")
     return Verdict(True, "x, gamma and beta are unchanged after a train-mode and a test-mode call.")

@@ -38,7 +38,8 @@ from grader.sandbox.interface import Handle, SandboxError
 
 GRAD_TOL = 1e-7  # correct code gives ~1e-11 in float64 (the notebook prints ~2e-11)
 H = 1e-5  # central-difference step
-MATCH_TOL = 1e-6  # a wrong dx is named when it is a known mistake's dx to this (norm_error); float64 gives ~1e-16
+# a wrong dx is named when it is a known mistake's dx to this (norm_error); float64 gives ~1e-16
+MATCH_TOL = 1e-6
 
 
 def _forward(ctx: CheckContext, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Handle]:
@@ -118,10 +119,12 @@ def matches_mask(ctx: CheckContext) -> Verdict:
         expected = dout * (out / x)
         if not np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
             raise _named(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
-                         f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
+                         "from your own forward pass (largest difference "
+                         f"{np.max(np.abs(dx - expected)):.3g}). "
                          "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
                          _match(dx, dout, out / x))
-    return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
+    return Verdict(True,
+                   "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
 
 
 def _require_dropout(out: np.ndarray, x: np.ndarray) -> None:

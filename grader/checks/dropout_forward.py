@@ -98,8 +98,10 @@ def kept_values_scaled(ctx: CheckContext) -> Verdict:
         # its own keep probability, the kept units are consistent with it and pass here.
         others = [Sample(s.case, s.p, 1.0 - s.keep, s.x, s.out) for s in samples]
         if all(_scaled_exactly(s) for s in others):
-            return Verdict(True, "Every kept unit equals x divided by the probability with which your mask keeps "
-                                 f"units, in x's dtype, in all {len(samples)} cases. (Your mask follows the other "
+            return Verdict(True,
+                           "Every kept unit equals x divided by the probability with which your mask keeps "
+                                 f"units, in x's dtype, in all {len(samples)} cases. (Your mask follows the "
+                                 "other "
                                  "convention of p: the fraction test costs that, once.)")
     if bad:
         s = bad[0]
@@ -142,7 +144,8 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
         # An output that drops nothing (or everything) is no dropout, whatever its mean: a correct mask
         # of these sizes (n >= 4000, keep in [0.05, 0.95]) keeps all or none with probability < 1e-89.
         if s.dropped in (0, s.n):
-            raise Fail(f"With {s.describe()}, out {'drops no unit' if s.dropped == 0 else 'drops every unit'}: "
+            raise Fail(f"With {s.describe()}, out "
+                       f"{'drops no unit' if s.dropped == 0 else 'drops every unit'}: "
                        "train-mode dropout must drop each unit with probability p, so the mean cannot be "
                        "judged.", hint=diagnose(ctx, samples))
         keeps_mean = _scale_keeps_the_mean(s)
@@ -160,7 +163,8 @@ def mean_preserved(ctx: CheckContext) -> Verdict:
         tolerance = mean_tolerance(s.x, s.keep, MEAN_ALPHA)
         if not abs(got - total) <= tolerance:
             raise Fail(f"With {s.describe()} (mean {total / s.n:.4f}), the mean of out is {got / s.n:.4f}; "
-                       f"train-mode dropout must keep the mean, within +-{tolerance / s.n:.4f} here (a correct "
+                       f"train-mode dropout must keep the mean, within +-{tolerance / s.n:.4f} here (a "
+                       "correct "
                        f"implementation falls outside with probability below {MEAN_ALPHA:.0e}).",
                        hint=diagnose(ctx, samples))
     return Verdict(True, f"The mean of the output equals the mean of the input in all {len(samples)} cases.")

@@ -54,7 +54,8 @@ def drops_units(ctx: CheckContext) -> str | None:
 
 
 def _not_dropout(out: np.ndarray, x: np.ndarray, where: str) -> str | None:
-    """Why ``out`` is no dropout of ``x`` (all kept, all dropped, kept units not x times one factor), or None."""
+    """Why ``out`` is no dropout of ``x`` (all kept, all dropped, kept units not x times one factor), or
+    None."""
     dropped = int(np.count_nonzero(out == 0))
     if dropped == 0:
         return f"{where} it zeroes no unit"
@@ -80,9 +81,11 @@ def any_shape(ctx: CheckContext) -> Verdict:
             raise
         # The mask has the shape of a row or column, not of x: one mistake, already charged by the fraction
         # test (whole rows or columns dropped); fixing it (np.random.rand(*x.shape)) fixes both.
-        return Verdict(True, f"Not judged again: {exc.message} The fraction test costs this mask's shape, once.",
+        return Verdict(True,
+                       f"Not judged again: {exc.message} The fraction test costs this mask's shape, once.",
                        data={"charged_by": "dropout_forward.fraction_dropped"})
-    return Verdict(True, "dropout_forward returns an output of x's shape, with units dropped, for 1-D and 3-D to "
+    return Verdict(True,
+                   "dropout_forward returns an output of x's shape, with units dropped, for 1-D and 3-D to "
                          "5-D inputs (float32 and float64), in train and test mode.")
 
 
@@ -92,22 +95,25 @@ def _any_shape_cases(ctx: CheckContext) -> None:
         p = student_p(ctx, case.q)
         for mode in ("train", "test"):
             try:
-                out = forward_out(ctx, x, {"mode": mode, "p": p}, ctx.student_seed("any-shape", i, mode), case.shape)
+                out = forward_out(ctx, x, {"mode": mode, "p": p}, ctx.student_seed("any-shape", i, mode),
+                                  case.shape)
             except Fail as exc:
                 raise Fail(f"In {mode} mode: {exc.message}",
                            hint=_rows_hint(ctx) or exc.hint) from None
             why = _not_dropout(out, x, f"in train mode on a {len(case.shape)}-D input of shape {case.shape},")
             if mode == "train" and why:
                 raise Fail(f"dropout_forward works on 2-D input, but {why}: x can have any number of "
-                           "dimensions, and every unit is dropped independently.", hint=_rows_hint(ctx) or "two_d_only")
+                           "dimensions, and every unit is dropped independently.",
+                           hint=_rows_hint(ctx) or "two_d_only")
 
 
 def _rows_hint(ctx: CheckContext) -> str:
-    """``drop_rows`` when the 2-D gate input saw whole rows or columns dropped (the mask has a row's shape)."""
+    """``drop_rows`` when the 2-D gate input saw whole rows or columns dropped (the mask has a row's
+    shape)."""
     x = make_input(ctx.rng("gate"), GATE_CASE)
     try:
-        out = forward_out(ctx, x, {"mode": "train", "p": student_p(ctx, GATE_CASE.q)}, ctx.student_seed("gate"),
-                          GATE_CASE.shape)
+        out = forward_out(ctx, x, {"mode": "train", "p": student_p(ctx, GATE_CASE.q)},
+                          ctx.student_seed("gate"), GATE_CASE.shape)
     except STUDENT_FAULTS:
         return ""
     return "drop_rows" if constant_axis(out == 0) is not None else ""
@@ -156,7 +162,8 @@ def test_mode(ctx: CheckContext) -> Verdict:
         out = forward_out(ctx, x, param, ctx.student_seed("test-mode", i), case.shape)
         if out.dtype != x.dtype or not np.array_equal(out, x):
             message, hint = _test_mode_difference(x, out)
-            raise Fail(f"In test mode (p = {p:g}, a {shape_text(case.shape)} {case.dtype} input) out must be x "
+            raise Fail(f"In test mode (p = {p:g}, a {shape_text(case.shape)} {case.dtype} input) out must be "
+                       "x "
                        "unchanged, "
                        f"but {message}", hint=hint)
     return Verdict(True, "Test mode returns the input unchanged.")
@@ -189,7 +196,8 @@ def input_unchanged(ctx: CheckContext) -> Verdict:
                        "or type), not only a copy of it.", hint="input_modified")
         if not np.array_equal(after, x):
             changed = int(np.count_nonzero(after != x))
-            raise Fail(f"In {mode} mode, dropout_forward changed {changed} of the {x.size} values of the input "
+            raise Fail(f"In {mode} mode, dropout_forward changed {changed} of the {x.size} values of the "
+                       "input "
                        "array it was given.", hint="input_modified")
     return Verdict(True, "The input array is left unchanged in train and test mode.")
 
@@ -198,14 +206,16 @@ def input_unchanged(ctx: CheckContext) -> Verdict:
 def quiet(ctx: CheckContext) -> Verdict:
     """dropout_forward prints nothing (leftover debugging prints flood the output of every caller)."""
     before = ctx.sandbox.output()
-    if len(before) >= OUTPUT_SHOWN or "[output truncated" in before:  # already full: new prints could not be seen, and the flood is a leftover
+    # already full: new prints could not be seen, and the flood is a leftover
+    if len(before) >= OUTPUT_SHOWN or "[output truncated" in before:
         raise Fail(f"Your code had printed over {OUTPUT_SHOWN // 1024} KiB before this test (see the output "
                    "below the tests), so whether dropout_forward prints could not be checked.",
                    hint="leftover_print")
     case = Case((6, 7), 0.3)
     x = make_input(ctx.rng("quiet"), case)
     for i, mode in enumerate(("train", "test")):
-        forward_out(ctx, x, {"mode": mode, "p": student_p(ctx, case.q)}, ctx.student_seed("quiet", i), case.shape)
+        forward_out(ctx, x, {"mode": mode, "p": student_p(ctx, case.q)}, ctx.student_seed("quiet", i),
+                    case.shape)
     printed = ctx.sandbox.output()[len(before):]
     if printed:
         shown = printed[:200] + ("..." if len(printed) > 200 else "")

@@ -38,7 +38,8 @@ differ (``rand < 1 - p`` or ``rand >= p``); over 40 mask seeds the reference end
 BUDGET_SHARE = 0.25
 """Share of the assignment's submission time one training run may take (30 s of 120 s)."""
 LAYER_TOL = 1e-6
-"""For the diagnosis only: a layer output this far (relative) from the reference's on the same input is wrong."""
+"""For the diagnosis only: a layer output this far (relative) from the reference's on the same input is
+wrong."""
 RUNNING_TOL = 1e-3
 """For the diagnosis only: running averages this far (relative) from the reference network's are wrong."""
 
@@ -111,7 +112,8 @@ def dropout_network(ctx: CheckContext) -> Verdict:
         if behaviour.problem:
             explanation = (f"{explanation} The dropout_forward tests (fraction of units dropped, kept units "
                            "scaled, test mode is the identity) name the mistake.").strip()
-        data["caused_by"] = _caused_by(layers.compare.errors) or (["dropout_forward"] if behaviour.problem else [])
+        data["caused_by"] = (_caused_by(layers.compare.errors)
+                             or (["dropout_forward"] if behaviour.problem else []))
         raise Fail(_failure("dropout", problems, explanation), hint=probe.hint or behaviour.hint, data=data)
     note = f" {probe.note}" if probe.note else ""
     return Verdict(True, f"Your dropout network learned (final validation accuracy {_pct(acc)}, reference "
@@ -189,7 +191,8 @@ def _tracking_problems(curves: dict[str, list[float]], ref: dict[str, list[float
 
 
 def _caused_by(errors: dict[str, float]) -> list[str]:
-    """The layer functions whose outputs were off during training: the report lists the failure under their mistake."""
+    """The layer functions whose outputs were off during training: the report lists the failure under their
+    mistake."""
     return sorted({k.split()[0] for k, v in errors.items() if v > LAYER_TOL})
 
 
@@ -205,7 +208,8 @@ def _explain(errors: dict[str, float], probe: Any = None) -> str:
         if probe is not None else 0.0
     if off > RUNNING_TOL:
         return ("Your layers computed the right outputs and gradients in train mode, but after training your "
-                f"running averages differ from the correct ones by {off:.2g} (relative): the batchnorm_forward "
+                f"running averages differ from the correct ones by {off:.2g} (relative): the "
+                "batchnorm_forward "
                 "running-average tests show what is wrong.")
     return ""
 

@@ -37,7 +37,8 @@ from grader.checks.support.context import (
 from grader.lightning.observations import EPS, MOMENTUM, DropoutObservation, LayerComparison, bn_param
 from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
 
-__all__ = ["EPS", "MOMENTUM", "BatchNormFunction", "DropoutFunction", "ReferenceLayers", "StudentLayers", "bn_param"]
+__all__ = ["EPS", "MOMENTUM", "BatchNormFunction", "DropoutFunction", "ReferenceLayers", "StudentLayers",
+           "bn_param"]
 
 class ReferenceLayers:
     """The trusted reference, called in the judge's process."""
@@ -47,7 +48,8 @@ class ReferenceLayers:
         self.convention = convention
         self.bn_param: dict[str, Any] | None = None
 
-    def batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, train: bool) -> tuple[np.ndarray, Any]:
+    def batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                  train: bool) -> tuple[np.ndarray, Any]:
         if self.bn_param is None:
             self.bn_param = bn_param(x.shape[1])
         self.bn_param["mode"] = "train" if train else "test"
@@ -92,7 +94,8 @@ class StudentLayers:
         self.dropout_seen = DropoutObservation(convention)
         """What the student's dropout_forward did to the inputs training gave it (judged by the check)."""
 
-    def batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, train: bool) -> tuple[np.ndarray, Any]:
+    def batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                  train: bool) -> tuple[np.ndarray, Any]:
         return self._guard(_mode("batchnorm_forward", train), self._batchnorm, x, gamma, beta, train)
 
     def batchnorm_backward(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,7 +140,8 @@ class StudentLayers:
             self.error = exc
             raise
 
-    def _batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, train: bool) -> tuple[np.ndarray, Any]:
+    def _batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                   train: bool) -> tuple[np.ndarray, Any]:
         if self.bn is None:
             self._features = x.shape[1]
             self.bn = self.sandbox.put(bn_param(x.shape[1]))
@@ -152,7 +156,8 @@ class StudentLayers:
         return out, result.take(1) if train else None
 
     def _batchnorm_backward(self, dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        got = as_tuple(call(self.sandbox, "batchnorm_backward", WHOLE, dout, cache).take(0), 3, "batchnorm_backward")
+        got = as_tuple(call(self.sandbox, "batchnorm_backward", WHOLE, dout, cache).take(0), 3,
+                       "batchnorm_backward")
         D = dout.shape[1]
         grads = (_floats(got[0], "The dx returned by batchnorm_backward", dout.shape),
                  _floats(got[1], "The dgamma returned by batchnorm_backward", (D,)),

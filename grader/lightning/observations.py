@@ -72,8 +72,8 @@ class DropoutObservation:
             else:
                 scale = float(np.max(np.abs(x), initial=0.0))
                 self.eval_units += int(x.size)
-                self.eval_error = max(self.eval_error,
-                                      _worst(np.abs(out - x) / np.maximum(np.abs(x), 1e-12 * max(scale, 1e-300))))
+                relative = np.abs(out - x) / np.maximum(np.abs(x), 1e-12 * max(scale, 1e-300))
+                self.eval_error = max(self.eval_error, _worst(relative))
                 self.eval_zeroed += int(np.count_nonzero((out == 0) & (x != 0)))
 
 

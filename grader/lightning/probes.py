@@ -73,7 +73,8 @@ def running_stats_probe(model: BatchNormNetwork, layers: StudentLayers, data: Da
 
 
 def eval_determinism_probe(model: Network, layers: StudentLayers, data: Data) -> Probe:
-    """Two eval passes over the same inputs must give identical outputs; eval dropout should be the identity."""
+    """Two eval passes over the same inputs must give identical outputs; eval dropout should be the
+    identity."""
     x = data.val.tensors[0][:100]
     first, second = predict(model, x), predict(model, x)
     with torch.no_grad():
@@ -82,7 +83,8 @@ def eval_determinism_probe(model: Network, layers: StudentLayers, data: Data) ->
                         "difference_from_no_dropout": _difference(first, plain)})
     if not np.array_equal(first, second):
         probe.problem = ("in eval mode two passes over the same 100 validation images gave different outputs "
-                         f"(largest difference {probe.data['repeat_difference']:.3g}, relative): dropout must "
+                         f"(largest difference {probe.data['repeat_difference']:.3g}, relative): dropout "
+                         "must "
                          "not draw a mask when dropout_param['mode'] is 'test'")
         probe.hint = "scaled_at_test"
     elif probe.data["difference_from_no_dropout"] > AGREE:
@@ -113,7 +115,8 @@ def dropout_fraction_tolerance(live: int, alpha: float = DROPOUT_ALPHA) -> float
 
 
 def dropout_behaviour_probe(layers: StudentLayers) -> Probe:
-    """What the student's dropout did during the run: drop about p, scale the kept by 1/keep, eval = identity."""
+    """What the student's dropout did during the run: drop about p, scale the kept by 1/keep, eval =
+    identity."""
     seen = layers.dropout_seen
     probe = Probe(data={"train_units_nonzero_input": seen.live, "train_units_zeroed": seen.zeroed,
                         "train_kept_error": seen.kept_error, "eval_units": seen.eval_units,
@@ -123,7 +126,8 @@ def dropout_behaviour_probe(layers: StudentLayers) -> Probe:
         fraction, tol = seen.zeroed / seen.live, dropout_fraction_tolerance(seen.live)
         probe.data.update(fraction_dropped=fraction, fraction_tolerance=tol, p_drop=seen.drop)
         if abs(fraction - seen.drop) > tol:
-            problems.append(f"in train mode it zeroed {_pct(fraction)} of the {seen.live} units with a nonzero "
+            problems.append(f"in train mode it zeroed {_pct(fraction)} of the {seen.live} units with a "
+                            "nonzero "
                             f"input, expected {_pct(seen.drop)} ± {_pct(tol)} (a drop probability of "
                             f"{seen.drop:g})")
         keep = 1.0 - seen.drop
@@ -131,7 +135,8 @@ def dropout_behaviour_probe(layers: StudentLayers) -> Probe:
             low, high = seen.kept_ratio
             measured = (f"x times {low:.4g}" if np.isclose(low, high, rtol=1e-6) else
                         f"between x times {low:.4g} and x times {high:.4g}") if low <= high else "not finite"
-            problems.append(f"in train mode the units it kept came out {measured}, expected x / keep = x / {keep:g} "
+            problems.append(f"in train mode the units it kept came out {measured}, expected x / keep = x / "
+                            f"{keep:g} "
                             f"(largest relative difference {seen.kept_error:.3g})")
             if not problems[:-1] and low <= high and np.isclose(low, 1.0, rtol=1e-6) \
                     and np.isclose(high, 1.0, rtol=1e-6):  # it drops about p, but does not rescale

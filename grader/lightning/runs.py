@@ -63,15 +63,16 @@ def accelerator(options: dict[str, Any]) -> str:
 
 
 def dropout_p(assignment: Assignment) -> float:
-    """The ``p`` to hand to dropout_forward for a drop rate of DROPOUT_RATE, in the assignment's convention."""
+    """The ``p`` to hand to dropout_forward for a drop rate of DROPOUT_RATE, in the assignment's
+    convention."""
     return DROPOUT_RATE if assignment.dropout_convention == "drop" else 1.0 - DROPOUT_RATE
 
 
 def reference_runs(assignment: Assignment, reference: ModuleType, options: dict[str, Any]) -> ReferenceRuns:
     """The reference networks' runs for this configuration, trained on first use and then cached."""
     setup_torch()
-    key = (assignment.reference_module, assignment.dropout_convention, options.get("training_data") or "digits",
-           accelerator(options), EPOCHS)
+    key = (assignment.reference_module, assignment.dropout_convention,
+           options.get("training_data") or "digits", accelerator(options), EPOCHS)
     if key not in _CACHE:
         data = datasets.load(options.get("training_data"))
         layers = ReferenceLayers(reference, assignment.dropout_convention)

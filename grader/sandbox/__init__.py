@@ -47,7 +47,8 @@ class SandboxFactory:
         except (OSError, SandboxUnavailable) as exc:
             zygote, self.layers = None, {"process": {"active": False, "why": f"no working zygote: {exc}"}}
         mode = modes.choose(self.layers, root=os.geteuid() == 0, wanted=wanted) if zygote else None
-        layers = mode.layers(self.layers) if mode else BASE | {n for n, v in self.layers.items() if v["active"]}
+        active = {n for n, v in self.layers.items() if v["active"]}
+        layers = mode.layers(self.layers) if mode else BASE | active
         try:
             if zygote is not None and mode is not None:
                 doctor.verify(zygote, layers)
@@ -55,7 +56,8 @@ class SandboxFactory:
                 raise SandboxUnavailable(
                     f"this host offers no accepted sandbox mode{f' ({wanted})' if wanted else ''}: "
                     f"{'; '.join(doctor.missing_minimum(self.layers)) or 'no working zygote'}; run "
-                    "`autograder doctor` for what the host must allow, or pass --insecure for development only")
+                    "`autograder doctor` for what the host must allow, or pass --insecure for development "
+                    "only")
         except SandboxUnavailable:
             if zygote is not None:
                 zygote.close()

@@ -37,7 +37,8 @@ def caps():
 def probe():
     seen = {"uid": os.getuid(), "cwd": os.getcwd(), "proc": os.path.exists("/proc/self/status"),
             "as": resource.getrlimit(resource.RLIMIT_AS)[0], "caps": caps()}
-    for name, attempt in (("socket", lambda: socket.socket().close()), ("list_root", lambda: os.listdir("/"))):
+    for name, attempt in (("socket", lambda: socket.socket().close()),
+                          ("list_root", lambda: os.listdir("/"))):
         try:
             attempt()
             seen[name] = "allowed"

@@ -112,7 +112,8 @@ class SandboxUnavailable(SandboxError):
 
 
 class Fetched:
-    """What a :meth:`Sandbox.call_fetch` brought back with the call: one outcome per ``get`` or ``item`` asked for.
+    """What a :meth:`Sandbox.call_fetch` brought back with the call: one outcome per ``get`` or ``item``
+    asked for.
 
     ``fetched[i]`` returns what the separate :meth:`Sandbox.get` or :meth:`Sandbox.item` would have
     returned, or raises what it would have raised (:class:`NotData`).
@@ -156,7 +157,8 @@ class Sandbox(Protocol):
     def call_fetch(self, function: str, *args: Any, fetch: Sequence[tuple[str, tuple[int | str, ...]]],
                    sequence_only: bool = False, seed: int | None = None, timeout: float | None = None,
                    **kwargs: Any) -> tuple[Handle, Fetched | None]:
-        """:meth:`call`, with a ``get`` or ``item`` of its result per ``(op, path)`` of ``fetch``, in one round trip.
+        """:meth:`call`, with a ``get`` or ``item`` of its result per ``(op, path)`` of ``fetch``, in one
+        round trip.
 
         The same as calling, then asking for each of ``fetch`` in turn, with one message each way
         instead of one per request: the training checks make hundreds of such calls per run. With

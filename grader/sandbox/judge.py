@@ -53,7 +53,8 @@ _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b\n]*(?:\x07|\x1b
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # Which replies the child may give to which request; anything else is a protocol violation (ChildDied).
-_REPLY_KINDS = ("ok", "handle", "raised", "missing", "not_data", "bad_path", "ready", "import_error", "internal")
+_REPLY_KINDS = ("ok", "handle", "raised", "missing", "not_data", "bad_path", "ready", "import_error",
+                "internal")
 _EXPECTED = {
     "put": frozenset({"handle", "bad_path"}),
     "call": frozenset({"handle", "raised", "missing", "bad_path"}),
@@ -107,7 +108,8 @@ class ChildSandbox:
         self._submission = os.path.join(self._scratch, filename)
         with open(self._submission, "wb") as f:
             f.write(source)
-        self._output = tempfile.TemporaryFile(mode="a+b", prefix="autograder-out-")  # append: restarts add, never overwrite  # noqa: SIM115 - lives as long as the sandbox
+        # append: restarts add, never overwrite; it lives as long as the sandbox
+        self._output = tempfile.TemporaryFile(mode="a+b", prefix="autograder-out-")  # noqa: SIM115
         self._sock: socket.socket | None = None
         self._pid: int | None = None
         self._generation = 0
@@ -159,7 +161,8 @@ class ChildSandbox:
             try:
                 self._start()
             except ImportFailed as exc:  # it imported before: the restart's failure is the student's code's
-                raise ChildDied(f"your code could not be imported again after a restart: {exc.message}") from None
+                raise ChildDied("your code could not be imported again after a restart: "
+                                f"{exc.message}") from None
 
     def _kill(self) -> str:
         reason = ""
@@ -276,8 +279,10 @@ class ChildSandbox:
         if kind == "raised":
             bases = reply.get("bases")
             names = tuple(printable(str(b))[:100] for b in bases[:8]) if type(bases) is list else ()
-            raise StudentRaised(printable(str(reply["raised"]))[:200], printable(str(reply.get("message", "")))[:2000],
-                                printable(str(reply.get("traceback", "")))[-4000:], _int_or_none(reply.get("line")),
+            raise StudentRaised(printable(str(reply["raised"]))[:200],
+                                printable(str(reply.get("message", "")))[:2000],
+                                printable(str(reply.get("traceback", "")))[-4000:],
+                                _int_or_none(reply.get("line")),
                                 (printable(str(reply["raised"]))[:200], *names))
         if kind == "missing":
             raise MissingFunction(printable(str(reply["missing"]))[:200])

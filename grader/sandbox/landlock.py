@@ -59,7 +59,8 @@ def handled_fs(version: int) -> int:
     return rights
 
 
-def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...], hidden: tuple[str, ...] = ()) -> None:
+def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...],
+             hidden: tuple[str, ...] = ()) -> None:
     """Apply the policy described in the module docstring to the calling thread.
 
     ``hidden`` costs a directory walk per call: a caller that restricts many
@@ -77,7 +78,8 @@ def restrict(*, read_only: tuple[str, ...], read_write: tuple[str, ...], hidden:
         for path in carve(read_only, hidden) if hidden else read_only:
             _allow(ruleset, path, READ)
         for path in read_write:
-            _allow(ruleset, path, fs & ~(EXECUTE | MAKE_CHAR | MAKE_BLOCK | MAKE_SOCK | MAKE_FIFO | IOCTL_DEV))
+            _allow(ruleset, path,
+                   fs & ~(EXECUTE | MAKE_CHAR | MAKE_BLOCK | MAKE_SOCK | MAKE_FIFO | IOCTL_DEV))
         _syscall(SYS_RESTRICT, ctypes.c_int(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)

@@ -76,7 +76,8 @@ class ZygoteLauncher:
         return self._proc.pid if self._proc is not None else None
 
     def with_layers(self, layers: frozenset[str]) -> _Subset:
-        """A launcher sharing this zygote whose children apply only ``layers`` (for detection and the bench)."""
+        """A launcher sharing this zygote whose children apply only ``layers`` (for detection and the
+        bench)."""
         return _Subset(self, frozenset(layers))
 
     def launch(self, *, channel: socket.socket, submission: str, output_fd: int, scratch: str,

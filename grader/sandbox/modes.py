@@ -50,11 +50,13 @@ _USERNS_HOST = (
 _LANDLOCK_HOST = "Landlock: Linux >= 5.13 with landlock in the LSM list (cat /sys/kernel/security/lsm)"
 
 MODES = (
-    Mode("root", "(a)", "root judge: mount/net/ipc/uts namespaces + pivot_root, per-job uid, Landlock, seccomp",
-         root=True, required=frozenset({"namespaces", "uid", "landlock", "rlimits", "seccomp"}),
+    Mode("root", "(a)",
+         "root judge: mount/net/ipc/uts namespaces + pivot_root, per-job uid, Landlock, seccomp", root=True,
+         required=frozenset({"namespaces", "uid", "landlock", "rlimits", "seccomp"}),
          host_must_allow=("root with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID (not in a default container)",
                           _LANDLOCK_HOST)),
-    Mode("userns", "(b)", "non-root judge: a user namespace per child (mount/net/ipc/uts namespaces + pivot_root), "
+    Mode("userns", "(b)",
+         "non-root judge: a user namespace per child (mount/net/ipc/uts namespaces + pivot_root), "
          "Landlock when the kernel has it, seccomp", root=False,
          required=frozenset({"namespaces", "rlimits", "seccomp"}), optional=frozenset({"landlock"}),
          host_must_allow=(*_USERNS_HOST, _LANDLOCK_HOST + " (recommended)")),

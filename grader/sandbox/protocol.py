@@ -246,7 +246,8 @@ def send(sock: socket.socket, message: dict[str, Any], blobs: list[bytes] = ()) 
     sock.sendall(pack(message, list(blobs)))
 
 
-def recv(sock: socket.socket, limit: int = MAX_MESSAGE, *, deadline: float | None = None) -> tuple[Any, list[bytes]]:
+def recv(sock: socket.socket, limit: int = MAX_MESSAGE, *,
+         deadline: float | None = None) -> tuple[Any, list[bytes]]:
     """Read one framed message; :class:`EOFError` when the peer closed.
 
     With a ``deadline`` (``time.monotonic()`` seconds) the whole message must

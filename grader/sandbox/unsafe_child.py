@@ -201,8 +201,10 @@ def _call(module: Any, table: dict[int, Any], request: Any, blobs: list[bytes]) 
     return reply, out_blobs
 
 
-def _fetch(table: dict[int, Any], result: Any, op: str, path: list[Any], blobs: list[bytes]) -> dict[str, Any]:
-    """A ``get`` or ``item`` of the call's result, answered in the call's reply as its own request would be."""
+def _fetch(table: dict[int, Any], result: Any, op: str, path: list[Any],
+           blobs: list[bytes]) -> dict[str, Any]:
+    """A ``get`` or ``item`` of the call's result, answered in the call's reply as its own request would
+    be."""
     mark = len(blobs)
     try:
         value = _walk(result, path)
@@ -256,7 +258,8 @@ def _resolve(value: Any, table: dict[int, Any]) -> Any:
 
 
 def main() -> None:
-    """Entry point of an unconfined child (insecure flag only): ``python -m grader.sandbox.unsafe_child FD PATH``."""
+    """Entry point of an unconfined child (insecure flag only): ``python -m grader.sandbox.unsafe_child FD
+    PATH``."""
     fd, path = int(sys.argv[1]), sys.argv[2]
     sock = socket.socket(fileno=fd)
     try:

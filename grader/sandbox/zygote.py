@@ -7,7 +7,8 @@ control socket. Requests are JSON datagrams; a ``fork`` request carries the
 child's channel and output descriptors (SCM_RIGHTS). The forked child runs
 :func:`grader.sandbox.unsafe_child.unsafe_execute`: it applies
 :mod:`grader.sandbox.lockdown`, reports on a private pipe that it did (or why
-it could not), closes that pipe and only then imports and serves the submission. The zygote answers with the pid, or with
+it could not), closes that pipe and only then imports and serves the submission. The zygote answers with the
+pid, or with
 ``internal`` when the lock-down failed: only this control socket speaks for the
 grader, never the child's channel, which the student's code controls. A
 ``reap`` request kills that child (it is the zygote's child, so only the
@@ -38,7 +39,8 @@ PRELOAD = ("math", "copy", "random", "functools", "itertools", "collections", "c
            "warnings", "time", "re", "abc", "dataclasses", "numbers", "operator", "json", "traceback",
            "importlib.util", "numpy", "numpy.linalg", "numpy.random")
 MAX_REQUEST = 64 * 1024
-LOCKDOWN_TIMEOUT = 5.0  # seconds a child may take to lock itself down (it takes a few ms); below the judge's wait
+# seconds a child may take to lock itself down (it takes a few ms); below the judge's wait
+LOCKDOWN_TIMEOUT = 5.0
 
 
 class Runtime(NamedTuple):
@@ -71,7 +73,8 @@ def runtime_paths() -> Runtime:
 
 
 def _installed_top_level() -> list[str]:
-    """The top-level packages of our own distribution, as installed (new packages are hidden without a list)."""
+    """The top-level packages of our own distribution, as installed (new packages are hidden without a
+    list)."""
     from importlib import metadata
 
     try:
@@ -137,7 +140,8 @@ def main() -> None:
 
 def _fork(request: dict[str, Any], fds: list[int], control: socket.socket,
           runtime: Runtime) -> tuple[int, str | None]:
-    """Fork a child and wait until it has locked itself down; returns its pid and why it failed (None: it did not)."""
+    """Fork a child and wait until it has locked itself down; returns its pid and why it failed (None: it did
+    not)."""
     sys.stdout.flush()
     sys.stderr.flush()
     channel, output = fds

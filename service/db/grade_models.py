@@ -21,8 +21,8 @@ class TestResultRow(Base):
     __tablename__ = "test_results"
     # The overview and the CSV read the counted submissions' tests from these indexes alone.
     __table_args__ = (Index("ix_test_results_counted", "assignment", "counted", "number", "status", "name"),
-                      Index("ix_test_results_counted_scores", "assignment", "counted", "submission_id", "number",
-                            "score", "hint"))
+                      Index("ix_test_results_counted_scores", "assignment", "counted", "submission_id",
+                            "number", "score", "hint"))
     __test__ = False  # not a pytest test class
 
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)

@@ -44,7 +44,8 @@ class LmsDelivery(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("lms_links.id"), index=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     grade_attempt: Mapped[int] = mapped_column(Integer)
-    """The submission's ``attempts`` when it was graded: a regrade is delivered again, a duplicate hook is not."""
+    """The submission's ``attempts`` when it was graded: a regrade is delivered again, a duplicate hook is
+    not."""
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     status_codes: Mapped[str] = mapped_column(Text, default="")

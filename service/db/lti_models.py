@@ -1,4 +1,5 @@
-"""Tables of the LTI 1.3 integration: platforms added on the dashboard, one-time login values, launched users, line items."""
+"""Tables of the LTI 1.3 integration: platforms added on the dashboard, one-time login values, launched
+users, line items."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from service.db.models import Base, UTCDateTime, utcnow
 
 
 class LtiPlatform(Base):
-    """A platform registration added on the dashboard (those from ``AUTOGRADER_LTI_PLATFORMS`` are not stored)."""
+    """A platform registration added on the dashboard (those from ``AUTOGRADER_LTI_PLATFORMS`` are not
+    stored)."""
 
     __tablename__ = "lti_platforms"
     __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_platform"),)

@@ -65,7 +65,8 @@ def check(url: str, settings: Settings, *, resolve: Resolver = system_resolver) 
         raise Refused("`callback_url` must be an absolute http(s) URL")
     host, allowed = parts.hostname.lower(), allowed_hosts(settings)
     if not allowed and settings.env != "development":
-        raise Refused("no callback host is allowed: the service must list them in AUTOGRADER_LMS_CALLBACK_HOSTS")
+        raise Refused("no callback host is allowed: the service must list them in "
+                      "AUTOGRADER_LMS_CALLBACK_HOSTS")
     if allowed and host not in allowed:
         raise Refused(f"callbacks may go to {allowed} only")
     try:

@@ -38,13 +38,15 @@ class Transport(Protocol):
     """One integration's way of sending a grade."""
 
     def send(self, session: Session, delivery: LmsDelivery, link: LmsLink) -> Sent:
-        """Send the grade ``delivery`` carries to ``link``'s other end, once; never raises for a failed send."""
+        """Send the grade ``delivery`` carries to ``link``'s other end, once; never raises for a failed
+        send."""
         ...
 
 
 @dataclass
 class Transports:
-    """The transport of each integration: ``by_integration``'s when it names the link's, else the webhook's."""
+    """The transport of each integration: ``by_integration``'s when it names the link's, else the
+    webhook's."""
 
     webhook: Transport
     by_integration: dict[str, Transport] = field(default_factory=dict)
@@ -122,13 +124,14 @@ def schedule_changed(session: Session, assignment: str, student_ids: list[int]) 
         for student, at, link in session.execute(
                 select(Submission.student_id, Submission.received_at, LmsLink)
                 .join(LmsLink, LmsLink.submission_id == Submission.id)
-                .where(Submission.assignment == assignment, Submission.student_id.in_(student_ids[i:i + 500]))):
+                .where(Submission.assignment == assignment,
+                       Submission.student_id.in_(student_ids[i:i + 500]))):
             if student not in latest or at > latest[student][0]:
                 latest[student] = (at, link)
     links = [link for _, link in latest.values()]
-    used = {link_id: lowest for link_id, lowest in session.execute(
-        select(LmsDelivery.link_id, func.min(LmsDelivery.grade_attempt))
-        .where(LmsDelivery.link_id.in_([lk.id for lk in links])).group_by(LmsDelivery.link_id))} if links else {}
+    lowest = (select(LmsDelivery.link_id, func.min(LmsDelivery.grade_attempt))
+              .where(LmsDelivery.link_id.in_([lk.id for lk in links])).group_by(LmsDelivery.link_id))
+    used = {link_id: n for link_id, n in session.execute(lowest)} if links else {}
     rows = [LmsDelivery(link_id=lk.id, submission_id=lk.submission_id, next_attempt_at=utcnow(),
                         grade_attempt=min(used.get(lk.id) or 0, 0) - 1) for lk in links]
     session.add_all(rows)
@@ -235,7 +238,8 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
 
 
 def _counted(session: Session, row: Submission) -> dict[str, Any]:
-    """The student's counted grade (late policy applied, :mod:`service.grades`): what the gradebook records."""
+    """The student's counted grade (late policy applied, :mod:`service.grades`): what the gradebook
+    records."""
     g = grades.counted_grade(session, assignment=row.assignment, student_id=row.student_id)
     return {"grade": g.grade if g else None, "counted_submission_id": g.submission_id if g else None,
             "late_days": g.late_days if g else 0}

@@ -31,7 +31,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return SCHEME + mac.hexdigest()
 
 
-def sign(secret: str, body: bytes, *, integration: str = "default", now: float | None = None) -> dict[str, str]:
+def sign(secret: str, body: bytes, *, integration: str = "default",
+         now: float | None = None) -> dict[str, str]:
     """Headers that authenticate ``body``."""
     ts = str(int(time.time() if now is None else now))
     return {INTEGRATION: integration, TIMESTAMP: ts, SIGNATURE: signature(secret, ts, body)}

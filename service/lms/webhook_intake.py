@@ -61,7 +61,8 @@ def parse(body: bytes, settings: Settings) -> tuple[LmsSubmission, bytes]:
     except (ValueError, ValidationError) as e:
         errors = e.errors(include_url=False, include_input=False) if isinstance(e, ValidationError) else []
         raise Problem(422, "Malformed body", f"expected the JSON object of docs/lms.md: {str(e)[:300]}",
-                      type=PROBLEMS + "lms-malformed", errors=json.loads(json.dumps(errors, default=str))) from None
+                      type=PROBLEMS + "lms-malformed",
+                      errors=json.loads(json.dumps(errors, default=str))) from None
     try:
         content = base64.b64decode(payload.file_base64, validate=True)
     except (binascii.Error, ValueError):
@@ -80,14 +81,15 @@ def check_callback(url: str, settings: Settings, *,
         raise Problem(422, "Bad callback URL", str(e), type=PROBLEMS + "lms-callback") from None
 
 
-def accept(*, session: Session, queue: TaskQueue, settings: Settings, limiter: intake.Limiter, integration: str,
-           payload: LmsSubmission, content: bytes) -> Accepted:
+def accept(*, session: Session, queue: TaskQueue, settings: Settings, limiter: intake.Limiter,
+           integration: str, payload: LmsSubmission, content: bytes) -> Accepted:
     """Create (or find again) the submission for this external id: :func:`service.intake.submit`, like any
     upload (its external id is its idempotency key), then the link back to the LMS."""
+    lms_id = payload.assignment_id  # the LMS's own id, mapped to ours when the map names it
     done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter,
                          student=lambda: _student(session, f"{integration}:{payload.student_id}"),
                          content=content, filename=payload.filename,
-                         assignment=settings.lms_assignment_map.get(payload.assignment_id, payload.assignment_id),
+                         assignment=settings.lms_assignment_map.get(lms_id, lms_id),
                          idempotency_key=f"lms:{integration}:{payload.external_submission_id}",
                          reused_key=_external_id_reused)
     return Accepted(done.submission, _linked(session, integration, payload, done.submission), done.created)
@@ -97,9 +99,10 @@ def _linked(session: Session, integration: str, payload: LmsSubmission, row: Sub
     """The submission's link back to the LMS (made on its first upload; a replay finds it)."""
     if (link := _link(session, integration, payload.external_submission_id)) is not None:
         return link
-    session.add(LmsLink(integration=integration, course_id=payload.course_id, assignment_id=payload.assignment_id,
-                        student_id=payload.student_id, external_submission_id=payload.external_submission_id,
-                        submission_id=row.id, callback_url=payload.callback_url))
+    session.add(LmsLink(integration=integration, course_id=payload.course_id,
+                        assignment_id=payload.assignment_id, student_id=payload.student_id,
+                        external_submission_id=payload.external_submission_id, submission_id=row.id,
+                        callback_url=payload.callback_url))
     try:
         session.commit()
     except IntegrityError:  # the same external id raced in from a parallel request

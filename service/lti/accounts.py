@@ -1,4 +1,5 @@
-"""Who an LTI launch signs in: the student ``<platform>:<sub>``, their claims, and the line item their grade goes to."""
+"""Who an LTI launch signs in: the student ``<platform>:<sub>``, their claims, and the line item their grade
+goes to."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def sign_in(*, session: Session, outcome: Outcome) -> tuple[Student, str]:
     p = outcome.platform
     account = session.scalar(select(LtiAccount).where(
         LtiAccount.issuer == p.issuer, LtiAccount.client_id == p.client_id, LtiAccount.sub == outcome.sub))
-    account = account or LtiAccount(student_id=student.id, issuer=p.issuer, client_id=p.client_id, sub=outcome.sub)
+    account = account or LtiAccount(student_id=student.id, issuer=p.issuer, client_id=p.client_id,
+                                    sub=outcome.sub)
     account.full_name = outcome.full_name or account.full_name
     account.email = outcome.email or account.email
     account.last_launch_at = utcnow()

@@ -1,4 +1,5 @@
-"""Deep linking: course staff pick one of our assignments; the platform gets a signed link to it with a line item.
+"""Deep linking: course staff pick one of our assignments; the platform gets a signed link to it with a line
+item.
 
 The deep-linking request is validated like any launch (:func:`service.lti.launch.validate`)
 and kept under its launch id; the staff member's choice comes back with that id
@@ -27,8 +28,8 @@ def resource(assignment: str, *, launch_url: str) -> DeepLinkResource:
     spec = load(assignment)
     title = f"{spec.title} (autograded)"
     item = LineItem().set_score_maximum(spec.max_score).set_label(title).set_resource_id(assignment)
-    return (DeepLinkResource().set_url(launch_url).set_title(title).set_custom_params({"assignment": assignment})
-            .set_lineitem(item))
+    return (DeepLinkResource().set_url(launch_url).set_title(title)
+            .set_custom_params({"assignment": assignment}).set_lineitem(item))
 
 
 def response_form(*, launch_id: str, assignment: str, allowed: list[str], tool: ToolConf,

@@ -45,7 +45,8 @@ def tool_key(settings: Settings) -> ToolKey:
     if settings.lti_private_key is not None and settings.lti_private_key.get_secret_value().strip():
         return _from_pem(settings.lti_private_key.get_secret_value())
     if settings.env != "development":
-        raise KeyMissing("LTI needs the tool's key: set AUTOGRADER_LTI_PRIVATE_KEY to an RSA private key (PEM)")
+        raise KeyMissing("LTI needs the tool's key: set AUTOGRADER_LTI_PRIVATE_KEY to an RSA private key "
+                         "(PEM)")
     path = Path(settings.data_dir) / KEY_FILE
     if not path.exists():
         _write_new(path)

@@ -104,7 +104,8 @@ class _Launch(MessageLaunch):  # type: ignore[type-arg]
             raise
 
     def fetch_public_key(self, key_set_url: str) -> Any:
-        """The platform's key set, kept per process for ``KEY_SET_TTL_S`` (a class starts with many launches)."""
+        """The platform's key set, kept per process for ``KEY_SET_TTL_S`` (a class starts with many
+        launches)."""
         cached = _key_sets.get(key_set_url)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
@@ -113,7 +114,8 @@ class _Launch(MessageLaunch):  # type: ignore[type-arg]
         return keys
 
     def get_public_key(self) -> tuple[str, str]:
-        """pylti1p3's lookup by kid; a kid not in the kept set fetches the set again once (the platform rotated)."""
+        """pylti1p3's lookup by kid; a kid not in the kept set fetches the set again once (the platform
+        rotated)."""
         try:
             return super().get_public_key()
         except LtiException:
@@ -144,7 +146,8 @@ def login_redirect(*, params: Mapping[str, str], secure: bool, tool: ToolConf, s
 
 def validate(*, params: Mapping[str, str], tool: ToolConf, storage: DatabaseStorage,
              http: requests.Session | None = None) -> tuple[dict[str, Any], str]:
-    """The launch's claims once every check passed, and its id (its claims are kept under it, for deep linking)."""
+    """The launch's claims once every check passed, and its id (its claims are kept under it, for deep
+    linking)."""
     request = Params(params, secure=True)
     sessions, cookies = _services(request, storage)
     launch = _Launch(request, tool, sessions, cookies, requests_session=http)
@@ -165,7 +168,8 @@ def restore(launch_id: str, *, tool: ToolConf, storage: DatabaseStorage) -> Mess
     request = Params({}, secure=True)
     sessions, cookies = _services(request, storage)
     try:  # what pylti1p3's MessageLaunch.from_cache does, from the body we took
-        return (_Launch(request, tool, sessions, cookies).set_launch_id(launch_id).set_auto_validation(enable=False)
+        return (_Launch(request, tool, sessions,
+                        cookies).set_launch_id(launch_id).set_auto_validation(enable=False)
                 .set_jwt({"body": body}).set_restored().validate_registration())
     except LtiException as e:
         raise Refused(_reason(str(e))) from e
@@ -206,7 +210,8 @@ def outcome(claims: dict[str, Any], *, tool: ToolConf, settings: Settings) -> Ou
 
 
 def assignment_of(claims: dict[str, Any], settings: Settings) -> str:
-    """Custom parameter ``assignment``, else the LMS assignment map on the resource link id, else the default."""
+    """Custom parameter ``assignment``, else the LMS assignment map on the resource link id, else the
+    default."""
     custom = claims.get(CUSTOM_CLAIM) or {}
     link = str((claims.get(RESOURCE_LINK_CLAIM) or {}).get("id", ""))
     wanted = custom.get("assignment") or settings.lms_assignment_map.get(link) or settings.default_assignment
@@ -218,8 +223,10 @@ def assignment_of(claims: dict[str, Any], settings: Settings) -> str:
 
 _REASONS = {
     "Missing state param": "the launch carries no state: start it again from your course page",
-    "State not found": "this launch's state is unknown or was used already: start it again from your course page",
-    "Invalid Nonce": "this launch was used already (its nonce is spent): start it again from your course page",
+    "State not found": "this launch's state is unknown or was used already: start it again from your course "
+                       "page",
+    "Invalid Nonce": ("this launch was used already (its nonce is spent): "
+                      "start it again from your course page"),
     "Registration not found.": "no platform registration matches this launch's issuer and audience",
     "Client id not registered for this issuer": "the launch is for another client id (audience)",
     "Unable to find deployment": "the launch comes from a deployment that is not registered",

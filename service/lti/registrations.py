@@ -1,4 +1,5 @@
-"""Platform registrations: from ``AUTOGRADER_LTI_PLATFORMS`` and from the dashboard, as pylti1p3's tool config.
+"""Platform registrations: from ``AUTOGRADER_LTI_PLATFORMS`` and from the dashboard, as pylti1p3's tool
+config.
 
 A registration names one platform (issuer) and the client id it gave the
 tool, the deployments it may launch from, and its three URLs. The same issuer
@@ -77,7 +78,8 @@ def from_database(session: Session) -> list[Platform]:
 
 
 def all_platforms(session: Session, settings: Settings) -> list[Platform]:
-    """Every registration; one added on the dashboard replaces the environment's for the same issuer and client."""
+    """Every registration; one added on the dashboard replaces the environment's for the same issuer and
+    client."""
     stored = from_database(session)
     mine = {(p.issuer, p.client_id) for p in stored}
     return [p for p in from_settings(settings) if (p.issuer, p.client_id) not in mine] + stored
@@ -129,7 +131,8 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
         return self.find_registration_by_params(iss, "")
 
-    def find_registration_by_params(self, iss: str, client_id: str, *args: Any, **kwargs: Any) -> Registration:
+    def find_registration_by_params(self, iss: str, client_id: str, *args: Any,
+                                    **kwargs: Any) -> Registration:
         platform = find(self.platforms, iss, client_id)
         return platform.registration(self.key) if platform else None  # type: ignore[return-value]
 

@@ -57,9 +57,9 @@ def attach(session: Session, submission_id: str) -> None:
         if session.scalar(select(LmsLink.id).where(LmsLink.integration == INTEGRATION,
                                                    LmsLink.external_submission_id == ext)):
             continue
-        session.add(LmsLink(integration=INTEGRATION, course_id=item.issuer[:200], assignment_id=row.assignment,
-                            student_id=item.user_id[:200], external_submission_id=ext, submission_id=row.id,
-                            callback_url=item.lineitem_url))
+        session.add(LmsLink(integration=INTEGRATION, course_id=item.issuer[:200],
+                            assignment_id=row.assignment, student_id=item.user_id[:200],
+                            external_submission_id=ext, submission_id=row.id, callback_url=item.lineitem_url))
         try:
             session.commit()
         except IntegrityError:  # attached by a concurrent hook
@@ -67,8 +67,8 @@ def attach(session: Session, submission_id: str) -> None:
 
 
 def with_line_item(outcome: Outcome, claims: dict[str, Any], *, settings: Settings) -> Outcome:
-    """The outcome with its line item: the launch's, else the resource link's on the platform, found or created
-    (when the launch grants the line item scope); unchanged when neither is possible."""
+    """The outcome with its line item: the launch's, else the resource link's on the platform, found or
+    created (when the launch grants the line item scope); unchanged when neither is possible."""
     ags = claims.get(AGS_CLAIM) or {}
     scopes = list(ags.get("scope") or [])
     if outcome.lineitem or outcome.instructor or not ags.get("lineitems") or not (
@@ -86,8 +86,8 @@ def with_line_item(outcome: Outcome, claims: dict[str, Any], *, settings: Settin
 
 
 def counted(session: Session, *, student_id: int, assignment: str) -> tuple[float, float, str] | None:
-    """The student's counted grade (:func:`service.grades.counted_grade`: late policy and latest/best applied),
-    its maximum and a summary; None before a graded submission."""
+    """The student's counted grade (:func:`service.grades.counted_grade`: late policy and latest/best
+    applied), its maximum and a summary; None before a graded submission."""
     grade = grades.counted_grade(session, assignment=assignment, student_id=student_id)
     if grade is None or grade.grade is None or grade.max_score is None:
         return None
@@ -173,16 +173,19 @@ class CachingConnector(ServiceConnector):
         """Drop this platform's tokens (the platform refused one)."""
         reg = self._registration
         with _tokens_lock:
-            for key in [k for k in _tokens if k[:2] == (str(reg.get_auth_token_url()), str(reg.get_client_id()))]:
+            for key in [k for k in _tokens if k[:2] == (str(reg.get_auth_token_url()),
+                                                        str(reg.get_client_id()))]:
                 del _tokens[key]
 
     def _fetch(self, scopes: list[str]) -> tuple[str, float]:
-        """Client credentials with a JWT assertion signed by the tool's key (pylti1p3's claims and encoder)."""
+        """Client credentials with a JWT assertion signed by the tool's key (pylti1p3's claims and
+        encoder)."""
         reg = self._registration
         client_id, url = str(reg.get_client_id()), str(reg.get_auth_token_url())
         now = int(time.time())
-        claims: dict[str, str | int] = {"iss": client_id, "sub": client_id, "aud": reg.get_auth_audience() or url,
-                                        "iat": now - 5, "exp": now + 60, "jti": f"lti-service-token-{uuid.uuid4()}"}
+        claims: dict[str, str | int] = {"iss": client_id, "sub": client_id,
+                                        "aud": reg.get_auth_audience() or url, "iat": now - 5,
+                                        "exp": now + 60, "jti": f"lti-service-token-{uuid.uuid4()}"}
         assertion = self.encode_jwt(claims, str(reg.get_tool_private_key()), {"kid": str(reg.get_kid())})
         r = self._requests_session.post(url, data={
             "grant_type": "client_credentials", "scope": " ".join(scopes),

@@ -26,8 +26,8 @@ def test_access_log_lines_carry_no_report_link_token_or_code(settings):
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, queue=MemoryQueue()), host="127.0.0.1", port=port,
-                                           log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, queue=MemoryQueue()), host="127.0.0.1",
+                                           port=port, log_level="info"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

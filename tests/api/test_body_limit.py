@@ -104,7 +104,8 @@ def test_a_file_just_over_the_limit_is_413_with_its_real_size(server, settings):
     with session_factory(settings.database)() as s:
         token = create_token(session=s, student="alice")
     auth = {"Authorization": f"Bearer {token}"}
-    big = httpx.post(server + "/api/v1/submissions", headers=auth, files={"file": ("layers.py", b"#" * 266_240)})
+    big = httpx.post(server + "/api/v1/submissions", headers=auth,
+                     files={"file": ("layers.py", b"#" * 266_240)})
     assert big.status_code == 413 and big.json()["detail"] == "layers.py is 260.0 kB; the limit is 256.0 kB"
     ok = httpx.post(server + "/api/v1/submissions", headers=auth, files={"file": ("layers.py", b"x = 1\n")})
     assert ok.status_code == 202 and _rows(settings) == 1

@@ -1,4 +1,5 @@
-"""``/metrics`` and the detailed ``/healthz`` are for operators: the operator token or the instructor's session."""
+"""``/metrics`` and the detailed ``/healthz`` are for operators: the operator token or the instructor's
+session."""
 
 from __future__ import annotations
 

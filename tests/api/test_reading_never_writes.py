@@ -55,7 +55,8 @@ def writes() -> Iterator[list[str]]:
 
 def test_no_get_writes_the_database(settings, writes):
     env = {"ex08": {"due_at": "2026-01-01T00:00:00+00:00", "late_penalty_per_day": 0.1}}
-    settings = settings.model_copy(update={"schedule": env, "instructor_password": SecretStr(hash_password("pw"))})
+    settings = settings.model_copy(update={"schedule": env,
+                                           "instructor_password": SecretStr(hash_password("pw"))})
     sessions = session_factory(settings.database)
     app = create_app(settings, queue=MemoryQueue(), rate_limiter=UploadLimiter(None, limit=100, window_s=60))
     with TestClient(app) as staff, TestClient(app) as student:
@@ -69,8 +70,10 @@ def test_no_get_writes_the_database(settings, writes):
                 continue
             url = path.format(**ids)
             for client in (staff, student):
-                r = client.get(url, headers={"Authorization": f"Bearer {ids['token']}"}, follow_redirects=False)
-                assert r.status_code < 500 or url == "/healthz", (url, r.status_code, r.text[:300])  # no broker here
+                r = client.get(url, headers={"Authorization": f"Bearer {ids['token']}"},
+                               follow_redirects=False)
+                # no broker here
+                assert r.status_code < 500 or url == "/healthz", (url, r.status_code, r.text[:300])
             walked.append(url)
     assert writes == [], f"GETs wrote: {writes}"
     assert {"/dashboard", "/dashboard/gradebook", "/dashboard/export.csv", "/dashboard/schedule",
@@ -99,16 +102,19 @@ def _data(sessions, settings) -> dict[str, str]:
                        external_submission_id="e1", submission_id=sid, callback_url="http://127.0.0.1:9/g")
         s.add(link)
         s.flush()
-        s.add(LmsDelivery(link_id=link.id, submission_id=sid, grade_attempt=1, next_attempt_at=datetime.now(UTC)))
+        s.add(LmsDelivery(link_id=link.id, submission_id=sid, grade_attempt=1,
+                          next_attempt_at=datetime.now(UTC)))
         s.add(Extension(assignment="ex08", student_id=student_id, due_at=datetime(2026, 1, 3, tzinfo=UTC)))
         schedule.write_applied(s, "ex08", Schedule())  # not the environment's: a page once recomputed here
         s.commit()
         assert schedule.effective(s, settings.schedule, "ex08") != schedule.applied(s, "ex08")
         return {"submission_id": sid, "student_id": str(student_id), "token": token,
-                "link": report_links.report_link(settings, sid, session=s).rsplit("/", 1)[-1], "platform_id": "1"}
+                "link": report_links.report_link(settings, sid, session=s).rsplit("/", 1)[-1],
+                "platform_id": "1"}
 
 
 def _sign_in(client: TestClient, page: str, action: str, form: dict[str, str]) -> None:
     found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
     assert found is not None
-    assert client.post(action, data={**form, "csrf_token": found.group(1)}, follow_redirects=False).status_code == 303
+    assert client.post(action, data={**form, "csrf_token": found.group(1)},
+                       follow_redirects=False).status_code == 303

@@ -48,7 +48,8 @@ def alice(settings) -> dict[str, str]:
 
 
 def _upload(client, headers, **extra) -> str:
-    r = client.post("/api/v1/submissions", files={"file": ("layers.py", b"x = 1\n")}, headers={**headers, **extra})
+    r = client.post("/api/v1/submissions", files={"file": ("layers.py", b"x = 1\n")},
+                    headers={**headers, **extra})
     assert r.status_code in (200, 202)
     return r.json()["id"]
 
@@ -80,7 +81,8 @@ def test_printed_output_stays_when_no_test_is_hidden():
 
 
 def test_a_report_stored_before_printed_existed_is_split_when_read():
-    legacy = {**_report().to_dict(), "output": f"a note\n\nWhat your code printed while being graded:\nx = {SECRET}"}
+    legacy = {**_report().to_dict(),
+              "output": f"a note\n\nWhat your code printed while being graded:\nx = {SECRET}"}
     del legacy["printed"]
     report = Report.from_dict(legacy)
     assert (report.output, report.printed) == ("a note", f"x = {SECRET}")
@@ -98,7 +100,8 @@ def test_score_error_and_report_are_redacted_in_every_json_answer(client, alice,
     for r in (one, listed, replay, events):
         assert r.status_code == 200 and SECRET not in r.text
     sse = [json.loads(line[5:]) for line in events.text.splitlines() if line.startswith("data:")]
-    for doc in (one.json(), listed.json()[0], replay.json(), one.json()["report"], sse[-1], sse[-1]["report"]):
+    for doc in (one.json(), listed.json()[0], replay.json(), one.json()["report"], sse[-1],
+                sse[-1]["report"]):
         assert (doc["score"], doc["max_score"]) == (1.0, 2.0), doc  # stored: 4.0 / 6.0 with the hidden tests
 
 

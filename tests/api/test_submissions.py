@@ -32,7 +32,8 @@ def client(settings, queue):
 @pytest.fixture
 def tokens(settings) -> dict[str, str]:
     with session_factory(settings.database)() as s:
-        return {"alice": create_token(session=s, student="alice"), "bob": create_token(session=s, student="bob"),
+        return {"alice": create_token(session=s, student="alice"),
+                "bob": create_token(session=s, student="bob"),
                 "prof": create_token(session=s, student="prof", instructor=True)}
 
 
@@ -124,7 +125,8 @@ def test_only_owner_or_instructor_reads_a_submission(client, tokens):
 
 def test_metrics_and_docs(client, tokens):
     upload(client, tokens["alice"])
-    client.app.state.settings = client.app.state.settings.model_copy(update={"operator_token": SecretStr("o" * 32)})
+    state = client.app.state
+    state.settings = state.settings.model_copy(update={"operator_token": SecretStr("o" * 32)})
     text = client.get("/metrics", headers={"Authorization": "Bearer " + "o" * 32}).text
     assert 'autograder_queue_depth{status="queued"} 1.0' in text
     assert "autograder_latency_seconds_bucket" in text
@@ -139,7 +141,8 @@ def test_parallel_uploads_are_all_accepted_and_one_goes_to_the_workers(settings,
     settings = settings.model_copy(update={"max_waiting_per_student": 1000})
     app = create_app(settings, queue=queue, rate_limiter=UploadLimiter(None, limit=1000, window_s=60))
     with TestClient(app) as client, ThreadPoolExecutor(16) as pool:
-        codes = list(pool.map(lambda i: upload(client, tokens["alice"], GOOD + f"# {i}\n".encode()).status_code,
+        codes = list(pool.map(lambda i: upload(client, tokens["alice"],
+                                               GOOD + f"# {i}\n".encode()).status_code,
                               range(64)))
     assert codes == [202] * 64 and count_rows(settings) == 64
     with session_factory(settings.database)() as s:
@@ -158,7 +161,8 @@ def test_rate_limiter_fails_closed_with_503_and_retry_after_when_its_store_is_un
 def _graded_with_a_hidden_test(settings, sid: str) -> None:
     from grader.report import Report, Status, TestResult
 
-    tests = [TestResult("dropout_forward: fraction", "1", 2.0, 2.0, Status.PASSED, "ok", tags=["dropout_forward"]),
+    tests = [TestResult("dropout_forward: fraction", "1", 2.0, 2.0, Status.PASSED, "ok",
+                        tags=["dropout_forward"]),
              TestResult("dropout_backward: secret", "2", 0.0, 1.0, Status.FAILED, "HIDDEN-DETAIL 3e-2",
                         visibility="hidden", tags=["dropout_backward"])]
     report = Report(2.0, 3.0, 0.1, "", tests, "ex08", 0, "test", "0" * 64)
@@ -177,7 +181,8 @@ def test_students_do_not_see_hidden_tests_until_released_instructors_do(client, 
     assert "HIDDEN-DETAIL" not in mine.text and "secret" not in mine.text
     assert [t["status"] for t in report["tests"]] == ["passed", "hidden"]
     assert report["max_score"] == 2.0 and report["hidden_count"] == 1
-    events = client.get(f"/api/v1/submissions/{sid}/events", headers={"Authorization": f"Bearer {tokens['alice']}"})
+    events = client.get(f"/api/v1/submissions/{sid}/events",
+                        headers={"Authorization": f"Bearer {tokens['alice']}"})
     assert "graded" in events.text and "HIDDEN-DETAIL" not in events.text and "secret" not in events.text
     prof = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['prof']}"})
     assert "HIDDEN-DETAIL" in prof.text

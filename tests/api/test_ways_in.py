@@ -45,12 +45,14 @@ Send = Callable[[TestClient, Upload, int], httpx.Response]
 def _api(token: str) -> Send:
     def send(client: TestClient, up: Upload, n: int) -> httpx.Response:
         return client.post("/api/v1/submissions", params={"assignment": up.assignment},
-                           headers={"Authorization": f"Bearer {token}"}, files={"file": (up.filename, up.content)})
+                           headers={"Authorization": f"Bearer {token}"},
+                           files={"file": (up.filename, up.content)})
     return send
 
 
 def _page(client: TestClient, cookie: str | None, token: str) -> Send:
-    """The student page; ``cookie`` is the session an LTI launch leaves, else the student signs in with a token."""
+    """The student page; ``cookie`` is the session an LTI launch leaves, else the student signs in with a
+    token."""
     if cookie is not None:
         client.cookies.set(auth.COOKIE, cookie)
     else:
@@ -73,7 +75,8 @@ def _csrf(client: TestClient, page: str) -> str:
 
 def _lms(client: TestClient, up: Upload, n: int) -> httpx.Response:
     raw = json.dumps({"course_id": "c", "assignment_id": up.assignment, "student_id": "alice",
-                      "external_submission_id": f"ext-{n}", "file_base64": base64.b64encode(up.content).decode(),
+                      "external_submission_id": f"ext-{n}",
+                      "file_base64": base64.b64encode(up.content).decode(),
                       "callback_url": "http://127.0.0.1:9/grades", "filename": up.filename}).encode()
     return client.post("/api/v1/lms/submissions", content=raw, headers={
         "Content-Type": "application/json", **signing.sign(SECRET, raw, integration="moodle")})

@@ -30,7 +30,8 @@ def test_token_create_prints_a_token_stored_only_hashed(tmp_path, monkeypatch):
 def test_help_lists_service_and_grader_commands_without_importing_the_service():
     code = ("import json, sys; from click.testing import CliRunner; from autograder.cli import cli; "
             "r = CliRunner().invoke(cli, ['--help']); "
-            "print(json.dumps([r.output, [m for m in ('fastapi', 'celery', 'sqlalchemy') if m in sys.modules]]))")
+            "print(json.dumps([r.output, [m for m in ('fastapi', 'celery', 'sqlalchemy') if m in "
+            "sys.modules]]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     help_text, loaded = json.loads(out.stdout)
     for command in ("serve", "api", "worker", "token", "submit", "grade", "doctor"):

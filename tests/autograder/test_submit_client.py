@@ -19,8 +19,9 @@ def stream(*events: tuple[str, dict]) -> httpx.Client:
 
 
 def test_a_held_submission_says_it_waits_for_the_students_previous_one(capsys):
-    with stream(("queued", {"id": "s2", "position": 3, "held": True}), ("queued", {"id": "s2", "position": 1}),
-                ("running", {"id": "s2"}), ("graded", {"id": "s2"})) as client:
+    with stream(("queued", {"id": "s2", "position": 3, "held": True}),
+                ("queued", {"id": "s2", "position": 1}), ("running", {"id": "s2"}),
+                ("graded", {"id": "s2"})) as client:
         _follow(client, "s2")
     assert capsys.readouterr().err.splitlines() == [
         "waiting for your previous submission to be graded, position 3", "queued, position 1", "running"]

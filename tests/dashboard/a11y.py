@@ -21,7 +21,8 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = BAD) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}, resultTypes: ['violations']})""")
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}, resultTypes:
+        ['violations']})""")
     return [f"{v['impact']} {v['id']}: {v['help']} -- "
             + "; ".join(" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
                         for n in v["nodes"][:4])
@@ -46,8 +47,8 @@ def assert_fits_and_accessible(page: Any, where: str) -> None:
     """No horizontal page overflow and no serious/critical axe-core violation, at the current viewport."""
     over = overflow_px(page)
     if os.environ.get("AUTOGRADER_A11Y_REPORT"):  # while fixing pages: list every problem, fail none
-        print(f"\n## {where}: overflow {over} {wide_elements(page) if over > 0 else ''}", *axe_violations(page),
-              sep="\n  ")
+        print(f"\n## {where}: overflow {over} {wide_elements(page) if over > 0 else ''}",
+              *axe_violations(page), sep="\n  ")
         return
     assert over <= 0, f"{where}: page {over} px wider than the window: {wide_elements(page)}"
     bad = axe_violations(page)

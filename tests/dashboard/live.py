@@ -50,7 +50,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
 @contextmanager
 def live_service(settings: Settings, redis_url: str, log: Path, *,
                  training: bool = False) -> Iterator[tuple[str, Settings, Worker]]:
-    """API on a free port and one worker grading with the real grader (training checks only if ``training``)."""
+    """API on a free port and one worker grading with the real grader (training checks only if
+    ``training``)."""
     from api.app import create_app
 
     port = free_port()

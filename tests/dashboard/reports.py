@@ -3,8 +3,8 @@
 They are small on purpose (4 tests, 6 points) and have what ex08's real reports
 lack: a hidden test (``HIDDEN-DETAIL`` in its output). ``# canned: keep_convention``
 in a source makes the dropout test fail with that hint, ``# canned: import_error`` makes every test an
-error with the same message (a file that cannot be imported); anything else passes everything. The browser tests grade real submissions with the real grader and
-use these only to show a student a hidden test.
+error with the same message (a file that cannot be imported); anything else passes everything. The browser
+tests grade real submissions with the real grader and use these only to show a student a hidden test.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.service]
 PASSWORD = "browser-test-password"
 TRAINING = {"training: batch-norm network learns like the reference": "batchnorm",
             "training: dropout network trains and is deterministic in eval mode": "dropout"}
-"""The training tests of reference/ex08/assignment.toml, and the network each trains on the student's layers."""
+"""The training tests of reference/ex08/assignment.toml, and the network each trains on the student's
+layers."""
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,8 @@ def login(page) -> None:
 
 def test_the_real_reports_were_stored(service, graded):
     right, wrong = (stored_report(service[1], graded[n]) for n in ("alice", "bob"))
-    assert right["score"] == right["max_score"] == wrong["max_score"] == 21  # every test of ex08, training too
+    # every test of ex08, training too
+    assert right["score"] == right["max_score"] == wrong["max_score"] == 21
     assert [t["name"] for t in wrong["tests"] if t["status"] != "passed"] == WRONG_FAILS
     assert {t["hint"] for t in wrong["tests"] if t["status"] != "passed"} == {"keep_convention"}
     assert wrong["score"] == 19 and wrong["sandbox"]["insecure"] is False
@@ -127,7 +129,8 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     for text in failing.all_inner_texts():
         assert "Recognised mistake: Keep convention" in text and HINTS["keep_convention"] in text
     outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
-    assert failing.locator("pre.output").all_inner_texts() == [outputs[n] for n in WRONG_FAILS]  # measurements
+    # measurements
+    assert failing.locator("pre.output").all_inner_texts() == [outputs[n] for n in WRONG_FAILS]
     assert page.locator(".source-wrap .source").inner_text().count("def dropout_forward") == 1
 
     page.once("dialog", lambda d: d.accept())
@@ -142,7 +145,8 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     text = Path(dl.value.path()).read_text()
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text))}
     scores = {n: f'{stored_report(service[1], graded[n])["score"]:g}' for n in ("alice", "bob")}
-    assert (rows["alice"]["grade"], rows["bob"]["grade"]) == (scores["alice"], scores["bob"])  # counted: latest
+    # counted: latest
+    assert (rows["alice"]["grade"], rows["bob"]["grade"]) == (scores["alice"], scores["bob"])
 
 
 def test_detail_page_plots_the_real_training_curves(page, service, graded):
@@ -162,7 +166,8 @@ def test_detail_page_plots_the_real_training_curves(page, service, graded):
     titles = charts.evaluate_all("els => els.map(e => e.querySelector('title').textContent)")
     assert titles == [f"{m} per epoch" for m in metrics] * len(TRAINING)
     lines = page.locator("#curves polyline.curve").evaluate_all(
-        "els => els.map(e => [e.querySelector('title').textContent, e.getAttribute('points').split(' ').length])")
+        "els => els.map(e => [e.querySelector('title').textContent, e.getAttribute('points').split(' "
+        "').length])")
     assert lines == [[network, epochs] for net in TRAINING.values() for _ in metrics
                      for network in ("simple", f"{net}_reference", net)]
 
@@ -251,7 +256,8 @@ def test_a_held_upload_turns_graded_live_and_progress_survives_a_reload(browser,
     reports = []
     for content in (RIGHT, WRONG):
         page.goto("/student")
-        page.set_input_files("#file", files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": content}])
+        page.set_input_files("#file",
+                             files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": content}])
         page.click("#upload button[type=submit]")
         page.wait_for_url("**/student/submissions/*")
         reports.append(page.url)
@@ -260,7 +266,8 @@ def test_a_held_upload_turns_graded_live_and_progress_survives_a_reload(browser,
 
     first = context.new_page()
     first.goto(reports[0])
-    done = "() => (document.getElementById('progress-text').textContent.match(/(\\d+) of 24 tests done/) || [0, -1])[1]"
+    done = ("() => (document.getElementById('progress-text').textContent"
+            ".match(/(\\d+) of 24 tests done/) || [0, -1])[1]")
     first.wait_for_function(f"({done})() >= 2", timeout=90000)
     before = int(first.evaluate(f"({done})()"))
     first.reload()

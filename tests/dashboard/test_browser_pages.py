@@ -53,7 +53,8 @@ def course(tmp_path_factory):
                                                 late_days_max=7))
     ids = {"alice": add_graded(sessions, "alice", b"ok\n", received_at=now - timedelta(days=2)),
            "bob": add_graded(sessions, "bob", b"# canned: keep_convention\n"),
-           "carl": add_graded(sessions, "carl", b"# canned: import_error\n", received_at=now - timedelta(days=2))}
+           "carl": add_graded(sessions, "carl", b"# canned: import_error\n",
+                              received_at=now - timedelta(days=2))}
     with sessions() as s:
         erin = s.query(Student).filter_by(name="erin").one()
         for status in ("queued", "held"):
@@ -63,7 +64,8 @@ def course(tmp_path_factory):
             s.commit()
             ids[f"erin-{status}"] = row.id
     port = free_port()
-    with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()), port) as base:
+    with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()),
+                        port) as base:
         yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids}
 
 
@@ -104,9 +106,10 @@ def student_login(page, token: str) -> None:
     page.wait_for_selector("#upload")
 
 
-INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions", "/dashboard/submissions/{bob}",
-                    "/dashboard/submissions/{carl}", "/dashboard/students", "/dashboard/students/{bob_id}",
-                    "/dashboard/schedule", "/dashboard/regrade-all", "/dashboard/lti", "/lti/config"]
+INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions",
+                    "/dashboard/submissions/{bob}", "/dashboard/submissions/{carl}", "/dashboard/students",
+                    "/dashboard/students/{bob_id}", "/dashboard/schedule", "/dashboard/regrade-all",
+                    "/dashboard/lti", "/lti/config"]
 STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
 
 

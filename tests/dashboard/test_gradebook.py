@@ -42,8 +42,8 @@ def test_a_late_submission_is_penalised_in_the_csv_and_marked_in_the_gradebook(i
     add_graded(sessions, "ontime", RIGHT, received_at=NOW - timedelta(days=3))
     add_graded(sessions, "late", RIGHT, received_at=NOW - timedelta(days=1, hours=12))  # 2 started days late
     assert csv_rows(instructor)["late"]["grade"] == "6"  # no schedule: no deadline
-    set_schedule(instructor, due_at=(NOW - timedelta(days=3, hours=-1)).isoformat(), late_penalty_per_day="0.25",
-                 late_days_max="5")
+    set_schedule(instructor, due_at=(NOW - timedelta(days=3, hours=-1)).isoformat(),
+                 late_penalty_per_day="0.25", late_days_max="5")
     rows = csv_rows(instructor)
     assert (rows["late"]["grade"], rows["late"]["late"]) == ("3", "2")  # 6 x (1 - 0.25 x 2)
     assert (rows["ontime"]["grade"], rows["ontime"]["late"]) == ("6", "0")
@@ -67,12 +67,13 @@ def test_after_the_close_every_way_in_is_refused_with_403(instructor, dash_setti
         assert r.status_code == 403 and r.json()["title"] == "Submissions closed"
     lms = dash_settings.model_copy(update={"lms_secrets": {"moodle": SecretStr("s" * 32)},
                                            "lms_callback_hosts": "127.0.0.1"})
-    raw = json.dumps({"course_id": "c", "assignment_id": "ex08", "student_id": "u1", "external_submission_id": "e1",
-                      "file_base64": base64.b64encode(RIGHT).decode(),
+    raw = json.dumps({"course_id": "c", "assignment_id": "ex08", "student_id": "u1",
+                      "external_submission_id": "e1", "file_base64": base64.b64encode(RIGHT).decode(),
                       "callback_url": "http://127.0.0.1:9/grades"}).encode()
     with TestClient(create_app(lms, queue=MemoryQueue())) as c:
         r = c.post("/api/v1/lms/submissions", content=raw,
-                   headers={"Content-Type": "application/json", **signing.sign("s" * 32, raw, integration="moodle")})
+                   headers={"Content-Type": "application/json",
+                            **signing.sign("s" * 32, raw, integration="moodle")})
         assert r.status_code == 403 and r.json()["type"].endswith("/closed")
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 0
@@ -167,7 +168,8 @@ def test_the_report_page_knows_how_many_tests_progress_counts_to(dash_settings, 
 
     with student_client(dash_settings, sessions, "prog") as c:
         r = c.post("/student/upload", files={"file": ("layers.py", RIGHT)},
-                   data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
+                   data={"csrf_token": csrf_of(c.get("/student").text)},
+                   headers={"Accept": "application/json"})
         page = c.get(r.json()["url"]).text
         assert 'data-status="queued"' in page and f'data-total="{len(load("ex08").tests)}"' in page
 
@@ -194,11 +196,13 @@ def test_signed_in_pages_are_not_cached(instructor, client, dash_settings, sessi
 
 def test_the_upload_forms_key_makes_a_double_click_one_submission(dash_settings, sessions):
     with student_client(dash_settings, sessions, "dbl") as c:
-        form = {"files": {"file": ("layers.py", RIGHT)}, "data": {"csrf_token": csrf_of(c.get("/student").text)},
+        form = {"files": {"file": ("layers.py", RIGHT)},
+                "data": {"csrf_token": csrf_of(c.get("/student").text)},
                 "headers": {"Accept": "application/json", "Idempotency-Key": "k-1"}}
         first, second = c.post("/student/upload", **form), c.post("/student/upload", **form)
         assert first.status_code == 202 and second.json()["id"] == first.json()["id"]
-        other = c.post("/student/upload", **{**form, "headers": {**form["headers"], "Idempotency-Key": "k-2"}})
+        other = c.post("/student/upload",
+                       **{**form, "headers": {**form["headers"], "Idempotency-Key": "k-2"}})
         assert other.json()["id"] != first.json()["id"]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 2
@@ -211,7 +215,8 @@ def test_a_students_page_for_tas_has_every_attempt_and_a_diff(instructor, sessio
     book = instructor.get("/dashboard/gradebook").text
     link = re.search(r'href="(/dashboard/students/\d+\?assignment=ex08)">tia<', book).group(1)
     page = instructor.get(link).text
-    assert page.count('<tr class="attempt"') == 2 and page.index(f'data-id="{first}"') < page.index(f'data-id="{second}"')
+    assert page.count('<tr class="attempt"') == 2
+    assert page.index(f'data-id="{first}"') < page.index(f'data-id="{second}"')
     assert "4 / 6" in page and "6 / 6" in page and "Score per attempt" in page
     diff = instructor.get(link, params={"a": first, "b": second}).text
     assert 'id="diff"' in diff and "canned: keep_convention" in diff and "dropout_forward" in diff
@@ -224,11 +229,13 @@ def test_the_students_report_opens_with_a_summary_of_visible_tests(dash_settings
     with student_client(dash_settings, sessions, "sum") as c:
         sid = add_graded(sessions, "sum", WRONG)
         html = c.get(f"/student/submissions/{sid}").text
-        assert '<b id="passed-count">2 of 3</b> tests that carry points passed' in html and "(and 1 hidden)" in html
+        assert '<b id="passed-count">2 of 3</b> tests that carry points passed' in html
+        assert "(and 1 hidden)" in html
         areas = re.findall(r'<tr><td>(\w+)</td><td class="num">([\d.]+ / [\d.]+)</td></tr>', html)
         assert areas == [("batchnorm_forward", "2 / 2"), ("dropout_forward", "0 / 2"), ("training", "1 / 1")]
         assert 'Failed: <a href="#test-2">dropout_forward: train-mode scaling</a>' in html
-        assert 'id="test-2"' in html and "batchnorm_backward" not in html.split('id="summary"')[1].split("</section>")[0]
+        summary = html.split('id="summary"')[1].split("</section>")[0]
+        assert 'id="test-2"' in html and "batchnorm_backward" not in summary
 
 
 def test_a_signed_out_student_signs_in_and_lands_on_the_report_asked_for(dash_settings, sessions):
@@ -246,7 +253,8 @@ def test_a_signed_out_student_signs_in_and_lands_on_the_report_asked_for(dash_se
         missing = c.get("/student/submissions/nope")
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
         assert 'id="missing"' in missing.text
-        elsewhere = c.post("/student/login", data={"token": token, "csrf_token": csrf_of(c.get("/student").text),
+        elsewhere = c.post("/student/login",
+                           data={"token": token, "csrf_token": csrf_of(c.get("/student").text),
                                                    "next": "https://evil.example/"}, follow_redirects=False)
         assert elsewhere.headers["location"] == "/student"
 
@@ -254,7 +262,8 @@ def test_a_signed_out_student_signs_in_and_lands_on_the_report_asked_for(dash_se
 def test_a_file_not_ending_in_py_is_refused_with_a_clear_message(instructor, dash_settings, sessions):
     with student_client(dash_settings, sessions, "txt") as c:
         r = c.post("/student/upload", files={"file": ("layers.txt", RIGHT)},
-                   data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
+                   data={"csrf_token": csrf_of(c.get("/student").text)},
+                   headers={"Accept": "application/json"})
         assert r.status_code == 422 and r.json()["title"] == "Not a Python file"
         assert "`layers.txt` does not end in .py" in r.json()["detail"]
     with sessions() as s:
@@ -276,13 +285,17 @@ def test_a_database_from_revision_0002_shows_its_old_grades_after_the_upgrade(tm
     upgrade(url, "0002")
     report = {"score": 5, "max_score": 6, "tests": [
         {"name": "a", "number": "1", "score": 2, "max_score": 2, "status": "passed", "hint": ""},
-        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed", "hint": "keep_convention"}]}
+        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed",
+         "hint": "keep_convention"}]}
     engine = create_engine(url)
     with engine.begin() as c:
-        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'veteran', 0, :t)"),
+        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'veteran', 0, "
+                       ":t)"),
                   {"t": NOW})
-        c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, status, "
-                       "received_at, attempts, report, score, max_score) VALUES ('old1', 1, 'ex08', 'layers.py', "
+        c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, "
+                       "seed, status, "
+                       "received_at, attempts, report, score, max_score) VALUES ('old1', 1, 'ex08', "
+                       "'layers.py', "
                        "x'00', '0', 1, 'graded', :t, 1, :r, 5, 6)"), {"t": NOW, "r": json.dumps(report)})
     engine.dispose()
     upgrade(url)  # what the app does at start
@@ -303,7 +316,8 @@ def test_a_schedule_or_extension_change_sends_the_lms_the_new_counted_grade(inst
     from service.lms import delivery
 
     sid = add_graded(sessions, "moodle:u9", RIGHT, received_at=NOW - timedelta(hours=30))
-    add_graded(sessions, "local", RIGHT, received_at=NOW - timedelta(hours=30))  # not from an LMS: nothing sent
+    # not from an LMS: nothing sent
+    add_graded(sessions, "local", RIGHT, received_at=NOW - timedelta(hours=30))
     with sessions() as s:
         s.add(LmsLink(integration="moodle", course_id="c", assignment_id="ex08", student_id="u9",
                       external_submission_id="x9", submission_id=sid, callback_url="http://127.0.0.1:9/g"))
@@ -317,21 +331,24 @@ def test_a_schedule_or_extension_change_sends_the_lms_the_new_counted_grade(inst
     with sessions() as s:
         d = s.get(LmsDelivery, first)
         body = delivery.payload(s, d, s.get(LmsLink, d.link_id), dash_settings)
-        assert (body["event"], body["grade"], body["late_days"], d.grade_attempt) == ("grade.changed", 4.5, 1, -1)
+        sent = (body["event"], body["grade"], body["late_days"], d.grade_attempt)
+        assert sent == ("grade.changed", 4.5, 1, -1)
     page = instructor.get("/dashboard/schedule")
     instructor.post("/dashboard/extensions", data={"csrf_token": csrf_of(page.text), "assignment": "ex08",
                                                    "student": "moodle:u9", "due_at": NOW.isoformat()})
     assert len(queue.deliveries) == 2
     with sessions() as s:
         d = s.get(LmsDelivery, queue.deliveries[1])
-        assert d.grade_attempt == -2 and delivery.payload(s, d, s.get(LmsLink, d.link_id), dash_settings)["grade"] == 6
+        assert d.grade_attempt == -2 and delivery.payload(s, d, s.get(LmsLink, d.link_id),
+                                                          dash_settings)["grade"] == 6
 
 
 def test_the_student_sees_the_hint_as_a_title_once(dash_settings, sessions):
     with student_client(dash_settings, sessions, "hinted") as c:
         sid = add_graded(sessions, "hinted", WRONG)
         html = c.get(f"/student/submissions/{sid}").text
-        assert '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b></p>' in html
+        hint = '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b></p>'
+        assert hint in html
         assert "Hint: <code>" not in html
 
 

@@ -47,14 +47,16 @@ def test_login_without_csrf_token_is_refused(client):
 def test_posts_without_csrf_are_refused_even_when_logged_in(instructor, sessions, queue):
     sid = add_graded(sessions, "alice", RIGHT)
     assert instructor.post(f"/dashboard/submissions/{sid}/regrade").status_code == 403
-    assert instructor.post(f"/dashboard/submissions/{sid}/regrade", data={"csrf_token": "forged"}).status_code == 403
+    assert instructor.post(f"/dashboard/submissions/{sid}/regrade",
+                           data={"csrf_token": "forged"}).status_code == 403
     assert queue.sent == []
 
 
 def test_table_filters_sorts_and_paginates(instructor, sessions):
     now = datetime.now(UTC)
     for i in range(30):
-        add_graded(sessions, f"student{i:02d}", RIGHT if i % 3 else WRONG, received_at=now - timedelta(hours=i))
+        add_graded(sessions, f"student{i:02d}", RIGHT if i % 3 else WRONG,
+                   received_at=now - timedelta(hours=i))
     page1 = instructor.get("/dashboard/submissions").text
     assert "(30)" in page1 and "page 1 of 2" in page1 and page1.count('<tr class="status-graded"') == 25
     wrong = instructor.get("/dashboard/submissions", params={"max_score": 4}).text
@@ -63,7 +65,8 @@ def test_table_filters_sorts_and_paginates(instructor, sessions):
     assert "(1)" in one and "student07" in one
     by_name = instructor.get("/dashboard/submissions", params={"sort": "student", "order": "asc"}).text
     assert by_name.index("student00") < by_name.index("student01")
-    old = instructor.get("/dashboard/submissions", params={"until": (now - timedelta(days=2)).date().isoformat()})
+    old = instructor.get("/dashboard/submissions",
+                         params={"until": (now - timedelta(days=2)).date().isoformat()})
     assert "No submissions match" in old.text or "(0)" in old.text
 
 
@@ -85,7 +88,8 @@ def test_regrade_requeues_through_the_upload_path(instructor, sessions, queue):
     with sessions() as s:
         row = s.get(Submission, sid)
         assert row.status == "queued" and row.report is None and row.attempts == 1 and row.enqueued_at
-    again = instructor.post(f"/dashboard/submissions/{sid}/regrade", data={"csrf_token": form_csrf(instructor)})
+    again = instructor.post(f"/dashboard/submissions/{sid}/regrade",
+                            data={"csrf_token": form_csrf(instructor)})
     assert again.status_code == 409 and queue.sent == [sid]
 
 
@@ -95,7 +99,8 @@ def test_regrade_all_confirms_then_queues_latest_per_student(instructor, session
     other = add_graded(sessions, "erin", RIGHT)
     confirm = instructor.get("/dashboard/regrade-all")
     assert 'id="regrade-count">2<' in confirm.text and queue.sent == []
-    instructor.post("/dashboard/regrade-all", data={"csrf_token": csrf_of(confirm.text), "assignment": "ex08"})
+    instructor.post("/dashboard/regrade-all",
+                    data={"csrf_token": csrf_of(confirm.text), "assignment": "ex08"})
     assert sorted(queue.sent) == sorted([newest, other])
 
 
@@ -110,7 +115,8 @@ def test_csv_has_one_row_per_student_with_the_counted_grade_and_each_test(instru
     assert r.headers["content-type"].startswith("text/csv")
     reader = csv.DictReader(io.StringIO(r.text))
     assert reader.fieldnames == ["student", "grade", "max_score", "counted_submission", "late",
-                                 "batchnorm_forward: train-mode output", "dropout_forward: train-mode scaling",
+                                 "batchnorm_forward: train-mode output",
+                                 "dropout_forward: train-mode scaling",
                                  "batchnorm_backward: hidden gradient check",
                                  "training: network trains with your layers"]
     rows = {row["student"]: row for row in reader}
@@ -140,7 +146,8 @@ def test_live_json_counts(instructor, sessions):
 
 
 def test_token_create_and_revoke_end_the_students_session(instructor, client, sessions, dash_settings):
-    r = instructor.post("/dashboard/students/tokens", data={"student": "jo", "csrf_token": form_csrf(instructor)})
+    r = instructor.post("/dashboard/students/tokens",
+                        data={"student": "jo", "csrf_token": form_csrf(instructor)})
     token = re.search(r'id="new-token" value="([^"]+)"', r.text).group(1)
     link = re.search(r'id="new-link" value="([^"]+)"', r.text).group(1)
     assert token not in link
@@ -151,7 +158,8 @@ def test_token_create_and_revoke_end_the_students_session(instructor, client, se
         assert "Hello jo" in student.get("/student").text
         with sessions() as s:
             tid = s.query(Token).filter_by(token_sha256=digest(token)).one().id
-        instructor.post(f"/dashboard/tokens/{tid}/revoke", data={"csrf_token": form_csrf(instructor, "/dashboard/students")})
+        instructor.post(f"/dashboard/tokens/{tid}/revoke",
+                        data={"csrf_token": form_csrf(instructor, "/dashboard/students")})
         assert "Your token" in student.get("/student").text  # signed out: the login form again
 
 
@@ -168,7 +176,8 @@ def test_student_sees_only_own_submissions_and_no_hidden_details(dash_settings, 
 
 
 def test_hidden_tests_show_after_the_release_date(dash_settings, sessions):
-    released = dash_settings.model_copy(update={"hidden_tests_release_at": datetime.now(UTC) - timedelta(hours=1)})
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    released = dash_settings.model_copy(update={"hidden_tests_release_at": an_hour_ago})
     with student_client(released, sessions, "max") as c:
         sid = add_graded(sessions, "max", RIGHT)
         html = c.get(f"/student/submissions/{sid}").text

@@ -36,7 +36,8 @@ def shown_link(c: TestClient, sid: str) -> str:
 def test_revoking_stops_every_link_sent_so_far_and_new_ones_work(app, settings):
     sid = add_graded(session_factory(settings.database), "ann", b"# canned: keep_convention\n")
     with TestClient(app) as c:
-        c.post("/dashboard/login", data={"password": "pw", "csrf_token": csrf_of(c.get("/dashboard/login").text)})
+        c.post("/dashboard/login",
+               data={"password": "pw", "csrf_token": csrf_of(c.get("/dashboard/login").text)})
         old = shown_link(c, sid)
         with session_factory(settings.database)() as s:  # the one the LMS got with the grade
             sent = urlsplit(report_links.report_link(settings, sid, session=s)).path
@@ -49,7 +50,8 @@ def test_revoking_stops_every_link_sent_so_far_and_new_ones_work(app, settings):
             assert anyone.get(old).status_code == 404 and anyone.get(sent).status_code == 404
             new = shown_link(c, sid)
             assert new != old and anyone.get(new).status_code == 200
-        assert c.post(f"/dashboard/submissions/{sid}/report-links/revoke", data={"csrf_token": "x"}).status_code == 403
+        assert c.post(f"/dashboard/submissions/{sid}/report-links/revoke",
+                      data={"csrf_token": "x"}).status_code == 403
 
 
 def test_links_expire_and_forged_or_old_style_links_open_nothing(app, settings):

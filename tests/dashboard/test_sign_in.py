@@ -42,13 +42,15 @@ def csrf_of(html: str) -> str:
 
 def sign_in(c: TestClient, code: str):
     page = c.get("/student/signin")
-    return c.post("/student/signin", data={"code": code, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    return c.post("/student/signin", data={"code": code, "csrf_token": csrf_of(page.text)},
+                  follow_redirects=False)
 
 
 def dashboard_link(app, student: str = "jo") -> tuple[str, str]:
     """The sign-in link and token the students page shows once, as an instructor gets them."""
     with client(app, "10.9.9.9") as c:
-        c.post("/dashboard/login", data={"password": PASSWORD, "csrf_token": csrf_of(c.get("/dashboard/login").text)})
+        c.post("/dashboard/login",
+               data={"password": PASSWORD, "csrf_token": csrf_of(c.get("/dashboard/login").text)})
         r = c.post("/dashboard/students/tokens",
                    data={"student": student, "csrf_token": csrf_of(c.get("/dashboard/submissions").text)})
     link = re.search(r'id="new-link" value="([^"]+)"', r.text).group(1)
@@ -58,11 +60,13 @@ def dashboard_link(app, student: str = "jo") -> tuple[str, str]:
 def test_the_link_carries_a_one_time_code_after_the_hash_never_the_token(app):
     link, token = dashboard_link(app)
     parts = urlsplit(link)
-    assert parts.path == "/student/signin" and parts.query == "" and parts.fragment  # never sent, never logged
+    # never sent, never logged
+    assert parts.path == "/student/signin" and parts.query == "" and parts.fragment
     assert token not in link
     with client(app) as c:
         page = c.get(parts.path)
-        assert page.status_code == 200 and 'action="/student/signin"' in page.text and "Hello" not in page.text
+        assert page.status_code == 200 and 'action="/student/signin"' in page.text
+        assert "Hello" not in page.text
         r = sign_in(c, parts.fragment)
         assert r.status_code == 303 and "Hello jo" in c.get("/student").text
     with client(app) as again:
@@ -106,7 +110,8 @@ def test_a_pasted_token_still_signs_in_by_post(app, settings):
 
 
 def _dashboard_login(c: TestClient, password: str):
-    return c.post("/dashboard/login", data={"password": password, "csrf_token": csrf_of(c.get("/dashboard/login").text)},
+    return c.post("/dashboard/login",
+                  data={"password": password, "csrf_token": csrf_of(c.get("/dashboard/login").text)},
                   follow_redirects=False)
 
 
@@ -128,7 +133,8 @@ def test_student_sign_ins_are_throttled_per_address(app, settings):
         code = sign_in_codes.make(app.state.settings, s.query(Token).one().id)
     with client(app, "10.0.0.5") as guesser:
         page = guesser.get("/student")
-        codes = [guesser.post("/student/login", data={"token": f"ag_{i}", "csrf_token": csrf_of(page.text)}).status_code
+        codes = [guesser.post("/student/login",
+                              data={"token": f"ag_{i}", "csrf_token": csrf_of(page.text)}).status_code
                  for i in range(2)] + [sign_in(guesser, "forged").status_code]
         assert codes == [401, 401, 401]
         r = guesser.post("/student/login", data={"token": token, "csrf_token": csrf_of(page.text)})

@@ -29,8 +29,9 @@ def _graded(sessions, student_id: int, source: bytes, *, hidden_passes: bool, re
     report = Report(sum(t.score for t in tests), sum(t.max_score for t in tests), 0.1, "", tests, "ex08", 0,
                     "canned", hashlib.sha256(source).hexdigest())
     with sessions() as s:
-        row = Submission(student_id=student_id, assignment="ex08", content=source, sha256=report.submission_sha256,
-                         status="running", attempts=1, received_at=received_at)
+        row = Submission(student_id=student_id, assignment="ex08", content=source,
+                         sha256=report.submission_sha256, status="running", attempts=1,
+                         received_at=received_at)
         s.add(row)
         s.commit()
         held = lifecycle.Claim(row.id, 1, source, "ex08", row.seed, row.received_at)
@@ -61,6 +62,7 @@ def _home(settings, token: str) -> str:
 def test_no_hint_of_hidden_points_until_they_are_released(settings, token):
     hidden = _home(settings, token)
     assert "Hello ora" in hidden and "scored higher" not in hidden and 'id="counted-link"' not in hidden
-    released = _home(settings.model_copy(update={"hidden_tests_release_at": datetime.now(UTC) - timedelta(minutes=1)}),
-                     token)
-    assert "scored higher" in released and 'id="counted-link"' in released  # the page's own feature, once allowed
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    released = _home(settings.model_copy(update={"hidden_tests_release_at": a_minute_ago}), token)
+    # the page's own feature, once allowed
+    assert "scored higher" in released and 'id="counted-link"' in released

@@ -32,7 +32,8 @@ def build(profile: dict) -> sc.SyscallFilter:
     f = sc.SyscallFilter(defaction=action(profile["defaultAction"], profile.get("defaultErrnoRet")))
     for rule in profile["syscalls"]:
         act = action(rule["action"], rule.get("errnoRet"))
-        args = [sc.Arg(a["index"], OPS[a["op"]], a["value"], a.get("valueTwo", 0)) for a in rule.get("args", [])]
+        args = [sc.Arg(a["index"], OPS[a["op"]], a["value"], a.get("valueTwo", 0))
+                for a in rule.get("args", [])]
         for name in rule["names"]:
             f.add_rule(act, name, *args)
     return f

@@ -43,7 +43,8 @@ def test_services_healthchecks_gpu_and_seccomp():
 
 
 def test_the_worker_is_unprivileged():
-    """Mode (b): a non-root uid, no capability, its own seccomp and AppArmor profiles, no unconfined anything."""
+    """Mode (b): a non-root uid, no capability, its own seccomp and AppArmor profiles, no unconfined
+    anything."""
     worker = compose()["services"]["worker-gpu"]
     assert worker["user"].split(":")[0] not in ("0", "root")
     assert worker["cap_drop"] == ["ALL"] and "cap_add" not in worker and not worker.get("privileged")

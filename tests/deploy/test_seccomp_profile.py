@@ -19,13 +19,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = json.loads((ROOT / "deploy" / "seccomp.json").read_text())
-NEVER = {"setns", "chroot", "ptrace", "bpf", "keyctl", "add_key", "request_key", "userfaultfd", "perf_event_open",
-         "process_vm_readv", "process_vm_writev", "kexec_load", "init_module", "finit_module", "open_tree",
-         "move_mount", "fsopen", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
-         "reboot", "swapon", "syslog", "acct", "iopl", "ioperm", "quotactl", "lookup_dcookie", "nfsservctl"}
+NEVER = {"setns", "chroot", "ptrace", "bpf", "keyctl", "add_key", "request_key", "userfaultfd",
+         "perf_event_open", "process_vm_readv", "process_vm_writev", "kexec_load", "init_module",
+         "finit_module", "open_tree", "move_mount", "fsopen", "fsmount", "fspick", "mount_setattr",
+         "name_to_handle_at", "open_by_handle_at", "reboot", "swapon", "syslog", "acct", "iopl", "ioperm",
+         "quotactl", "lookup_dcookie", "nfsservctl"}
 SANDBOX_NEEDS = {"unshare", "mount", "umount2", "pivot_root", "landlock_create_ruleset", "landlock_add_rule",
                  "landlock_restrict_self", "seccomp", "prctl", "capset", "capget", "setresuid", "setgroups"}
-CLONE_NAMESPACES = 0x80 | 0x20000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+CLONE_NAMESPACES = (0x80 | 0x20000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000
+                    | 0x40000000)
 
 
 def _rules(name: str) -> list[dict]:
@@ -41,9 +43,11 @@ def test_default_is_deny_and_nothing_dangerous_is_allowed():
 
 def test_clone_and_unshare_carry_no_namespace_beyond_the_sandboxes():
     (clone,) = _rules("clone")
-    assert clone["args"] == [{"index": 0, "value": CLONE_NAMESPACES, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]
+    assert clone["args"] == [{"index": 0, "value": CLONE_NAMESPACES, "valueTwo": 0,
+                              "op": "SCMP_CMP_MASKED_EQ"}]
     (clone3,) = _rules("clone3")
-    assert clone3["action"] == "SCMP_ACT_ERRNO" and clone3["errnoRet"] == 38  # ENOSYS: glibc falls back to clone
+    # ENOSYS: glibc falls back to clone
+    assert clone3["action"] == "SCMP_ACT_ERRNO" and clone3["errnoRet"] == 38
     (unshare,) = _rules("unshare")
     (arg,) = unshare["args"]
     permitted = ~arg["value"] & 0xFFFFFFFF
@@ -63,7 +67,8 @@ with f.open(b"def f(x):\n    return x * 2\n") as sb:
 f.close()
 libc = ctypes.CDLL(None)
 print("mode", f.mode, doubled.tolist(), float(torch.ones(2).sum()),
-      "judge unshare(NEWPID)", libc.unshare(0x20000000), "judge clone(NEWNET)", libc.syscall(56, 0x40000000, 0, 0, 0, 0))
+      "judge unshare(NEWPID)", libc.unshare(0x20000000), "judge clone(NEWNET)", libc.syscall(56, 0x40000000,
+      0, 0, 0, 0))
 '''
 
 

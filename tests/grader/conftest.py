@@ -1,5 +1,6 @@
 """Graders for the variants of ex08 (the default one, ``grader``, is the session's in tests/conftest.py), and
-one session-wide cache of reports, so a fixture graded by several tests with the same arguments is graded once."""
+one session-wide cache of reports, so a fixture graded by several tests with the same arguments is graded
+once."""
 
 from __future__ import annotations
 

@@ -88,7 +88,8 @@ def test_backward_consistent_with_its_own_wrong_forward_is_judged_on_the_templat
     # but a wrong forward is no yardstick (else out = gamma * x + beta with its gradient would earn points).
     staged = (SUBMISSIONS / "correct" / "batchnorm_staged_backward.py").read_text()
     source = staged.replace("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var)") \
-                   .replace("dvar = 0.5 * 1. / np.sqrt(var + eps) * dsqrtvar", "dvar = 0.5 * 1. / np.sqrt(var) * dsqrtvar")
+                   .replace("dvar = 0.5 * 1. / np.sqrt(var + eps) * dsqrtvar",
+                            "dvar = 0.5 * 1. / np.sqrt(var) * dsqrtvar")
     results = _results(grader, source.encode())
     assert results[("batchnorm_forward", "batchnorm_forward.train_output")].hint == "missing_eps"
     numeric = results[("batchnorm_backward", "batchnorm_backward.numeric_gradient")]
@@ -113,7 +114,8 @@ def test_hanging_forward_leaves_the_backward_judged_on_the_template_cache(grader
 # --- mistakes fail, and are named only when they are what they look like -------------------------------
 
 def test_every_backward_mistake_exceeds_the_tolerances_on_some_case():
-    """On the checks' own batches, each candidate misses the correct gradients by >= 100x the tolerance somewhere."""
+    """On the checks' own batches, each candidate misses the correct gradients by >= 100x the tolerance
+    somewhere."""
     for seed in range(20):
         rng = np.random.default_rng(seed)
         for table, tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL)):
@@ -124,7 +126,8 @@ def test_every_backward_mistake_exceeds_the_tolerances_on_some_case():
                 correct = bc.correct(v)
                 for c in bc.CANDIDATES:
                     got = {**correct, **(c.formula(v) or {})}
-                    worst[c.name] = max([worst.get(c.name, 0.0), *(bm.norm_error(got[k], correct[k]) for k in got)])
+                    worst[c.name] = max([worst.get(c.name, 0.0),
+                                         *(bm.norm_error(got[k], correct[k]) for k in got)])
             assert min(worst.values()) > 100 * tol, (seed, worst)
 
 
@@ -137,7 +140,8 @@ def test_every_forward_mistake_exceeds_the_train_output_tolerance():
             g, b, e = gamma.astype(float), beta.astype(float), 1e-5 if eps is None else eps
             correct = bm.forward(x, g, b, e)
             for key, _, out in bm.forward_variants(x, g, b, e):
-                worst[key] = max(worst.get(key, 0.0), bm.norm_error(out, correct) / bf.OUT_TOL[np.dtype(dtype)])
+                worst[key] = max(worst.get(key, 0.0),
+                                 bm.norm_error(out, correct) / bf.OUT_TOL[np.dtype(dtype)])
         assert min(worst.values()) > 100, (seed, worst)
 
 
@@ -165,9 +169,12 @@ def batchnorm_backward(dout, cache):
 
 def test_two_slips_at_once_are_not_named_and_the_message_says_where_the_gradients_part(grader):
     # the variance term doubled and dbeta averaged: each is a candidate, the two together are none
-    result = _results(grader, _layers_with(backward=TWO_SLIPS))[("batchnorm_backward", "batchnorm_backward.reference")]
+    result = _results(grader,
+                      _layers_with(backward=TWO_SLIPS))[("batchnorm_backward",
+                                                         "batchnorm_backward.reference")]
     assert result.status is Status.FAILED and result.hint == ""
-    assert "the dx and dbeta of batchnorm_backward differ from the reference gradient (dgamma is right)" in result.output
+    wrong = "the dx and dbeta of batchnorm_backward differ from the reference gradient (dgamma is right)"
+    assert wrong in result.output
     assert "dx by up to" in result.output and "dbeta by up to" in result.output
     assert "first at row 0, column 0:" in result.output and "first at entry 0:" in result.output
     assert "times it" in result.output and "exactly what" not in result.output
@@ -182,7 +189,8 @@ def test_a_named_backward_mistake_wins_over_alt_only(grader):
 
 def test_invalid_mode_raising_another_exception_fails_without_claiming_a_mode_was_accepted(grader):
     forward = ref_forward_raising("KeyError('mode')")
-    result = _results(grader, _layers_with(forward=forward))[("batchnorm_forward", "batchnorm_forward.invalid_mode")]
+    result = _results(grader,
+                      _layers_with(forward=forward))[("batchnorm_forward", "batchnorm_forward.invalid_mode")]
     assert result.status is Status.FAILED and result.hint == ""
     assert "raised KeyError" in result.output
 

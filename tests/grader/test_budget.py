@@ -1,4 +1,5 @@
-"""The submission's budget (the assignment's ``submission_timeout``): the judge enforces it while the child runs."""
+"""The submission's budget (the assignment's ``submission_timeout``): the judge enforces it while the child
+runs."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ from grader.checks.support import dropout_candidates as dc
 from grader.feedback import HINTS
 from tests.conftest import ROOT
 
-CASES = [(table, tol) for table, tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL))]
+CASES = [(table, tol) for table,
+         tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL))]
 
 
 def _batchnorm_cases(seed: int):
@@ -64,7 +65,8 @@ def test_the_reference_is_never_named_and_its_round_off_neither(function):
             assert candidates.diagnose(function, v, noisy, grads, tol) is None
 
 
-SEEDS = [pytest.param(range(6), id="6-seeds"), pytest.param(range(6, 206), id="200-seeds", marks=pytest.mark.slow)]
+SEEDS = [pytest.param(range(6), id="6-seeds"),
+         pytest.param(range(6, 206), id="200-seeds", marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("seeds", SEEDS)
@@ -82,14 +84,16 @@ def test_each_candidate_is_named_by_its_hint_and_only_on_its_own_numbers(functio
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_candidate_shows_on_some_batch_of_its_checks(function):
-    seen = {c.name for v, grads, tol in _cases(function, 0) for c, _ in candidates.predictions(function, v, grads, tol)}
+    seen = {c.name for v, grads, tol in _cases(function, 0) for c,
+            _ in candidates.predictions(function, v, grads, tol)}
     registered = candidates.candidates_of(function)
     assert registered is not None
     assert seen == {c.name for c in registered.candidates}
 
 
 def test_the_alternative_backward_has_the_same_candidates():
-    alt, staged = candidates.candidates_of("batchnorm_backward_alt"), candidates.candidates_of("batchnorm_backward")
+    alt = candidates.candidates_of("batchnorm_backward_alt")
+    staged = candidates.candidates_of("batchnorm_backward")
     assert alt is not None and staged is not None and alt.candidates == staged.candidates
 
 
@@ -119,12 +123,14 @@ def test_registering_refuses_duplicates_and_hints_without_text():
     with pytest.raises(ValueError, match="duplicate names"):
         candidates.register("tests.dup", ("y",), [ok, ok])
     with pytest.raises(ValueError, match="no text"):
-        candidates.register("tests.textless", ("y",), [candidates.Candidate("b", "no_such_hint", "b", ok.formula)])
+        candidates.register("tests.textless", ("y",),
+                            [candidates.Candidate("b", "no_such_hint", "b", ok.formula)])
 
 
 def test_another_exercise_brings_its_own_candidates_and_hint_texts():
-    flipped = candidates.Candidate("kernel_not_flipped", "tests_kernel_not_flipped", "correlates where it convolves",
-                                   lambda v: {"dw": v["dw"][::-1]}, text="Flip the kernel.")
+    flipped = candidates.Candidate("kernel_not_flipped", "tests_kernel_not_flipped",
+                                   "correlates where it convolves", lambda v: {"dw": v["dw"][::-1]},
+                                   text="Flip the kernel.")
     candidates.register("tests.conv_backward", ("dw", "db"), [flipped])
     assert HINTS["tests_kernel_not_flipped"] == "Flip the kernel."
     reference = {"dw": np.array([1.0, 2.0, 3.0]), "db": np.array([0.5])}
@@ -132,7 +138,8 @@ def test_another_exercise_brings_its_own_candidates_and_hint_texts():
     found = candidates.diagnose("tests.conv_backward", reference, got, reference, 1e-6)
     assert found is not None and found.candidate.name == "kernel_not_flipped"
     # every output must agree: the same dw with a wrong db is not this mistake
-    assert candidates.diagnose("tests.conv_backward", reference, {**got, "db": np.array([1.0])}, reference, 1e-6) is None
+    assert candidates.diagnose("tests.conv_backward", reference, {**got, "db": np.array([1.0])}, reference,
+                               1e-6) is None
 
 
 def test_where_it_differs_gives_the_entry_the_values_and_the_ratio():
@@ -141,7 +148,8 @@ def test_where_it_differs_gives_the_entry_the_values_and_the_ratio():
     got[1, 0] = 6.0
     assert candidates.where_it_differs(got, want, 1e-6) == \
         "first at row 1, column 0: 6 where the reference has 3 (2 times it)"
-    assert "entry 2" in candidates.where_it_differs(np.array([1.0, 2.0, 3.1]), np.array([1.0, 2.0, 3.0]), 1e-6)
+    assert "entry 2" in candidates.where_it_differs(np.array([1.0, 2.0, 3.1]), np.array([1.0, 2.0, 3.0]),
+                                                    1e-6)
     assert candidates.where_it_differs(want, want, 1e-6) == ""
 
 

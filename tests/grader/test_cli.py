@@ -61,6 +61,7 @@ def test_a_mistake_that_fails_two_tests_is_listed_once_with_what_it_costs():
     path = SUBMISSIONS / "wrong" / "dropout_forward__float64_output.py"
     result = CliRunner().invoke(cli, ["grade", str(path), "--no-training"])
     assert "1 mistake found:" in result.stdout
-    assert ("costs 3 points in tests dropout_forward: kept units scaled by 1/(1-p), dropout_forward: test mode "
+    assert ("costs 3 points in tests dropout_forward: kept units scaled by 1/(1-p), dropout_forward: test "
+            "mode "
             "is the identity") in result.stdout
     assert result.stdout.count("the template ends dropout_forward with out = out.astype") == 1

@@ -1,4 +1,5 @@
-"""The corpus: wrong submissions lose points in exactly their area, with the right hint; correct ones lose none.
+"""The corpus: wrong submissions lose points in exactly their area, with the right hint; correct ones lose
+none.
 
 Every file under tests/submissions/wrong/ is named ``<area>__<mistake>.py`` and
 starts with a line ``# expect: hint=<key>`` (or ``hint=`` when no hint applies,
@@ -44,7 +45,8 @@ def test_correct_solution_gets_full_marks_where_students_write_batchnorm_forward
 @pytest.mark.parametrize("path", CORRECT, ids=[p.stem for p in CORRECT])
 def test_correct_solution_passes_the_handed_out_tests_too(graded, path):
     report = graded(path, "ex08")
-    given = [t for t in report.tests if t.tags == ["batchnorm_forward"] or t.check == "dropout_backward.test_mode"]
+    given = [t for t in report.tests
+             if t.tags == ["batchnorm_forward"] or t.check == "dropout_backward.test_mode"]
     assert given and all(t.max_score == 0 and t.status is Status.PASSED for t in given)
 
 
@@ -56,7 +58,8 @@ def test_wrong_submission_loses_points_in_its_area_only(graded, path):
     in_area = [t for t in report.tests if t.tags == [area]]
     elsewhere = [t for t in report.tests if t.tags != [area]]
     assert in_area, f"no test tagged {area}"
-    assert sum(t.score for t in in_area) < sum(t.max_score for t in in_area) or area == "batchnorm_backward_alt"
+    lost = sum(t.score for t in in_area) < sum(t.max_score for t in in_area)
+    assert lost or area == "batchnorm_backward_alt"
     assert [t.name for t in elsewhere if t.score < t.max_score] == []
     failed = [t for t in in_area if t.status is not Status.PASSED]
     assert failed

@@ -83,7 +83,8 @@ def test_seeding_and_value_tests_have_negligible_chance_failures():
 
 def _pass_probability(q_of_case) -> float:
     """Probability that a mask dropping q_of_case(case) passes every fraction case (independent calls)."""
-    return math.prod(binomial_interval(math.prod(c.shape), c.q, ds.FRACTION_ALPHA).pass_probability(q_of_case(c))
+    return math.prod(binomial_interval(math.prod(c.shape), c.q,
+                                       ds.FRACTION_ALPHA).pass_probability(q_of_case(c))
                      for c in ds.FRACTION_CASES)
 
 
@@ -207,8 +208,10 @@ def test_keep_convention_assignment_credits_cs231n_code_and_names_the_drop_conve
 
 def test_same_seed_gives_identical_results_for_a_wrong_submission(factory):
     source = _fixture("wrong/dropout_forward__randn_mask.py")
-    first = [r.to_dict() if hasattr(r, "to_dict") else vars(r) for r in grade_dropout(factory, source, seed=11)]
-    second = [r.to_dict() if hasattr(r, "to_dict") else vars(r) for r in grade_dropout(factory, source, seed=11)]
+    first = [r.to_dict() if hasattr(r, "to_dict") else vars(r)
+             for r in grade_dropout(factory, source, seed=11)]
+    second = [r.to_dict() if hasattr(r, "to_dict") else vars(r)
+              for r in grade_dropout(factory, source, seed=11)]
     assert first == second
     assert any(r["hint"] == "randn_mask" for r in first)
 
@@ -253,8 +256,10 @@ GOLDEN_CASES = {
                                                "dropout_forward.fraction_dropped"),
     "dropout_forward__two_d_only": ("wrong/dropout_forward__two_d_only.py", "drop",
                                     "dropout_forward.any_shape"),
-    "dropout_forward__whole_rows": ("wrong/dropout_forward__whole_rows.py", "drop", "dropout_forward.fraction_dropped"),
-    "dropout_forward__no_rescale": ("wrong/dropout_forward__no_rescale.py", "drop", "dropout_forward.mean_preserved"),
+    "dropout_forward__whole_rows": ("wrong/dropout_forward__whole_rows.py", "drop",
+                                    "dropout_forward.fraction_dropped"),
+    "dropout_forward__no_rescale": ("wrong/dropout_forward__no_rescale.py", "drop",
+                                    "dropout_forward.mean_preserved"),
     "dropout_forward__test_mode_times_p": ("wrong/dropout_forward__test_mode_times_p.py", "drop",
                                            "dropout_forward.test_mode"),
     "dropout_forward__modifies_input": ("wrong/dropout_forward__modifies_input.py", "drop",

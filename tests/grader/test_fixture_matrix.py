@@ -369,7 +369,8 @@ def _assignment(path) -> str:
 
 
 def test_every_single_mistake_fixture_is_in_the_matrix():
-    files = {f"{p.parent.name}/{p.name}" for folder in ("wrong", "keep") for p in (SUBMISSIONS / folder).glob("*.py")}
+    files = {f"{p.parent.name}/{p.name}" for folder in ("wrong",
+                                                        "keep") for p in (SUBMISSIONS / folder).glob("*.py")}
     assert files == set(MATRIX)
 
 
@@ -377,7 +378,8 @@ def test_every_single_mistake_fixture_is_in_the_matrix():
 def test_fixture_fails_exactly_its_tests(graded, name):
     path = SUBMISSIONS / name
     report = graded(path, _assignment(path))
-    failed = {t.name: (round(t.max_score - t.score, 6), t.hint) for t in report.tests if t.status.value != "passed"}
+    failed = {t.name: (round(t.max_score - t.score, 6),
+                       t.hint) for t in report.tests if t.status.value != "passed"}
     assert failed == MATRIX[name]
 
 
@@ -394,6 +396,7 @@ SEVERAL_TESTS = {
     # the function does nothing usable: every test of it fails, as one mistake
     "wrong/batchnorm_forward__raises.py", "wrong/batchnorm_forward__returns_none.py",
     "wrong/dropout_forward__returns_none.py",
-    # out = out.astype(np.float64): the dtype is wrong in train and in test mode (hint output_dtype, listed once)
+    # out = out.astype(np.float64): the dtype is wrong in train and in test mode
+    # (hint output_dtype, listed once)
     "wrong/dropout_forward__float64_output.py",
 }

@@ -11,8 +11,8 @@ from tests.conftest import SUBMISSIONS
 
 def _t(number: int, area: str, *, hint: str = "", cause: str = "", points: float = 1.0,
        status: Status = Status.FAILED) -> TestResult:
-    return TestResult(name=f"{area}: {number}", number=str(number), score=0.0, max_score=points, status=status,
-                      output=f"test {number} failed.\n\nmore", tags=[area], hint=hint,
+    return TestResult(name=f"{area}: {number}", number=str(number), score=0.0, max_score=points,
+                      status=status, output=f"test {number} failed.\n\nmore", tags=[area], hint=hint,
                       data={"cause": cause} if cause else {})
 
 
@@ -26,7 +26,8 @@ def test_a_file_that_does_not_import_is_one_mistake_with_every_test_it_cost(grad
 
 
 def test_a_missing_function_is_one_mistake(grader):
-    report = grader.grade((SUBMISSIONS / "robustness" / "missing_dropout_backward.py").read_bytes(), training=False)
+    report = grader.grade((SUBMISSIONS / "robustness" / "missing_dropout_backward.py").read_bytes(),
+                          training=False)
     (mistake,) = report.mistakes
     assert "not defined" in mistake.summary
     assert mistake.tests == [t.number for t in report.tests if t.status is not Status.PASSED]
@@ -45,7 +46,8 @@ def test_the_same_cause_in_several_areas_is_one_mistake_and_other_causes_stay_ap
 def test_an_unnamed_failure_joins_the_cause_of_its_area():
     # dropout_backward raised in test mode; its train-mode tests failed without a hint, for the same reason
     results = [_t(1, "dropout_backward"), _t(2, "dropout_backward"),
-               _t(3, "dropout_backward", cause="raised:NotImplementedError:line 21"), _t(4, "dropout_forward")]
+               _t(3, "dropout_backward", cause="raised:NotImplementedError:line 21"),
+               _t(4, "dropout_forward")]
     assert [m.tests for m in group(results)] == [["1", "2", "3"], ["4"]]
 
 

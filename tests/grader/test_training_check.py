@@ -22,7 +22,8 @@ from grader.sandbox import Limits, SandboxFactory
 from tests.conftest import ROOT, SUBMISSIONS
 
 REFERENCE = (ROOT / "reference" / "ex08" / "layers.py").read_text()
-BACKWARD_DX = ("    dx = ivar / N * (N * dx_norm - dx_norm.sum(axis=0) - x_norm * (dx_norm * x_norm).sum(axis=0))")
+BACKWARD_DX = ("    dx = ivar / N * (N * dx_norm - dx_norm.sum(axis=0) - x_norm * (dx_norm * "
+               "x_norm).sum(axis=0))")
 
 
 def variant(*edits: tuple[str, str]) -> bytes:
@@ -34,7 +35,8 @@ def variant(*edits: tuple[str, str]) -> bytes:
     return source.encode()
 
 
-MISSING_MEAN_PATH = variant((BACKWARD_DX, "    dx = ivar / N * (N * dx_norm - x_norm * (dx_norm * x_norm).sum(axis=0))"))
+MISSING_MEAN_PATH = variant((BACKWARD_DX,
+                             "    dx = ivar / N * (N * dx_norm - x_norm * (dx_norm * x_norm).sum(axis=0))"))
 TEST_MODE_BATCH_STATS = variant(
     ("out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta",
      "out = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta"))
@@ -42,7 +44,8 @@ TEST_MODE_BATCH_STATS = variant(
 CORRECT_OTHERWISE = variant(
     ("var = (x_minus_mean**2).mean(axis=0)", "var = (x**2).mean(axis=0) - sample_mean**2"),
     ("np.sqrt(running_var + eps)", "np.sqrt(running_var)"),  # the template's test mode: no eps
-    (BACKWARD_DX, "    dxmu = dx_norm * ivar\n    dvar = -0.5 * np.sum(dx_norm * cache[4], axis=0) * ivar**3\n"
+    (BACKWARD_DX,
+     "    dxmu = dx_norm * ivar\n    dvar = -0.5 * np.sum(dx_norm * cache[4], axis=0) * ivar**3\n"
                   "    dx = dxmu + 2 * cache[4] * dvar / N\n    dx = dx - dx.sum(axis=0) / N"),
     ("mask = np.random.rand(*x.shape) < keep", "mask = (np.random.rand(*x.shape) >= 1 - keep) / keep"),
     ("out = x * mask / keep", "out = x * mask"),
@@ -171,7 +174,8 @@ def test_a_hanging_backward_times_out(assignment, warm):
 
 
 def test_the_whole_run_is_capped_by_the_submission_time(factory, assignment, warm):
-    slow = variant(("    N = dout.shape[0]\n", "    N = dout.shape[0]\n    import time\n    time.sleep(0.05)\n"))
+    slow = variant(("    N = dout.shape[0]\n",
+                    "    N = dout.shape[0]\n    import time\n    time.sleep(0.05)\n"))
     tight = dataclasses.replace(assignment, submission_timeout=1.0)  # 0.25 s for one run: a few steps
     result = grade(factory, tight, slow, BN)
     assert result.status is Status.TIMEOUT
@@ -189,13 +193,15 @@ def test_only_hidden_activations_cross_to_the_student(factory, assignment, warm)
     def recording(real_call):
         def call(function, *args, **kwargs):
             sent.extend(a for a in args if isinstance(a, np.ndarray))
-            sent.extend(v for a in args if isinstance(a, dict) for v in a.values() if isinstance(v, np.ndarray))
+            sent.extend(v for a in args if isinstance(a, dict)
+                        for v in a.values() if isinstance(v, np.ndarray))
             return real_call(function, *args, **kwargs)
         return call
 
     sandbox.call, sandbox.call_fetch = recording(sandbox.call), recording(sandbox.call_fetch)
     real_put = sandbox.put
-    sandbox.put = lambda value: sent.extend(v for v in value.values() if isinstance(v, np.ndarray)) or real_put(value)
+    sandbox.put = lambda value: (sent.extend(v for v in value.values() if isinstance(v, np.ndarray))
+                                 or real_put(value))
     try:
         for kind in ("batchnorm", "dropout"):
             runs.student_run(kind, StudentLayers(sandbox, budget=60), assignment, {"device": "cpu"})
@@ -219,7 +225,8 @@ def write_fake_fashion_mnist(root, n: int = 120) -> None:
     for part, count in (("train", n), ("t10k", 10)):  # torchvision wants the test files present too
         (raw / f"{part}-images-idx3-ubyte").write_bytes(
             struct.pack(">iiii", 0x0803, count, 28, 28) + images[:count].tobytes())
-        (raw / f"{part}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x0801, count) + labels[:count].tobytes())
+        header = struct.pack(">ii", 0x0801, count)
+        (raw / f"{part}-labels-idx1-ubyte").write_bytes(header + labels[:count].tobytes())
 
 
 def test_fashion_mnist_folder_is_read_split_and_standardised(tmp_path):
@@ -291,16 +298,17 @@ def test_identity_dropout_is_failed_for_what_it_dropped(factory, assignment, war
 
 
 def test_scaling_mistakes_are_named_with_their_hints(factory, assignment, warm):
-    no_rescale = grade(factory, assignment, (SUBMISSIONS / "no_free_points/noninverted_dropout.py").read_bytes(),
-                       DROPOUT)
+    no_rescale = grade(factory, assignment,
+                       (SUBMISSIONS / "no_free_points/noninverted_dropout.py").read_bytes(), DROPOUT)
     assert "the units it kept came out x times 1, expected x / keep = x / 0.5" in no_rescale.output
     assert no_rescale.hint == "missing_rescale"
-    at_test = grade(factory, assignment, (SUBMISSIONS / "wrong/dropout_forward__scale_at_test.py").read_bytes(),
-                    DROPOUT)
+    at_test = grade(factory, assignment,
+                    (SUBMISSIONS / "wrong/dropout_forward__scale_at_test.py").read_bytes(), DROPOUT)
     assert "in eval mode its output was not its input" in at_test.output
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests" / "submissions" / "correct").glob("*.py")))
+@pytest.mark.parametrize("name",
+                         sorted(p.name for p in (ROOT / "tests" / "submissions" / "correct").glob("*.py")))
 def test_correct_submissions_pass_the_dropout_network(factory, assignment, warm, name):
     source = (ROOT / "tests" / "submissions" / "correct" / name).read_bytes()
     result = grade(factory, assignment, source, DROPOUT)
@@ -316,7 +324,8 @@ def test_fraction_tolerance_is_a_hoeffding_bound_at_1e_9():
     for live in (10, 1000, 400_000):
         t = dropout_fraction_tolerance(live)
         assert 2 * np.exp(-2 * live * t * t) <= 1e-9 * (1 + 1e-9)
-    assert dropout_fraction_tolerance(400_000) < 0.01  # still tight enough to catch 0% or the other convention
+    # still tight enough to catch 0% or the other convention
+    assert dropout_fraction_tolerance(400_000) < 0.01
 
 
 def test_identity_dropout_gets_no_rescale_hint(factory, assignment, warm):
@@ -325,7 +334,8 @@ def test_identity_dropout_gets_no_rescale_hint(factory, assignment, warm):
 
 
 def test_networks_keep_torchs_registration_rules_for_attributes():
-    """Network's quick path for plain attributes (Lightning's per-hook bookkeeping) changes no nn.Module rule."""
+    """Network's quick path for plain attributes (Lightning's per-hook bookkeeping) changes no nn.Module
+    rule."""
     import torch
 
     from grader.lightning import data

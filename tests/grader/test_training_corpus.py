@@ -28,7 +28,8 @@ def test_correct_solution_keeps_the_training_points(warm_grader, path):
     training = [t for t in report.tests if t.tags == ["training"]]
     assert training and all(t.status is Status.PASSED and t.score == t.max_score for t in training), \
         [(t.name, t.output) for t in training]
-    assert report.score == sum(t.max_score for t in report.tests if t.max_score > 0 and t.status is Status.PASSED)
+    assert report.score == sum(t.max_score for t in report.tests
+                               if t.max_score > 0 and t.status is Status.PASSED)
 
 
 @pytest.mark.parametrize("path", WRONG, ids=[p.stem for p in WRONG])

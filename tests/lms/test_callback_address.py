@@ -61,7 +61,8 @@ def test_production_refuses(tmp_path, url, answer, why):
 
 def test_production_requires_the_allow_list(tmp_path):
     with pytest.raises(Refused, match="AUTOGRADER_LMS_CALLBACK_HOSTS"):
-        check("https://lms.example.edu/g", production(tmp_path), resolve=dns({"lms.example.edu": ["93.184.216.34"]}))
+        check("https://lms.example.edu/g", production(tmp_path),
+              resolve=dns({"lms.example.edu": ["93.184.216.34"]}))
 
 
 def test_a_listed_host_may_be_on_the_campus_network_an_unlisted_one_nowhere_private(tmp_path):
@@ -69,7 +70,8 @@ def test_a_listed_host_may_be_on_the_campus_network_an_unlisted_one_nowhere_priv
     target = check("https://lms.campus.edu:8443/g", listed, resolve=dns({"lms.campus.edu": ["10.1.2.3"]}))
     assert (target.address, target.port, target.host) == ("10.1.2.3", 8443, "lms.campus.edu")
     dev = Settings(env="development", data_dir=tmp_path)  # no list: any host, but not the metadata service
-    assert check("http://127.0.0.1:9/g", dev, resolve=dns({"127.0.0.1": ["127.0.0.1"]})).address == "127.0.0.1"
+    assert check("http://127.0.0.1:9/g", dev,
+                 resolve=dns({"127.0.0.1": ["127.0.0.1"]})).address == "127.0.0.1"
     with pytest.raises(Refused, match="cloud metadata"):
         check("http://169.254.169.254/latest", dev, resolve=dns({"169.254.169.254": ["169.254.169.254"]}))
 

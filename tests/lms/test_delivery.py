@@ -1,4 +1,5 @@
-"""Grade delivery with the in-memory transport: signing, the log, backoff, limits, re-send, idempotent hook."""
+"""Grade delivery with the in-memory transport: signing, the log, backoff, limits, re-send, idempotent
+hook."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ REPORT = Report(1.5, 3.0, 0.1, "", [
 
 @pytest.fixture
 def lms_settings(settings):
-    return settings.model_copy(update={"lms_secrets": {"moodle": SecretStr(SECRET)}, "lms_callback_max_attempts": 3,
-                                       "lms_callback_backoff_s": 2.0, "lms_callback_backoff_max_s": 5.0})
+    return settings.model_copy(update={"lms_secrets": {"moodle": SecretStr(SECRET)},
+                                       "lms_callback_max_attempts": 3, "lms_callback_backoff_s": 2.0,
+                                       "lms_callback_backoff_max_s": 5.0})
 
 
 @pytest.fixture
@@ -38,8 +40,9 @@ def sessions(lms_settings):
 def graded(sessions) -> str:
     with sessions() as s:
         create_token(session=s, student="moodle:u1")
-        row = Submission(student_id=s.query(Student).one().id, assignment="ex08", content=b"x=1\n", sha256="0",
-                         status="graded", attempts=1, report=json.dumps(REPORT), score=1.5, max_score=3.0)
+        row = Submission(student_id=s.query(Student).one().id, assignment="ex08", content=b"x=1\n",
+                         sha256="0", status="graded", attempts=1, report=json.dumps(REPORT), score=1.5,
+                         max_score=3.0)
         s.add(row)
         s.flush()
         s.add(LmsLink(integration="moodle", course_id="c", assignment_id="a", student_id="u1",
@@ -73,7 +76,8 @@ def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, 
         assert delivery.attempt(session=s, delivery_id=did, transports=webhook(lms_settings, http),
                                 settings=lms_settings) is None
     url, body, headers = http.sent[0]
-    signing.verify(SECRET, body, timestamp=headers[signing.TIMESTAMP], sig=headers[signing.SIGNATURE], window_s=60)
+    signing.verify(SECRET, body, timestamp=headers[signing.TIMESTAMP], sig=headers[signing.SIGNATURE],
+                   window_s=60)
     sent = json.loads(body)
     assert url == "http://127.0.0.1:9/g" and headers[signing.INTEGRATION] == "moodle"
     assert (sent["score"], sent["max_score"], sent["external_submission_id"]) == (1.5, 3.0, "e1")
@@ -96,10 +100,12 @@ def test_failures_back_off_with_jitter_then_fail_and_resend_starts_over(sessions
     assert (d.status, d.attempts, d.status_codes) == ("failed", 3, "503 - 500")
     assert d.last_status_code == 500 and d.last_error == "HTTP 500" and d.delivered_at is None
     with sessions() as s:
-        assert delivery.attempt(session=s, delivery_id=did, transports=transport, settings=lms_settings) is None
+        assert delivery.attempt(session=s, delivery_id=did, transports=transport,
+                                settings=lms_settings) is None
         assert len(http.sent) == 3  # a failed delivery is not retried by itself
         assert delivery.resend(s, did)
-        assert delivery.attempt(session=s, delivery_id=did, transports=transport, settings=lms_settings) is None
+        assert delivery.attempt(session=s, delivery_id=did, transports=transport,
+                                settings=lms_settings) is None
     d = log(sessions, did)
     assert (d.status, d.attempts, d.status_codes) == ("delivered", 1, "503 - 500 | 200")
 
@@ -112,13 +118,14 @@ def test_each_integration_sends_through_its_own_transport(sessions, graded, lms_
     lms, lti = MemoryTransport(), MemoryTransport((503, "HTTP 503"))
     transports = delivery.Transports(lms, {"lti": lti})
     with sessions() as s:
-        s.add(LmsLink(integration="lti", course_id="https://platform", assignment_id="ex08", student_id="sub-1",
-                      external_submission_id=f"1:{graded}", submission_id=graded, callback_url="http://li/1"))
+        s.add(LmsLink(integration="lti", course_id="https://platform", assignment_id="ex08",
+                      student_id="sub-1", external_submission_id=f"1:{graded}", submission_id=graded, callback_url="http://li/1"))
         s.commit()
         ids = delivery.schedule(s, graded)
         waits = [delivery.attempt(session=s, delivery_id=i, transports=transports, settings=lms_settings)
                  for i in ids]
-    assert [x[1:] for x in lms.sent] == [("moodle", "e1")] and [x[1:] for x in lti.sent] == [("lti", f"1:{graded}")]
+    assert [x[1:] for x in lms.sent] == [("moodle", "e1")]
+    assert [x[1:] for x in lti.sent] == [("lti", f"1:{graded}")]
     assert sorted(w is None for w in waits) == [False, True]  # the LTI one is retried, by the same log
 
 
@@ -149,7 +156,8 @@ def test_overdue_finds_deliveries_whose_retry_message_was_lost_once_per_grace(se
 
     with sessions() as s:
         (did,) = delivery.schedule(s, graded)
-        assert delivery.overdue(s, grace=timedelta(seconds=60)) == []  # just scheduled: its task is on its way
+        # just scheduled: its task is on its way
+        assert delivery.overdue(s, grace=timedelta(seconds=60)) == []
         s.get(LmsDelivery, did).next_attempt_at = utcnow() - timedelta(minutes=5)  # the retry never ran
         s.commit()
         assert delivery.overdue(s, grace=timedelta(seconds=60)) == [did]

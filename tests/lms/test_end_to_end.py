@@ -1,4 +1,5 @@
-"""An LMS simulator posts signed submissions to the real service and receives signed grades, also after an outage.
+"""An LMS simulator posts signed submissions to the real service and receives signed grades, also after an
+outage.
 
 The worker grades with the real grader and sandbox; the training checks are off
 (the browser tests cover them), so ex08 is worth 16 points here.
@@ -69,7 +70,8 @@ def test_signed_grades_reach_the_lms_and_survive_an_outage(service):
         got = wait_for(lambda: len(receiver.grades) >= 2 and receiver.grades, what="two grades")
         by_ext = {g["external_submission_id"]: g for g in got}
         assert (by_ext["s1"]["score"], by_ext["s1"]["max_score"]) == (FULL, FULL)
-        assert (by_ext["s2"]["score"], by_ext["s2"]["max_score"]) == (FULL - 2, FULL)  # keep convention: the fraction test only (2 points)
+        # keep convention: the fraction test only (2 points)
+        assert (by_ext["s2"]["score"], by_ext["s2"]["max_score"]) == (FULL - 2, FULL)
         failing = [t for t in by_ext["s2"]["tests"] if t["status"] == "failed"]
         assert [t["name"] for t in failing] == WRONG_FAILS
         page = httpx.get(by_ext["s2"]["report_url"], timeout=10)  # the link works without a token

@@ -60,7 +60,8 @@ def test_valid_signature_creates_a_queued_submission_for_the_lms_student(client,
     r = post(client, body())
     assert r.status_code == 202, r.text
     out = r.json()
-    assert out["status"] == "queued" and out["external_submission_id"] == "sub-1" and out["integration"] == "moodle"
+    assert out["status"] == "queued" and out["external_submission_id"] == "sub-1"
+    assert out["integration"] == "moodle"
     assert queue.sent == [out["id"]]
     with session_factory(lms_settings.database)() as s:
         row = s.get(Submission, out["id"])

@@ -35,7 +35,8 @@ def lti_settings(settings, platform):
 
 @pytest.fixture
 def client(lti_settings, platform):
-    app = create_app(lti_settings, queue=MemoryQueue(), rate_limiter=UploadLimiter(None, limit=100, window_s=60))
+    app = create_app(lti_settings, queue=MemoryQueue(),
+                     rate_limiter=UploadLimiter(None, limit=100, window_s=60))
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         platform.holder["client"] = c
         yield c

@@ -1,4 +1,5 @@
-"""An LTI 1.3 platform for tests: its own RSA key, a JWKS, an OIDC auth endpoint, a token endpoint, line items' scores.
+"""An LTI 1.3 platform for tests: its own RSA key, a JWKS, an OIDC auth endpoint, a token endpoint, line
+items' scores.
 
 It plays Moodle or Canvas as the tool sees them, on a real HTTP server in a
 thread (like ``tests.lms.receiver``):
@@ -76,7 +77,8 @@ class Platform:
         self.launch_url, self.tool_jwks = launch_url, tool_jwks
         self.key, self.kid = new_key(), "platform-key-1"
         self.users: dict[str, dict[str, Any]] = {
-            "alice": {"sub": "alice-sub-1", "name": "Alice Example", "email": "alice@example.edu", "roles": [LEARNER]},
+            "alice": {"sub": "alice-sub-1", "name": "Alice Example", "email": "alice@example.edu",
+                      "roles": [LEARNER]},
             "bob": {"sub": "bob-sub-2", "roles": [LEARNER]},
             "carol": {"sub": "carol-sub-3", "name": "Carol Teacher", "roles": [INSTRUCTOR]},
         }
@@ -125,13 +127,15 @@ class Platform:
 
     def deep_link_claims(self, user: str, *, nonce: str) -> dict[str, Any]:
         claims = self.claims(user, nonce=nonce, **{LTI + "message_type": "LtiDeepLinkingRequest",
-                                                   LTI + "resource_link": None, LTI + "custom": None, AGS: None})
+                                                   LTI + "resource_link": None, LTI + "custom": None,
+                                                   AGS: None})
         claims[DL + "deep_linking_settings"] = {
             "deep_link_return_url": f"{self.url}/deep-link-return", "accept_types": ["ltiResourceLink"],
             "accept_presentation_document_targets": ["window", "iframe"], "data": "platform-opaque-7"}
         return claims
 
-    def id_token(self, claims: dict[str, Any], *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None) -> str:
+    def id_token(self, claims: dict[str, Any], *, key: rsa.RSAPrivateKey | None = None,
+                 kid: str | None = None) -> str:
         """Signed with the platform's key, or ``key`` (a forgery) under the platform's kid."""
         return jwt.encode(claims, pem(key or self.key), algorithm="RS256", headers={"kid": kid or self.kid})
 
@@ -205,7 +209,8 @@ class Platform:
         if request.headers.get("authorization", "").removeprefix("Bearer ") not in self._tokens:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         if request.method == "GET":
-            return JSONResponse(self.lineitems, media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
+            return JSONResponse(self.lineitems,
+                                media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
         if request.headers.get("content-type") != "application/vnd.ims.lis.v2.lineitem+json":
             return JSONResponse({"error": "unsupported media type"}, status_code=415)
         item = {**(await request.json()), "id": self.lineitem(100 + len(self.lineitems))}
@@ -217,19 +222,21 @@ class Platform:
         try:
             kid = jwt.get_unverified_header(response)["kid"]
             jwk = next(k for k in self.tool_jwks()["keys"] if k["kid"] == kid)
-            claims = jwt.decode(response, RSAAlgorithm.from_jwk(jwk), algorithms=["RS256"], audience=self.issuer,
-                                issuer=self.client_id, options={"require": ["exp", "iat", "nonce"]})
+            claims = jwt.decode(response, RSAAlgorithm.from_jwk(jwk), algorithms=["RS256"],
+                                audience=self.issuer, issuer=self.client_id,
+                                options={"require": ["exp", "iat", "nonce"]})
         except Exception as e:  # noqa: BLE001 - any bad response is refused
             return JSONResponse({"error": str(e)}, status_code=401)
         if (claims[LTI + "message_type"] != "LtiDeepLinkingResponse" or claims[LTI + "version"] != "1.3.0"
-                or claims[LTI + "deployment_id"] != self.deployment_id or claims[DL + "data"] != "platform-opaque-7"):
+                or claims[LTI + "deployment_id"] != self.deployment_id
+                or claims[DL + "data"] != "platform-opaque-7"):
             return JSONResponse({"error": "not a deep-linking response to our request"}, status_code=400)
         self.deep_links.append(claims[DL + "content_items"])
         return JSONResponse({"ok": True})
 
     def start(self) -> Platform:
-        app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
-                                Route("/token", self._token, methods=["POST"]),
+        app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start),
+                                Route("/auth", self._auth), Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
@@ -253,7 +260,8 @@ def auto_post_form(action: str, fields: dict[str, str]) -> str:
 def parse_form(page: str) -> tuple[str, dict[str, str]]:
     """The action and fields of :func:`auto_post_form`'s page (what the browser would post)."""
     action = html.unescape(re.search(r'action="([^"]*)"', page).group(1))  # type: ignore[union-attr]
-    fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'name="([^"]*)" value="([^"]*)"', page)}
+    fields = {html.unescape(k): html.unescape(v) for k,
+              v in re.findall(r'name="([^"]*)" value="([^"]*)"', page)}
     return action, fields
 
 

@@ -1,4 +1,5 @@
-"""Deep linking: course staff pick an assignment; the platform receives a signed link to it with a line item."""
+"""Deep linking: course staff pick an assignment; the platform receives a signed link to it with a line
+item."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def test_staff_pick_an_assignment_and_the_platform_gets_a_signed_link(client, pl
     assert to == f"{platform.url}/deep-link-return"
     assert httpx.post(to, data=back, timeout=10).status_code == 200  # the platform verified the signature
     [[item]] = platform.deep_links
-    assert (item["type"], item["url"], item["custom"]) == ("ltiResourceLink", LAUNCH_URL, {"assignment": "ex08"})
+    assert (item["type"], item["url"], item["custom"]) == ("ltiResourceLink", LAUNCH_URL,
+                                                           {"assignment": "ex08"})
     assert item["lineItem"]["scoreMaximum"] == load("ex08").max_score > 0
     again = client.post(action, data={"launch_id": fields["launch_id"], "assignment": "ex08"})
     assert again.status_code == 400 and "made already" in again.text  # the launch serves once

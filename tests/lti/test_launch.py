@@ -34,7 +34,8 @@ def students(settings) -> list[str]:
 def test_login_sends_the_browser_to_the_platform_with_state_and_nonce(client, platform):
     q = login(client, platform)
     assert q["client_id"] == platform.client_id and q["redirect_uri"] == LAUNCH_URL
-    assert (q["response_type"], q["response_mode"], q["scope"], q["prompt"]) == ("id_token", "form_post", "openid", "none")
+    asked = (q["response_type"], q["response_mode"], q["scope"], q["prompt"])
+    assert asked == ("id_token", "form_post", "openid", "none")
     assert q["login_hint"] == "alice" and q["lti_message_hint"] == "resource-link-1"
     assert len(q["state"]) > 20 and len(q["nonce"]) > 20
     assert login(client, platform)["state"] != q["state"]  # a fresh pair per login
@@ -66,9 +67,11 @@ def test_a_student_launch_signs_in_on_the_student_page(client, platform, lti_set
     assert page.status_code == 200 and "Hello sim:alice-sub-1" in page.text
     with session_factory(lti_settings.database)() as s:
         account = s.scalar(select(LtiAccount))
-        assert (account.sub, account.full_name, account.email) == ("alice-sub-1", "Alice Example", "alice@example.edu")
+        who = (account.sub, account.full_name, account.email)
+        assert who == ("alice-sub-1", "Alice Example", "alice@example.edu")
         item = s.scalar(select(LtiLineItem))
-        assert (item.assignment, item.user_id, item.lineitem_url) == ("ex08", "alice-sub-1", platform.lineitem(1))
+        kept = (item.assignment, item.user_id, item.lineitem_url)
+        assert kept == ("ex08", "alice-sub-1", platform.lineitem(1))
 
 
 def test_an_instructor_launch_lands_on_the_dashboard_signed_in(client, platform, lti_settings):
@@ -82,7 +85,8 @@ def test_an_instructor_launch_lands_on_the_dashboard_signed_in(client, platform,
 def test_the_tool_key_set_is_public_and_stable(client, lti_settings):
     keys = client.get("/lti/jwks").json()["keys"]
     assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and "d" not in keys[0]
-    again = create_app(lti_settings, queue=MemoryQueue(), rate_limiter=UploadLimiter(None, limit=1, window_s=1))
+    again = create_app(lti_settings, queue=MemoryQueue(),
+                       rate_limiter=UploadLimiter(None, limit=1, window_s=1))
     with TestClient(again) as other:  # another API process: the key kept under the data dir
         assert other.get("/lti/jwks").json()["keys"] == keys
 
@@ -163,7 +167,8 @@ def test_the_launch_names_the_assignment_the_student_uploads_to(client, platform
     client.app.state.settings = lti_settings.model_copy(update={"assignments": "ex08,ex08_2020"})
     q = login(client, platform)
     claims = platform.claims("alice", nonce=q["nonce"], **{LTI + "custom": {"assignment": "ex08_2020"}})
-    assert post_launch(client, {"id_token": platform.id_token(claims), "state": q["state"]}).status_code == 303
+    assert post_launch(client,
+                       {"id_token": platform.id_token(claims), "state": q["state"]}).status_code == 303
     page = client.get("/student").text
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     r = client.post("/student/upload", files={"file": ("layers.py", b"x = 1\n")}, data={"csrf_token": token},

@@ -14,8 +14,8 @@ from tests.lti.simulator import Platform, login_params
 
 @pytest.fixture
 def canvas(platform):
-    p = Platform(launch_url=LAUNCH_URL, tool_jwks=platform.tool_jwks, name="canvas", client_id="10000000000042",
-                 deployment_id="7:abc").start()
+    p = Platform(launch_url=LAUNCH_URL, tool_jwks=platform.tool_jwks, name="canvas",
+                 client_id="10000000000042", deployment_id="7:abc").start()
     yield p
     p.stop()
 

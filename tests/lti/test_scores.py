@@ -1,4 +1,5 @@
-"""Grades back through AGS: the launch's line item gets the counted grade, on the LMS delivery log, with retries.
+"""Grades back through AGS: the launch's line item gets the counted grade, on the LMS delivery log, with
+retries.
 
 The simulated platform's token endpoint verifies the tool's signed assertion
 against ``/lti/jwks``; its scores endpoint records what arrives.
@@ -35,7 +36,8 @@ def graded(settings, student: str, score: float, *, assignment: str = "ex08") ->
         sid = s.scalar(select(Student.id).where(Student.name == student))
         row = Submission(student_id=sid, assignment=assignment, content=b"x", sha256="0" * 64, score=score,
                          max_score=16.0, status=SubmissionStatus.GRADED.value, attempts=1,
-                         finished_at=utcnow(), report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
+                         finished_at=utcnow(),
+                         report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
         s.add(row)
         s.flush()
         grades.recompute_submission(s, row.id)  # as lifecycle.store does
@@ -47,7 +49,8 @@ def deliver(settings, submission_id: str) -> list[float | None]:
     """What the worker does when a submission is graded: log, then one attempt per delivery."""
     with session_factory(settings.database)() as s:
         ids = delivery.schedule(s, submission_id)
-        return [delivery.attempt(session=s, delivery_id=i, transports=delivery.transports(settings), settings=settings)
+        return [delivery.attempt(session=s, delivery_id=i, transports=delivery.transports(settings),
+                                 settings=settings)
                 for i in ids]
 
 
@@ -103,7 +106,8 @@ def test_the_platform_down_is_retried_and_the_score_arrives_once(client, platfor
     with session_factory(lti_settings.database)() as s:
         d = s.scalar(select(LmsDelivery))
         assert (d.status, d.status_codes) == ("pending", "503") and "503" in d.last_error
-        assert delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings), settings=lti_settings) is None
+        assert delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings),
+                                settings=lti_settings) is None
         s.refresh(d)
         assert (d.status, d.status_codes) == ("delivered", "503 200")
     assert [x["scoreGiven"] for x in platform.scores] == [14.0]
@@ -128,7 +132,8 @@ def test_a_refused_token_is_fetched_again(client, platform, lti_settings):
     assert wait is not None  # 401 once
     with session_factory(lti_settings.database)() as s:
         d = s.scalars(select(LmsDelivery).order_by(LmsDelivery.id.desc())).first()
-        delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings), settings=lti_settings)
+        delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings),
+                         settings=lti_settings)
     assert [x["scoreGiven"] for x in platform.scores] == [3.0, 6.0] and len(platform.token_requests) == 2
 
 
@@ -158,7 +163,8 @@ def test_without_the_tool_key_the_attempt_fails_and_says_why(client, platform, l
     production = lti_settings.model_copy(update={"env": "production", "lti_private_key": None})
     with session_factory(lti_settings.database)() as s:
         [delivery_id] = delivery.schedule(s, graded(lti_settings, "sim:alice-sub-1", 9.0))
-        assert delivery.attempt(session=s, delivery_id=delivery_id, transports=delivery.transports(production), settings=production) is not None
+        assert delivery.attempt(session=s, delivery_id=delivery_id,
+                                transports=delivery.transports(production), settings=production) is not None
         assert "AUTOGRADER_LTI_PRIVATE_KEY" in s.get(LmsDelivery, delivery_id).last_error
     assert platform.scores == []
 
@@ -173,10 +179,12 @@ def test_the_dashboard_shows_the_score_post_and_re_sends_it(client, platform, lt
     csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
     with session_factory(lti_settings.database)() as s:
         delivery_id = s.scalar(select(LmsDelivery.id))
-    r = client.post(f"/dashboard/deliveries/{delivery_id}/resend", data={"csrf_token": csrf}, follow_redirects=False)
+    r = client.post(f"/dashboard/deliveries/{delivery_id}/resend", data={"csrf_token": csrf},
+                    follow_redirects=False)
     assert r.status_code == 303 and client.app.state.queue.deliveries == [delivery_id]
     with session_factory(lti_settings.database)() as s:  # what the worker does with the re-sent task
-        assert delivery.attempt(session=s, delivery_id=delivery_id, transports=delivery.transports(lti_settings), settings=lti_settings) is None
+        assert delivery.attempt(session=s, delivery_id=delivery_id,
+                                transports=delivery.transports(lti_settings), settings=lti_settings) is None
     assert [x["scoreGiven"] for x in platform.scores] == [11.0, 11.0]
 
 
@@ -186,11 +194,13 @@ def test_a_launch_with_only_the_container_finds_or_creates_its_line_item(client,
     ags = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
     claims = platform.claims
     platform.claims = lambda user, **kw: {  # type: ignore[method-assign]
-        **claims(user, **kw), ags: {"scope": [SCORE_SCOPE, LINEITEM_SCOPE], "lineitems": f"{platform.url}/lineitems"}}
+        **claims(user, **kw),
+        ags: {"scope": [SCORE_SCOPE, LINEITEM_SCOPE], "lineitems": f"{platform.url}/lineitems"}}
     launched(client, platform, "alice")
     launched(client, platform, "bob")
     [item] = platform.lineitems  # created once, found the second time
-    assert (item["resourceLinkId"], item["resourceId"], item["tag"]) == ("resource-link-1", "ex08", "autograder:ex08")
+    made = (item["resourceLinkId"], item["resourceId"], item["tag"])
+    assert made == ("resource-link-1", "ex08", "autograder:ex08")
     assert item["scoreMaximum"] == load("ex08").max_score
     deliver(lti_settings, graded(lti_settings, "sim:bob-sub-2", 7.0))
     [got] = platform.scores

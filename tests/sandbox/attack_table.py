@@ -41,7 +41,8 @@ def table(lines: list[str]) -> str:
     out = ["| attack or check | " + " | ".join(COLUMNS[m] for m in modes) + " |",
            "| --- | " + " | ".join("---" for _ in modes) + " |"]
     for row in sorted(cells, key=lambda r: (not r.startswith("`"), r)):
-        out.append(f"| {row} | " + " | ".join(_cell(cells[row].get(m), m in skipped_modes) for m in modes) + " |")
+        out.append(f"| {row} | " + " | ".join(_cell(cells[row].get(m),
+                                                    m in skipped_modes) for m in modes) + " |")
     return "\n".join(out)
 
 

@@ -13,8 +13,8 @@ def dropout_forward(x, dropout_param):
 def batchnorm_forward(x, gamma, beta, bn_param):
     return np.zeros_like(x), None
 """
-NAMES = ["forged_stdout_json", "monkeypatch_numpy", "always_equal_object", "ndarray_subclass", "float_subclass",
-         "patch_the_grader", "os_exit_in_call", "signal_the_parent"]
+NAMES = ["forged_stdout_json", "monkeypatch_numpy", "always_equal_object", "ndarray_subclass",
+         "float_subclass", "patch_the_grader", "os_exit_in_call", "signal_the_parent"]
 
 pytestmark = pytest.mark.slow
 

@@ -39,7 +39,8 @@ def test_forged_internal_frame_at_import_is_the_students_fault(factory):
 
 
 def test_exit_while_importing_is_an_import_failure(factory):
-    with pytest.raises(ImportFailed, match=r"ended the process while being imported \(exited with status 3\)"):
+    with pytest.raises(ImportFailed,
+                       match=r"ended the process while being imported \(exited with status 3\)"):
         _open(factory, "os_exit_at_import")
 
 
@@ -129,6 +130,7 @@ def test_the_grader_reports_the_students_fault_as_the_students(quick_grader, nam
     assert Status.INTERNAL_ERROR not in statuses, [(t.name, t.output) for t in report.tests]
     if name == "endless_import":
         assert statuses == {Status.TIMEOUT}
-    if name != "terminal_escapes":  # its exception *is* named ValueError once cleaned: the invalid-mode test may pass
+    # its exception *is* named ValueError once cleaned: the invalid-mode test may pass
+    if name != "terminal_escapes":
         assert report.score == 0
     assert "\x1b" not in report.output and all("\x1b" not in t.output for t in report.tests)

@@ -31,9 +31,11 @@ def _attack(name: str) -> bytes:
 def test_no_capability_and_no_namespace_through_clone(factory):
     with factory.open(_attack("capabilities_and_clone_namespaces")) as sb:
         seen = sb.get(sb.call("probe"))
-    assert [seen[k] for k in ("effective", "permitted", "inheritable", "bounding", "ambient")] == [0] * 5, seen
+    assert [seen[k] for k in ("effective", "permitted", "inheritable", "bounding",
+                              "ambient")] == [0] * 5, seen
     clones = {k: v for k, v in seen.items() if k.startswith("clone ")}
-    assert len(clones) == 7 and set(clones.values()) == {"EPERM"}, clones  # EINVAL would mean the filter missed
+    # EINVAL would mean the filter missed
+    assert len(clones) == 7 and set(clones.values()) == {"EPERM"}, clones
     assert seen["unshare CLONE_NEWUSER"] == seen["unshare CLONE_NEWNS"] == "EPERM"
     assert seen["mount tmpfs"] == seen["chroot"] == "EPERM"
     assert seen["setuid 0"] in ("EPERM", "EINVAL")  # EINVAL: uid 0 is not mapped in a user namespace
@@ -52,7 +54,8 @@ def test_reference_and_grader_are_not_found_through_sys_path(factory):
     assert marker not in text
     assert Path(grader.runner.__file__).read_text().splitlines()[0] not in text
     readable = [k for k, v in loot.items() if not k.startswith(("spec ", "pkgutil"))
-                and ("/reference/" in k or "/grader/" in k) and v not in ("PermissionError", "FileNotFoundError")]
+                and ("/reference/" in k or "/grader/" in k)
+                and v not in ("PermissionError", "FileNotFoundError")]
     assert readable == []
 
 
@@ -133,7 +136,8 @@ def test_every_call_just_under_its_timeout_stays_within_the_submission_budget(op
             with pytest.raises(CallTimedOut):
                 sb.call("slow", 0.0)
             assert time.monotonic() - late < 0.2  # once spent, the budget refuses at once
-        elapsed = time.monotonic() - start  # the child reaped, the scratch removed; the zygote is not the budget's
+        # the child reaped, the scratch removed; the zygote is not the budget's
+        elapsed = time.monotonic() - start
     finally:
         factory.close()
     assert outcomes[-1] == "timeout" and restarts >= 2, (outcomes, restarts)

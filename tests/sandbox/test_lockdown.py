@@ -35,7 +35,8 @@ def attempt(what, arg=None):
     elif what == "listdir":
         return sorted(os.listdir(arg))
     elif what in ("shmget", "msgget", "semget"):
-        rc = getattr(_libc, what)(0, *((4096,) if what == "shmget" else (1,) if what == "semget" else ()), 0o1600)
+        size = (4096,) if what == "shmget" else (1,) if what == "semget" else ()
+        rc = getattr(_libc, what)(0, *size, 0o1600)
         if rc < 0:
             raise OSError(ctypes.get_errno(), what)
     elif what == "prlimit":
@@ -129,7 +130,8 @@ def test_sysv_ipc_is_denied(sb, what):
     assert _denied(sb, what) == "PermissionError"
 
 
-@pytest.mark.parametrize("what", ["prlimit", "renice", "affinity", "scheduler", "getpgid", "getsid", "ioprio"])
+@pytest.mark.parametrize("what",
+                         ["prlimit", "renice", "affinity", "scheduler", "getpgid", "getsid", "ioprio"])
 @pytest.mark.parametrize("target", ["judge", "zygote", "init"])
 def test_other_processes_limits_and_scheduling_are_out_of_reach(sb, factory, what, target):
     pid = {"judge": os.getpid(), "zygote": factory._zygote.pid, "init": 1}[target]
@@ -184,7 +186,8 @@ def test_identity_environment_descriptors_and_limits(sb, factory, canary):
 
 
 def test_fork_bomb_at_import_is_contained(factory):
-    src = b"import os\nfor _ in range(100):\n    try:\n        os.fork()\n    except OSError:\n        pass\ndef f(x): return x\n"
+    src = (b"import os\nfor _ in range(100):\n    try:\n        os.fork()\n    except OSError:\n"
+           b"        pass\ndef f(x): return x\n")
     with factory.open(src) as box:
         assert np.array_equal(box.get(box.call("f", np.ones(2))), np.ones(2))
 

@@ -102,13 +102,15 @@ def test_landlock_with_an_ancestor_granted_still_hides_the_package(tmp_path):
     (site / "numpy").mkdir()
     (site / "reference" / "ex08" / "layers.py").write_text("SECRET = 1\n")
     (site / "numpy" / "__init__.py").write_text("OK = 1\n")
-    readable = tuple(landlock.carve((str(lib), str(lib / "python3.11"), str(site)), (str(site / "reference"),)))
+    readable = tuple(landlock.carve((str(lib), str(lib / "python3.11"), str(site)),
+                                    (str(site / "reference"),)))
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # a real Landlock domain needs its own process
         seen = []
         try:
-            ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS: Landlock needs it without CAP_SYS_ADMIN
+            # PR_SET_NO_NEW_PRIVS: Landlock needs it without CAP_SYS_ADMIN
+            ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)
             landlock.restrict(read_only=readable, read_write=())
             for path in (site / "numpy" / "__init__.py", site / "reference" / "ex08" / "layers.py"):
                 try:

@@ -24,8 +24,8 @@ def _roundtrip(value):
 
 
 def test_plain_data_roundtrips_exactly():
-    value = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "p": 0.5, "mode": "train", "n": (1, [2, None]),
-             "nan": float("nan")}
+    value = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "p": 0.5, "mode": "train",
+             "n": (1, [2, None]), "nan": float("nan")}
     out = _roundtrip(value)
     assert type(out["x"]) is np.ndarray and out["x"].dtype == np.float32 and out["x"].flags.writeable
     assert np.array_equal(out["x"], value["x"]) and out["n"] == (1, [2, None]) and np.isnan(out["nan"])

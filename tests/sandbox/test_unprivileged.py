@@ -41,5 +41,6 @@ def test_doctor_tells_the_truth_unprivileged():
 
 def test_lockdown_and_attacks_hold_unprivileged():
     out = _as_user("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-                   "tests/sandbox/test_lockdown.py", "tests/sandbox/test_attacks.py", "tests/sandbox/test_isolation.py")
+                   "tests/sandbox/test_lockdown.py", "tests/sandbox/test_attacks.py",
+                   "tests/sandbox/test_isolation.py")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

@@ -1,4 +1,5 @@
-"""Fair queueing: one submission per student in flight, the rest held in the database and let through in turn."""
+"""Fair queueing: one submission per student in flight, the rest held in the database and let through in
+turn."""
 
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ def test_uploads_beyond_the_cap_of_waiting_ones_answer_429_saying_how_many_wait(
         assert [post("alice", i).status_code for i in range(2)] == [202, 202]
         r = post("alice", 2)
         assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
-        assert (r.json()["waiting"], r.json()["limit"]) == (2, 2) and "2 of your submissions" in r.json()["detail"]
+        assert (r.json()["waiting"], r.json()["limit"]) == (2, 2)
+        assert "2 of your submissions" in r.json()["detail"]
         assert post("bob", 0).status_code == 202  # per student
 
 

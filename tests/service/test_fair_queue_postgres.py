@@ -1,4 +1,5 @@
-"""Fair queueing on PostgreSQL: uploads and stores racing never put two of a student's submissions in flight."""
+"""Fair queueing on PostgreSQL: uploads and stores racing never put two of a student's submissions in
+flight."""
 
 from __future__ import annotations
 

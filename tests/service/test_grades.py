@@ -30,7 +30,8 @@ def test_started_days_late_and_the_penalty():
     assert s.late_days(DUE + timedelta(seconds=1)) == 1  # a started day counts whole
     assert s.late_days(DUE + timedelta(days=1)) == 1 and s.late_days(DUE + timedelta(days=1, seconds=1)) == 2
     assert s.grade(30, DUE + timedelta(hours=30)) == pytest.approx(24.0)
-    assert Schedule(due_at=DUE, late_penalty_per_day=0.6).grade(10, DUE + timedelta(days=2)) == 0.0  # never below 0
+    # never below 0
+    assert Schedule(due_at=DUE, late_penalty_per_day=0.6).grade(10, DUE + timedelta(days=2)) == 0.0
 
 
 def test_the_close():
@@ -42,7 +43,8 @@ def test_the_close():
     assert Schedule(due_at=DUE, late_penalty_per_day=0.1).close() is None  # the grade reaches 0 instead
     naive = Schedule(due_at=datetime(2026, 12, 1, 11, 0))
     assert naive.due_at == DUE  # a time without a zone is UTC
-    extended = Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=2).for_student(DUE + timedelta(days=3))
+    extended = Schedule(due_at=DUE, late_penalty_per_day=0.1,
+                        late_days_max=2).for_student(DUE + timedelta(days=3))
     assert extended.due_at == DUE + timedelta(days=3) and extended.close() == DUE + timedelta(days=5)
 
 
@@ -79,7 +81,8 @@ def graded(session, student: str, score: float, at: datetime, *, max_score: floa
     session.add(row)
     session.commit()
     held = lifecycle.Claim(row.id, 1, b"", "ex08", 0, at)
-    report = one_test_report(score=score, max_score=max_score, status="passed" if score == max_score else "failed")
+    report = one_test_report(score=score, max_score=max_score,
+                             status="passed" if score == max_score else "failed")
     assert lifecycle.store(session, held, report=report)
     return row.id
 
@@ -159,13 +162,19 @@ def test_an_extension_moves_the_due_date_and_the_close_for_one_student(session, 
     hal = session.scalar(select(Student.id).where(Student.name == "hal"))
     grades.set_extension(session, "ex08", hal, DUE + timedelta(days=1))
     assert counted(session, "hal").grade == 10.0
-    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, hal), now=DUE + timedelta(days=1, hours=23))  # still open
+    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08",
+                            # still open
+                            student=session.get(Student, hal), now=DUE + timedelta(days=1, hours=23))
     with pytest.raises(Problem) as closed:
-        intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, hal), now=DUE + timedelta(days=2, seconds=1))
-    assert closed.value.status == 403 and closed.value.extra["closed_at"] == (DUE + timedelta(days=2)).isoformat()
+        intake.refuse_if_closed(session=session, settings=settings, assignment="ex08",
+                                student=session.get(Student, hal), now=DUE + timedelta(days=2, seconds=1))
+    assert closed.value.status == 403
+    assert closed.value.extra["closed_at"] == (DUE + timedelta(days=2)).isoformat()
     create_token(session=session, student="prof", instructor=True)
     prof = session.scalar(select(Student.id).where(Student.name == "prof"))
-    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, prof), now=DUE + timedelta(days=9))  # instructors: never closed
+    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08",
+                            # instructors: never closed
+                            student=session.get(Student, prof), now=DUE + timedelta(days=9))
 
 
 def test_environment_over_data_file_and_the_dashboard_over_both(session):
@@ -183,14 +192,18 @@ def test_a_database_at_0002_upgrades_and_keeps_its_grades(blank_url):
     now = datetime.now(UTC)
     today = {"score": 5, "max_score": 6, "tests": [
         {"name": "a", "number": "1", "score": 2, "max_score": 2, "status": "passed", "hint": ""},
-        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed", "hint": "keep_convention"}]}
-    previous = {"score": 1, "max_score": 2, "tests": [{"name": "a", "score": 1, "max_score": 2, "status": "failed"}]}
+        {"name": "b", "number": "2", "score": 3, "max_score": 4, "status": "failed",
+         "hint": "keep_convention"}]}
+    previous = {"score": 1, "max_score": 2,
+                "tests": [{"name": "a", "score": 1, "max_score": 2, "status": "failed"}]}
     with engine.begin() as c:
         c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES "
                        "(1, 'old1', :no, :t), (2, 'old2', :no, :t)"), {"t": now, "no": False})
         for sid, student, report in (("s1", 1, today), ("s2", 2, previous)):
-            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, "
-                           "status, received_at, attempts, report, score, max_score) VALUES (:id, :st, 'ex08', "
+            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, "
+                           "seed, "
+                           "status, received_at, attempts, report, score, max_score) VALUES (:id, :st, "
+                           "'ex08', "
                            "'layers.py', :content, '0', 1, 'graded', :t, 1, :r, :sc, :mx)"),
                       {"id": sid, "st": student, "t": now, "r": json.dumps(report), "sc": report["score"],
                        "mx": report["max_score"], "content": b"\x00"})
@@ -219,7 +232,8 @@ def test_the_lms_receives_the_counted_grade_after_the_late_policy(session, setti
     [did] = delivery.schedule(session, late)
     d = session.get(delivery.LmsDelivery, did)
     body = delivery.payload(session, d, session.get(LmsLink, d.link_id), settings)
-    assert (body["score"], body["grade"], body["counted_submission_id"], body["late_days"]) == (9.0, 10.0, best, 0)
+    sent = (body["score"], body["grade"], body["counted_submission_id"], body["late_days"])
+    assert sent == (9.0, 10.0, best, 0)
 
 
 def counted_flags(session) -> dict[str, bool]:
@@ -248,12 +262,16 @@ def test_0006_flags_the_tests_of_counted_submissions_of_an_existing_database(tmp
     engine = create_engine(url)
     now = datetime.now(UTC)
     with engine.begin() as c:
-        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'a', 0, :t)"), {"t": now})
+        c.execute(text("INSERT INTO students (id, name, is_instructor, created_at) VALUES (1, 'a', 0, :t)"),
+                  {"t": now})
         for sid in ("old", "new"):
-            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, seed, "
-                           "status, received_at, attempts) VALUES (:id, 1, 'ex08', 'layers.py', x'00', '0', 1, "
+            c.execute(text("INSERT INTO submissions (id, student_id, assignment, filename, content, sha256, "
+                           "seed, "
+                           "status, received_at, attempts) VALUES (:id, 1, 'ex08', 'layers.py', x'00', '0', "
+                           "1, "
                            "'graded', :t, 1)"), {"id": sid, "t": now})
-            c.execute(text("INSERT INTO test_results VALUES (:id, '1', 'a', 1, 1, 'passed', '')"), {"id": sid})
+            c.execute(text("INSERT INTO test_results VALUES (:id, '1', 'a', 1, 1, 'passed', '')"),
+                      {"id": sid})
         c.execute(text("INSERT INTO counted_grades (assignment, student_id, submission_id, grade, late_days, "
                        "attempts, updated_at) VALUES ('ex08', 1, 'new', 1, 0, 2, :t)"), {"t": now})
     engine.dispose()
@@ -300,7 +318,8 @@ def test_an_assignments_data_file_gives_the_default_schedule(monkeypatch, tmp_pa
 
     (tmp_path / "hw1").mkdir()
     (tmp_path / "hw1" / "assignment.toml").write_text(
-        'id = "hw1"\ntitle = "hw1"\ntests = []\n[schedule]\ndue_at = "2026-12-01T12:00:00+01:00"\nlate_days_max = 2\ncounted = "best"\n')
+        'id = "hw1"\ntitle = "hw1"\ntests = []\n[schedule]\ndue_at = '
+        '"2026-12-01T12:00:00+01:00"\nlate_days_max = 2\ncounted = "best"\n')
     (tmp_path / "hw1_v2").mkdir()
     (tmp_path / "hw1_v2" / "assignment.toml").write_text('id = "hw1_v2"\nextends = "hw1"\n')
     monkeypatch.setattr(grader.assignments, "REFERENCE_DIR", tmp_path)
@@ -321,9 +340,11 @@ def test_every_datetime_column_reads_back_aware_in_utc_on_sqlite(session):
     create_token(session=session, student="tz")
     who = session.scalar(select(Student.id).where(Student.name == "tz"))
     paris = timezone(timedelta(hours=1))
-    session.add(Extension(assignment="ex08", student_id=who, due_at=datetime(2026, 12, 1, 13, 0, tzinfo=paris)))
+    session.add(Extension(assignment="ex08", student_id=who,
+                          due_at=datetime(2026, 12, 1, 13, 0, tzinfo=paris)))
     session.commit()
     session.expire_all()
     due = session.scalar(select(Extension.due_at))
-    assert due == datetime(2026, 12, 1, 12, 0, tzinfo=UTC) and due.tzinfo is not None  # the same instant, in UTC
+    # the same instant, in UTC
+    assert due == datetime(2026, 12, 1, 12, 0, tzinfo=UTC) and due.tzinfo is not None
     assert session.scalar(select(Student.created_at).where(Student.id == who)).tzinfo is not None

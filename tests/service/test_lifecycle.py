@@ -22,7 +22,8 @@ def session(database_url):
 @pytest.fixture
 def sid(session) -> str:
     create_token(session=session, student="alice")
-    row = Submission(student_id=session.query(Student).one().id, assignment="ex08", content=b"x=1", sha256="0")
+    row = Submission(student_id=session.query(Student).one().id, assignment="ex08", content=b"x=1",
+                     sha256="0")
     session.add(row)
     session.commit()
     return row.id

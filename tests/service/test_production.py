@@ -34,7 +34,8 @@ def _start(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedP
 def test_production_start_names_every_unsafe_setting_and_connects_to_nothing(command, env, tmp_path):
     # AUTOGRADER_ENV unset: production is the default of `api` and `worker` (`serve` defaults to development).
     t0 = time.monotonic()
-    result = _start([command], tmp_path, **({"AUTOGRADER_ENV": env} if env else {}), AUTOGRADER_INSTRUCTOR_PASSWORD="hunter2-but-long-enough-to-pass-32b",
+    result = _start([command], tmp_path, **({"AUTOGRADER_ENV": env} if env else {}),
+                    AUTOGRADER_INSTRUCTOR_PASSWORD="hunter2-but-long-enough-to-pass-32b",
                     AUTOGRADER_SESSION_SECRET="short", AUTOGRADER_SECRET_KEY="",
                     AUTOGRADER_LMS_SHARED_SECRET="l" * 32, AUTOGRADER_LMS_SECRETS='{"moodle": "m"}',
                     AUTOGRADER_INSECURE_SANDBOX="true")

@@ -17,7 +17,8 @@ from service.passwords import hash_password
 from tests.dashboard.reports import add_graded
 from tests.doubles import MemoryQueue
 
-LATE = {"ex08": {"due_at": "2020-01-01T00:00:00+00:00", "late_penalty_per_day": 0.5}}  # every upload: 0 points
+# every upload: 0 points
+LATE = {"ex08": {"due_at": "2020-01-01T00:00:00+00:00", "late_penalty_per_day": 0.5}}
 
 
 def _lms_student(sessions) -> int:
@@ -58,7 +59,8 @@ def test_saving_a_schedule_on_the_dashboard_applies_it_then(settings):
     queue = MemoryQueue()
     settings = settings.model_copy(update={"instructor_password": SecretStr(hash_password("pw"))})
     with TestClient(create_app(settings, queue=queue)) as client:
-        client.post("/dashboard/login", data={"password": "pw", "csrf_token": _csrf(client, "/dashboard/login")})
+        client.post("/dashboard/login",
+                    data={"password": "pw", "csrf_token": _csrf(client, "/dashboard/login")})
         csrf = _csrf(client, "/dashboard/schedule")  # the signed-in session's
         r = client.post("/dashboard/schedule", data={"assignment": "ex08", "due_at": "2020-01-01T00:00",
                                                      "late_penalty_per_day": "0.5", "csrf_token": csrf},

@@ -52,7 +52,8 @@ class Worker:
         raise TimeoutError(self.log.read_text()[-3000:])
 
     def _pool_pids(self) -> set[int]:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True,
+                             text=True)
         return {int(p) for p in out.stdout.split()}
 
     def kill9(self) -> None:

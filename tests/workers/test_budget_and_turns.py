@@ -1,4 +1,5 @@
-"""One attempt and the student's next submission: let through once this one is done; a spent budget is final."""
+"""One attempt and the student's next submission: let through once this one is done; a spent budget is
+final."""
 
 from __future__ import annotations
 

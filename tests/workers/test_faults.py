@@ -47,7 +47,8 @@ def submit_many(settings, n: int, sleep: float) -> list[str]:
             create_token(session=s, student=f"student{i}")
         students = list(s.scalars(select(Student).order_by(Student.id)))
         return [create(session=s, queue=queue, student=student, assignment="ex08",
-                       content=REFERENCE + f"\nimport time\ntime.sleep({sleep})  # submission {i}\n".encode())[0].id
+                       content=REFERENCE + f"\nimport time\ntime.sleep({sleep})  # submission {i}\n".encode()
+                       )[0].id
                 for i, student in enumerate(students)]
 
 
@@ -68,7 +69,8 @@ def seconds_to_last_grade(rows: list[Submission], since: datetime) -> float:
 
 
 def graded_once(ids: list[str], *workers: Worker) -> None:
-    stored = Counter(line.split(": ")[0] for w in workers for line in w.outcomes() if line.endswith(": graded"))
+    stored = Counter(line.split(": ")[0] for w in workers for line in w.outcomes()
+                     if line.endswith(": graded"))
     assert stored == Counter(ids), stored
 
 

@@ -69,7 +69,8 @@ def test_worker_grader_takes_the_training_data_setting(settings, tmp_path):
     from grader.runner import Grader
     from workers.pool_process import Graders
 
-    configured = settings.model_copy(update={"training_data": str(tmp_path / "FashionMNIST"), "training": False})
+    configured = settings.model_copy(update={"training_data": str(tmp_path / "FashionMNIST"),
+                                             "training": False})
     made = []
 
     def make(assignment: str, **kwargs):  # the real grader, recorded

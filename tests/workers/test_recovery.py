@@ -28,7 +28,8 @@ def session(database_url):
 @pytest.fixture
 def sid(session) -> str:
     create_token(session=session, student="alice")
-    row = Submission(student_id=session.query(Student).one().id, assignment="ex08", content=b"x=1", sha256="0")
+    row = Submission(student_id=session.query(Student).one().id, assignment="ex08", content=b"x=1",
+                     sha256="0")
     session.add(row)
     session.commit()
     lifecycle.send(session, MemoryQueue(), row.id)
@@ -89,7 +90,8 @@ def test_sweeper_resends_queued_rows_only_when_the_broker_holds_fewer_messages(s
 def test_waiting_messages_counts_the_grading_queue_on_redis(settings, redis_url):
     from service.task_sender import TaskSender
 
-    settings = settings.model_copy(update={"redis_url": redis_url, "queue": f"grading-count-{time.time_ns()}"})
+    settings = settings.model_copy(update={"redis_url": redis_url,
+                                           "queue": f"grading-count-{time.time_ns()}"})
     sender = TaskSender(settings)
     assert sender.waiting_messages() == 0  # an empty Redis queue does not exist: nothing waits
     sender.enqueue("a")

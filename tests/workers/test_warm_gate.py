@@ -1,4 +1,5 @@
-"""A worker takes no submission before it is warm: the message waits in the broker, not in a warming worker."""
+"""A worker takes no submission before it is warm: the message waits in the broker, not in a warming
+worker."""
 
 from __future__ import annotations
 

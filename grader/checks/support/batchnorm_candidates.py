@@ -1,4 +1,5 @@
-"""The known wrong ways to write ``batchnorm_backward`` (and ``_alt``), as candidate formulas (see candidates.py).
+"""The known wrong ways to write ``batchnorm_backward`` (and ``_alt``), as candidate formulas (see
+candidates.py).
 
 Every formula works from :func:`inputs`: the batch, gamma, dout and eps the student's function was
 called with, and the pieces of the correct gradient computed from them in float64. The correct dx
@@ -40,9 +41,9 @@ def inputs(x: np.ndarray, gamma: np.ndarray, dout: np.ndarray, eps: float) -> di
     ivar = 1.0 / np.sqrt(var + eps)
     x_norm, dxn = xm * ivar, dout * gamma
     return {"x": x, "gamma": gamma, "dout": dout, "eps": eps, "n": n, "xm": xm, "var": var, "std": 1.0 / ivar,
-            "ivar": ivar, "x_norm": x_norm, "dxn": dxn, "direct": dxn * ivar, "mean_term": -dxn.mean(axis=0) * ivar,
-            "var_term": -x_norm * (dxn * x_norm).mean(axis=0) * ivar, "dgamma": (dout * x_norm).sum(axis=0),
-            "dbeta": dout.sum(axis=0)}
+            "ivar": ivar, "x_norm": x_norm, "dxn": dxn, "direct": dxn * ivar,
+            "mean_term": -dxn.mean(axis=0) * ivar, "var_term": -x_norm * (dxn * x_norm).mean(axis=0) * ivar,
+            "dgamma": (dout * x_norm).sum(axis=0), "dbeta": dout.sum(axis=0)}
 
 
 def correct(v: V) -> dict[str, np.ndarray]:
@@ -118,7 +119,8 @@ def _var_averaged_over_rows(v: V) -> dict[str, np.ndarray]:
 
 
 def _both_over_rows(v: V) -> dict[str, np.ndarray]:
-    return {"dx": _mean_over_rows(v)["dx"] + _var_over_rows(v)["dx"] - v["direct"] - v["mean_term"] - v["var_term"]}
+    return {"dx": (_mean_over_rows(v)["dx"] + _var_over_rows(v)["dx"]
+                   - v["direct"] - v["mean_term"] - v["var_term"])}
 
 
 def _staged_mean_over_rows(v: V) -> dict[str, np.ndarray]:
@@ -161,28 +163,35 @@ CANDIDATES = (
       "belongs", _averaged("dbeta")),
     C("dgamma_averaged", "averaged_not_summed", "averages dgamma over the batch where the batch sum belongs",
       _averaged("dgamma")),
-    C("dgamma_dbeta_averaged", "averaged_not_summed", "averages dgamma and dbeta over the batch where the batch "
+    C("dgamma_dbeta_averaged", "averaged_not_summed",
+      "averages dgamma and dbeta over the batch where the batch "
       "sums belong", _averaged("dgamma", "dbeta")),
-    C("dgamma_dbeta_swapped", "dgamma_dbeta_swapped", "returns dgamma where dbeta belongs and dbeta where dgamma "
+    C("dgamma_dbeta_swapped", "dgamma_dbeta_swapped",
+      "returns dgamma where dbeta belongs and dbeta where dgamma "
       "belongs", _swapped),
     C("dgamma_uses_x", "dgamma_uses_x", "computes dgamma as sum(dout * x) instead of sum(dout * x_norm)",
       _dgamma_with("x")),
-    C("dgamma_uses_centred_x", "centred_not_normalised", "computes dgamma as sum(dout * (x - mean)) instead of "
+    C("dgamma_uses_centred_x", "centred_not_normalised",
+      "computes dgamma as sum(dout * (x - mean)) instead of "
       "sum(dout * x_norm)", _dgamma_with("xm")),
     # the paths of dx
     C("missing_mean_path", "missing_mean_path", "leaves out the path through the mean", paths(mean=0)),
     C("missing_var_path", "missing_var_path", "leaves out the path through the variance", paths(var=0)),
-    C("missing_mean_and_var_path", "missing_mean_and_var_path", "leaves out the paths through both the mean and "
+    C("missing_mean_and_var_path", "missing_mean_and_var_path",
+      "leaves out the paths through both the mean and "
       "the variance", paths(mean=0, var=0)),
-    C("mean_path_missing_1_over_n", "mean_path_missing_1_over_n", "leaves out the 1/N of the mean in the path "
+    C("mean_path_missing_1_over_n", "mean_path_missing_1_over_n",
+      "leaves out the 1/N of the mean in the path "
       "through the mean (its term is N times too large)", paths(mean="n")),
-    C("var_path_missing_1_over_n", "var_path_missing_1_over_n", "leaves out the 1/N of the variance in the path "
+    C("var_path_missing_1_over_n", "var_path_missing_1_over_n",
+      "leaves out the 1/N of the variance in the path "
       "through the variance (its term is N times too large)", paths(var="n")),
     C("both_paths_missing_1_over_n", "mean_and_var_paths_missing_1_over_n", "leaves out the 1/N in the paths "
       "through the mean and the variance (both terms N times too large)", paths(mean="n", var="n")),
     C("var_path_missing_half", "var_path_missing_half", "leaves out the 1/2 of d sqrt(var) / d var = 0.5 / "
       "sqrt(var + eps) (the variance term is twice too large)", paths(var=2.0)),
-    C("var_path_missing_two", "var_path_missing_two", "leaves out the 2 of d (x - mean)**2 / dx = 2 * (x - mean) "
+    C("var_path_missing_two", "var_path_missing_two",
+      "leaves out the 2 of d (x - mean)**2 / dx = 2 * (x - mean) "
       "(the variance term is half what it should be)", paths(var=0.5)),
     C("mean_path_wrong_sign", "mean_path_wrong_sign", "adds the term of the path through the mean where it "
       "must be subtracted", paths(mean=-1.0)),
@@ -205,7 +214,8 @@ CANDIDATES = (
     C("missing_eps", "missing_eps", "uses sqrt(var) instead of sqrt(var + eps)", renormalised(_sqrt_var)),
     C("missing_eps_recomputed", "missing_eps", "recomputes x_norm and 1/sqrt(var) without eps, for dx and "
       "dgamma", renormalised(_sqrt_var, dgamma=True)),
-    C("missing_eps_var_term", "missing_eps", "uses var**-1.5 instead of (var + eps)**-1.5 in the variance term",
+    C("missing_eps_var_term", "missing_eps",
+      "uses var**-1.5 instead of (var + eps)**-1.5 in the variance term",
       paths(var=lambda v: (v["std"] / np.sqrt(v["var"])) ** 3)),
     C("missing_eps_dsqrt", "missing_eps", "uses 0.5 / sqrt(var) instead of 0.5 / sqrt(var + eps) as the "
       "derivative of the square root", paths(var=lambda v: v["std"] / np.sqrt(v["var"]))),
@@ -213,14 +223,16 @@ CANDIDATES = (
       renormalised(_eps_outside)),
     C("eps_outside_sqrt_recomputed", "eps_outside_sqrt", "recomputes x_norm and the std as sqrt(var) + eps, "
       "for dx and dgamma", renormalised(_eps_outside, dgamma=True)),
-    C("eps_outside_sqrt_dsqrt", "eps_outside_sqrt", "uses 0.5 / (sqrt(var) + eps) instead of 0.5 / sqrt(var + "
+    C("eps_outside_sqrt_dsqrt", "eps_outside_sqrt",
+      "uses 0.5 / (sqrt(var) + eps) instead of 0.5 / sqrt(var + "
       "eps) as the derivative of the square root", paths(var=lambda v: v["std"] / _eps_outside(v))),
     # gamma, the axes, the compact form
     C("dx_missing_gamma", "dx_missing_gamma", "leaves out gamma (dx_norm = dout instead of dout * gamma)",
       _dx_of(use_gamma=False)),
     C("mean_path_summed_over_features", "dx_sum_over_wrong_axis", "sums dx_norm over the features (axis=1) "
       "instead of the batch (axis=0) in the path through the mean", _mean_over_rows),
-    C("staged_mean_path_summed_over_features", "dx_sum_over_wrong_axis", "sums dmu over the features (axis=1) "
+    C("staged_mean_path_summed_over_features", "dx_sum_over_wrong_axis",
+      "sums dmu over the features (axis=1) "
       "instead of the batch (axis=0)", _staged_mean_over_rows),
     C("mean_path_averaged_over_features", "dx_sum_over_wrong_axis", "averages dx_norm over the features "
       "(axis=1) instead of the batch (axis=0) in the path through the mean", _mean_averaged_over_rows),

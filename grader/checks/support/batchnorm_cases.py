@@ -54,5 +54,6 @@ def backward_cases(ctx: CheckContext, table: tuple[tuple[Any, ...], ...]) -> lis
         x, gamma, beta = bm.batch(rng, n, d, scale, offset)
         eps_text = "default eps" if eps is None else f"eps = {eps:g}"
         cases.append(Case(x, gamma, beta, rng.standard_normal((n, d)), eps,
-                          f"a {n}x{d} batch x = {scale:g}*randn {'-' if offset < 0 else '+'} {abs(offset):g} ({eps_text})"))
+                          f"a {n}x{d} batch x = {scale:g}*randn {'-' if offset < 0 else '+'} {abs(offset):g} "
+                          f"({eps_text})"))
     return cases

@@ -1,4 +1,5 @@
-"""Judge-side batch-norm arithmetic: exact values, the forward's known variants, numerical gradients, test data.
+"""Judge-side batch-norm arithmetic: exact values, the forward's known variants, numerical gradients, test
+data.
 
 The batch-norm checks score a student's numbers against the reference
 (``ctx.reference``) and *name* a mistake only when the student's numbers match
@@ -56,8 +57,10 @@ def test_outputs(x: Array, gamma: Array, beta: Array, running_mean: Array, runni
 
 # --- backward --------------------------------------------------------------------------------------
 
-def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True, var_path: bool = True,
-        var_divisor: float | None = None, ddof: int = 0, dvar_eps: str = "both", use_gamma: bool = True) -> Array:
+def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True,
+                var_path: bool = True,
+        var_divisor: float | None = None, ddof: int = 0, dvar_eps: str = "both",
+                use_gamma: bool = True) -> Array:
     """dx of batch norm, written as the three paths so that each can be left out or changed.
 
     dx = ivar * (dxn - mean(dxn) - x_norm * sum(dxn * x_norm) / divisor): the first term is the
@@ -75,7 +78,8 @@ def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: b
     if mean_path:
         dx = dx - dxn.mean(axis=0) * ivar
     if var_path:
-        scale = {"both": (var + eps) ** -1.5, "none": var**-1.5, "outer": 1 / ((var + eps) * np.sqrt(var))}[dvar_eps]
+        scale = {"both": (var + eps) ** -1.5, "none": var**-1.5,
+                 "outer": 1 / ((var + eps) * np.sqrt(var))}[dvar_eps]
         dx = dx - xm * (dxn * xm).sum(axis=0) * scale / (var_divisor or n)
     return dx
 

@@ -1,4 +1,5 @@
-"""Naming a wrong result by the mistake that produces it: candidate formulas, computed and matched in the judge.
+"""Naming a wrong result by the mistake that produces it: candidate formulas, computed and matched in the
+judge.
 
 A :class:`Candidate` is one known wrong way to write a function, most often a backward pass: given
 the very inputs the judge handed to the student's code (``x``, ``gamma``, ``dout``, ``eps``, a
@@ -57,14 +58,17 @@ class Candidate:
     name: str
     """Unique within its function, e.g. ``mean_path_missing_1_over_n``."""
     hint: str
-    """Key of the hint shown when it matches (:data:`grader.feedback.HINTS`); several candidates may share one."""
+    """Key of the hint shown when it matches (:data:`grader.feedback.HINTS`); several candidates may share
+    one."""
     what: str
-    """Completes "Your gradients are exactly what a backward gives that ...": where in the chain rule it goes wrong."""
+    """Completes "Your gradients are exactly what a backward gives that ...": where in the chain rule it goes
+    wrong."""
     formula: Formula
-    """``inputs -> {output name: array}`` for the outputs the mistake changes (the others are the reference's);
-    None where the mistake cannot be told from the correct result on these inputs."""
+    """``inputs -> {output name: array}`` for the outputs the mistake changes (the others are the
+    reference's); None where the mistake cannot be told from the correct result on these inputs."""
     text: str = ""
-    """The hint's text, when ``hint`` is not in :data:`grader.feedback.HINTS` yet (another exercise's own hints)."""
+    """The hint's text, when ``hint`` is not in :data:`grader.feedback.HINTS` yet (another exercise's own
+    hints)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ def register(function: str, outputs: Sequence[str], candidates: Iterable[Candida
         if c.text:
             add_hints({c.hint: c.text})
         if c.hint not in HINTS:
-            raise ValueError(f"candidate {function}.{c.name}: hint {c.hint!r} has no text (give Candidate.text)")
+            raise ValueError(f"candidate {function}.{c.name}: hint {c.hint!r} has no text (give "
+                             "Candidate.text)")
     _SETS[function] = CandidateSet(function, tuple(outputs), listed)
     return _SETS[function]
 
@@ -140,7 +145,8 @@ def predictions(function: str, inputs: Inputs, reference: Mapping[str, Array],
         changed = c.formula(inputs)
         if changed is None:
             continue
-        predicted = {name: np.asarray(changed.get(name, reference[name]), np.float64) for name in found.outputs}
+        predicted = {name: np.asarray(changed.get(name, reference[name]),
+                                      np.float64) for name in found.outputs}
         if max(norm_error(predicted[n], reference[n]) for n in found.outputs) > SEPARATION * tol:
             out.append((c, predicted))
     return out
@@ -148,7 +154,8 @@ def predictions(function: str, inputs: Inputs, reference: Mapping[str, Array],
 
 def diagnose(function: str, inputs: Inputs, got: Mapping[str, Array], reference: Mapping[str, Array],
              tol: float) -> Match | None:
-    """The candidate of ``function`` that ``got`` matches on ``inputs`` (rules in the module docstring), or None."""
+    """The candidate of ``function`` that ``got`` matches on ``inputs`` (rules in the module docstring), or
+    None."""
     if all(norm_error(got[n], reference[n]) < tol for n in reference):
         return None
     best: Match | None = None

@@ -1,4 +1,5 @@
-"""What a check receives (:class:`CheckContext`) and returns (:class:`Verdict`), and the helpers all checks share.
+"""What a check receives (:class:`CheckContext`) and returns (:class:`Verdict`), and the helpers all checks
+share.
 
 A check is a function ``(ctx) -> Verdict``. It talks to the student's code only
 through ``ctx.sandbox`` and compares against ``ctx.reference`` (the trusted
@@ -80,7 +81,8 @@ class CheckContext:
 
 
 def fault_clause(exc: Exception) -> str:
-    """Why a gate's call did not count, as a clause after "called ..., ": the failure or what the code raised."""
+    """Why a gate's call did not count, as a clause after "called ..., ": the failure or what the code
+    raised."""
     if isinstance(exc, Fail):
         return exc.message[0].lower() + exc.message[1:].rstrip(".")
     if isinstance(exc, StudentRaised):
@@ -130,7 +132,8 @@ def call(sandbox: Sandbox, function: str, fetch: Fetch, *args: Any, seed: int | 
     outcomes. A result of ``OUT``/``OUT_AND_CACHE`` is unpacked only when it is a tuple or list (the
     caller's ``expect_pair`` refuses anything else before looking inside); ``WHOLE`` always.
     """
-    handle, fetched = sandbox.call_fetch(function, *args, fetch=fetch, sequence_only=fetch is not WHOLE, seed=seed)
+    handle, fetched = sandbox.call_fetch(function, *args, fetch=fetch, sequence_only=fetch is not WHOLE,
+                                         seed=seed)
     return Called(sandbox, handle, fetch, fetched)
 
 

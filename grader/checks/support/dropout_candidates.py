@@ -1,4 +1,5 @@
-"""The known wrong ways to write ``dropout_backward``'s train branch, as candidate formulas (see candidates.py).
+"""The known wrong ways to write ``dropout_backward``'s train branch, as candidate formulas (see
+candidates.py).
 
 They are computed from :func:`inputs`: the ``dout`` the student's backward received and the mask and
 scale of the forward pass it belongs to (read off that forward's output, ``out / x``, or the
@@ -43,11 +44,13 @@ CANDIDATES = (
       lambda v: {"dx": v["dout"]}),
     C("ignores_mask_scaled", "backward_ignores_mask", "scales dout but applies no mask",
       lambda v: {"dx": v["dout"] * v["scale"]}),
-    C("ignores_mask_times_keep", "backward_ignores_mask", "multiplies dout by the keep probability and applies "
+    C("ignores_mask_times_keep", "backward_ignores_mask",
+      "multiplies dout by the keep probability and applies "
       "no mask", lambda v: {"dx": v["dout"] / v["scale"]}),
     C("missing_scale", "backward_missing_scale", "applies the 0/1 mask without its scale",
       lambda v: {"dx": v["dout"] * v["kept"]}),
-    C("scaled_twice", "backward_scaled_twice", "applies the scale twice (a mask already scaled in the forward "
+    C("scaled_twice", "backward_scaled_twice",
+      "applies the scale twice (a mask already scaled in the forward "
       "pass, divided once more)", lambda v: {"dx": v["dout"] * v["kept"] * v["scale"] ** 2}),
     C("scale_inverted", "backward_wrong_scale", "multiplies by the keep probability where the forward pass "
       "divided by it", lambda v: {"dx": v["dout"] * v["kept"] / v["scale"]}),

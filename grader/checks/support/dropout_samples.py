@@ -41,7 +41,8 @@ MEAN_CASES = (Case((50, 80), 0.3), Case((40, 100), 0.75), Case((80, 50), 0.05))
 SEED_CASES = (Case((20, 30), 0.3), Case((24, 20), 0.6, "float32"))
 TEST_MODE_CASES = (Case((25, 20), 0.3), Case((20, 30), 0.75, "float32"), Case((12, 10), 0.05),
                    Case((10, 12), 0.95, "float32"))
-INPUT_CASES = ((Case((20, 30), 0.3), "train"), (Case((20, 6), 0.6, "float32"), "train"), (Case((20, 30), 0.3), "test"))
+INPUT_CASES = ((Case((20, 30), 0.3), "train"), (Case((20, 6), 0.6, "float32"), "train"),
+               (Case((20, 30), 0.3), "test"))
 # 1-D and 3-D to 5-D: the only cases that are not 2-D. A correct mask drops none or all of n units
 # with probability q**n + (1-q)**n, below 1e-70 for each.
 SHAPE_CASES = (Case((10, 12, 15), 0.95), Case((5, 6, 7, 8), 0.6, "float32"), Case((2, 3, 4, 5, 6), 0.2),
@@ -170,7 +171,8 @@ def _all_scales(samples: list[Sample], target: Any) -> bool:
 
 def fraction_hint(ctx: CheckContext, samples: list[Sample]) -> str:
     """The mistake every sample's dropped count agrees with (same bounds as the test), or ''."""
-    if all(binomial_interval(s.n, round(1 - s.case.q, 12), FRACTION_ALPHA).accepts(s.dropped) for s in samples):
+    if all(binomial_interval(s.n, round(1 - s.case.q, 12),
+                             FRACTION_ALPHA).accepts(s.dropped) for s in samples):
         return _keys(ctx)[0]
     for variant in randn_drop_fractions(0.5):
         if all(binomial_interval(s.n, randn_drop_fractions(s.p)[variant], FRACTION_ALPHA).accepts(s.dropped)
@@ -195,7 +197,8 @@ def constant_axis(dropped: np.ndarray) -> int | None:
     if dropped.all() or not dropped.any():
         return None
     for axis, length in enumerate(dropped.shape):
-        if length > 1 and np.array_equal(dropped, np.broadcast_to(np.take(dropped, [0], axis=axis), dropped.shape)):
+        if length > 1 and np.array_equal(dropped,
+                                         np.broadcast_to(np.take(dropped, [0], axis=axis), dropped.shape)):
             return axis
     return None
 

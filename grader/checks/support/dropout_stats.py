@@ -61,7 +61,8 @@ class Interval:
 
     def pass_probability(self, q_other: float) -> float:
         """Exact probability that a Binomial(n, q_other) count lands inside [lo, hi]."""
-        return float(stats.binom.cdf(self.hi, self.n, q_other) - stats.binom.cdf(self.lo - 1, self.n, q_other))
+        inside = stats.binom.cdf(self.hi, self.n, q_other) - stats.binom.cdf(self.lo - 1, self.n, q_other)
+        return float(inside)
 
 
 @cache
@@ -124,7 +125,8 @@ def constant_axis_probability(shape: tuple[int, ...], q: float) -> float:
 
 
 def randn_drop_fractions(p: float) -> dict[str, float]:
-    """Fractions dropped by masks drawn with ``np.random.randn`` instead of ``rand``, by the comparison made."""
+    """Fractions dropped by masks drawn with ``np.random.randn`` instead of ``rand``, by the comparison
+    made."""
     phi = stats.norm.cdf
     return {
         "randn > p": float(phi(p)),            # kept when randn > p

@@ -53,7 +53,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], ),
     sa.PrimaryKeyConstraint('assignment', 'student_id')
     )
-    op.create_index('ix_counted_grades_assignment_grade', 'counted_grades', ['assignment', 'grade'], unique=False)
+    op.create_index('ix_counted_grades_assignment_grade', 'counted_grades', ['assignment', 'grade'],
+                    unique=False)
     op.create_index('ix_counted_grades_submission', 'counted_grades', ['submission_id'], unique=False)
     op.create_table('schedules',
     sa.Column('assignment', sa.String(length=64), nullable=False),

@@ -24,11 +24,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('test_results', sa.Column('assignment', sa.String(length=64), nullable=True))
-    op.add_column('test_results', sa.Column('counted', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('test_results',
+                  sa.Column('counted', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute("UPDATE test_results SET assignment = "
                "(SELECT s.assignment FROM submissions s WHERE s.id = test_results.submission_id)")
     op.execute(sa.text("UPDATE test_results SET counted = :yes WHERE submission_id IN ("
-                       "SELECT cg.submission_id FROM counted_grades cg JOIN students st ON st.id = cg.student_id "
+                       "SELECT cg.submission_id FROM counted_grades cg JOIN students st ON st.id = "
+                       "cg.student_id "
                        "WHERE st.is_instructor = :no)").bindparams(yes=True, no=False))
     op.drop_index('ix_test_results_number_status', table_name='test_results')
     op.drop_index('ix_test_results_hint', table_name='test_results')
