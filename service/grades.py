@@ -25,6 +25,7 @@ from service import schedule as sched
 from service.db.grade_models import CountedGrade, Extension, ScheduleRow, TestResultRow
 from service.db.lti_models import LtiAccount
 from service.db.models import Student, Submission, SubmissionStatus, Token, utcnow
+from service.lti import members as lti_members
 from service.problems import PROBLEMS, Problem
 
 GRADED = SubmissionStatus.GRADED.value
@@ -279,9 +280,12 @@ def _write_applied(session: Session, assignment: str, schedule: sched.Schedule) 
 
 
 def course_member() -> Any:
-    """SQL condition on ``Student``: a student of the course (not an instructor; an active token, an
-    LTI launch, or any submission, which covers every student an LMS webhook sent)."""
+    """SQL condition on ``Student``: a student of the course (not an instructor): an active learner on an LTI
+    course roster, anyone with a submission (which covers every student an LMS webhook sent), and, for
+    students no roster knows, an active token or an LTI launch. A learner the roster says left is listed
+    only with a submission (service.lti.roster)."""
     return (Student.is_instructor == False) & or_(  # noqa: E712 - SQL, not Python
-        exists().where(Token.student_id == Student.id, Token.revoked_at.is_(None)),
-        exists().where(LtiAccount.student_id == Student.id),
-        exists().where(Submission.student_id == Student.id))
+        lti_members.active_learner(),
+        exists().where(Submission.student_id == Student.id),
+        ~lti_members.on_roster() & or_(exists().where(Token.student_id == Student.id, Token.revoked_at.is_(None)),
+                                  exists().where(LtiAccount.student_id == Student.id)))

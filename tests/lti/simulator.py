@@ -257,6 +257,14 @@ def parse_form(page: str) -> tuple[str, dict[str, str]]:
     return action, fields
 
 
+def cross_site_cookies(cookies: Any) -> dict[str, str]:
+    """The headers of a cross-site form POST to the tool from a browser holding ``cookies`` (an httpx jar):
+    the login's ``SameSite=None`` state cookies go with it, the ``SameSite=Lax`` session does not. (Set by
+    hand: httpx sends no ``Secure`` cookie over plain http, where browsers do for localhost.)"""
+    sent = "; ".join(f"{c.name}={c.value}" for c in cookies.jar if c.name.startswith("lti1p3-"))
+    return {"cookie": sent} if sent else {}
+
+
 def login_params(platform: Platform, user: str, **extra: str) -> dict[str, str]:
     """The platform's third-party-initiated login request to the tool."""
     return {"iss": platform.issuer, "login_hint": user, "target_link_uri": platform.launch_url,

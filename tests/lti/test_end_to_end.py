@@ -23,7 +23,7 @@ from service.db.session import session_factory
 from service.settings import Settings
 from tests.dashboard.live import RIGHT, WRONG
 from tests.lti.live import running_course
-from tests.lti.simulator import Platform, login_params, parse_form
+from tests.lti.simulator import Platform, cross_site_cookies, login_params, parse_form
 
 pytestmark = pytest.mark.service
 FULL = 16.0
@@ -49,8 +49,9 @@ def launch(browser: httpx.Client, platform: Platform, user: str) -> str:
     r = browser.get("/lti/login", params=login_params(platform, user))
     assert r.status_code == 302
     action, fields = parse_form(httpx.get(r.headers["location"], timeout=10).text)
-    browser.cookies.clear()  # the platform's form POST is cross-site: no cookie of ours goes with it
-    r = browser.post(action, data=fields)
+    headers = cross_site_cookies(browser.cookies)  # the form POST is cross-site: only the state cookie goes
+    browser.cookies.clear()
+    r = browser.post(action, data=fields, headers=headers)
     assert r.status_code == 303 and r.headers["location"] == "/student"
     page = browser.get("/student")
     assert page.status_code == 200 and f"Hello {platform.name}:{platform.users[user]['sub']}" in page.text
