@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from requests.utils import parse_header_links
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,7 @@ def claim(session: Session, context_pk: int, *, every_s: float) -> bool:
     won = session.execute(update(LtiContext).where(
         LtiContext.id == context_pk, LtiContext.memberships_url.is_not(None),
         or_(LtiContext.requested_at.is_(None), LtiContext.requested_at < now - timedelta(seconds=every_s)))
-        .values(requested_at=now)).rowcount  # type: ignore[attr-defined]
+        .values(requested_at=now).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     session.commit()
     return bool(won)
 
@@ -123,6 +123,28 @@ def due(session: Session, settings: Settings) -> list[int]:
         LtiContext.memberships_url.is_not(None),
         or_(LtiContext.synced_at.is_(None), LtiContext.synced_at < older))).all()
     return [i for i in ids if claim(session, i, every_s=settings.lti_roster_min_interval_s)]
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course on the dashboard's LTI page."""
+
+    context: LtiContext
+    learners: int
+    staff: int
+    inactive: int
+
+
+def courses(session: Session) -> list[Course]:
+    """Every course some launch came from, with its roster's counts."""
+    counts: dict[int, list[int]] = {}
+    for pk, learner, active, n in session.execute(
+            select(LtiMember.context_pk, LtiMember.learner, LtiMember.active, func.count())
+            .group_by(LtiMember.context_pk, LtiMember.learner, LtiMember.active)):
+        c = counts.setdefault(pk, [0, 0, 0])
+        c[0 if learner and active else 1 if active else 2] += n
+    return [Course(row, *counts.get(row.id, [0, 0, 0]))
+            for row in session.scalars(select(LtiContext).order_by(LtiContext.issuer, LtiContext.context_id))]
 
 
 # --- the refresh (a worker) ---------------------------------------------------------------------------
@@ -165,7 +187,7 @@ def _fetch_and_store(session: Session, row: LtiContext, platform: Platform, sett
     if full:
         session.execute(update(LtiMember).where(LtiMember.context_pk == row.id, LtiMember.id.not_in(seen),
                                                 LtiMember.active == True)  # noqa: E712 - SQL
-                        .values(active=False, updated_at=utcnow()))
+                        .values(active=False, updated_at=utcnow()).execution_options(synchronize_session=False))
         row.full_synced_at = utcnow()
     row.differences_url, row.synced_at, row.sync_error = differences, utcnow(), None
     session.commit()

@@ -16,6 +16,7 @@ thread (like ``tests.lms.receiver``):
   type; records each score (``down = True`` answers 503 instead, recording nothing);
 - ``GET|POST /lineitems``: the course's line item container (bearer token needed):
   lists them, or creates one (``application/vnd.ims.lis.v2.lineitem+json``);
+- ``GET /memberships``: the course's roster, Names and Roles 2.0 (``tests.lti.memberships``);
 - ``POST /deep-link-return``: the tool's deep-linking response; verifies its JWT
   against the tool's JWKS (``iss`` = client id, ``aud`` = issuer, deployment, the
   request's ``data`` echoed) and records the content items.
@@ -45,11 +46,15 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from tests.http_server import ThreadedServer, free_port
+from tests.lti.memberships import NRPS_CLAIM, NRPS_SCOPE, Memberships
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPES = {SCORE_SCOPE, LINEITEM_SCOPE, NRPS_SCOPE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+          "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"}
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
@@ -89,8 +94,13 @@ class Platform:
         self.plain_score_answer = False
         self.jwks_requests = 0
         self.lineitems: list[dict[str, Any]] = []
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, set[str]] = {}
+        """Access tokens issued, with their scopes."""
         self._http: ThreadedServer | None = None
+        self.roster = Memberships(self.url, self.authorized)
+        """The course's members (Names and Roles): the users above to start with."""
+        for u in self.users.values():
+            self.roster.add(u["sub"], *u["roles"], name=u.get("name"), email=u.get("email"))
 
     # -- what the tool is told -------------------------------------------------------------------
     def registration(self) -> dict[str, Any]:
@@ -112,8 +122,9 @@ class Platform:
             LTI + "resource_link": {"id": "resource-link-1", "title": "Exercise 8"},
             LTI + "roles": u["roles"], LTI + "custom": {"assignment": "ex08"},
             LTI + "context": {"id": "course-1", "label": "I2DL"},
-            AGS: {"scope": [SCORE_SCOPE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+            AGS: {"scope": [SCORE_SCOPE, LINEITEM_SCOPE],
                   "lineitems": f"{self.url}/lineitems", "lineitem": self.lineitem(1)},
+            NRPS_CLAIM: self.roster.claim(),
         }
         claims.update({k: v for k, v in u.items() if k in ("name", "email")})
         for k, v in overrides.items():
@@ -180,19 +191,23 @@ class Platform:
                                 options={"require": ["exp", "iat", "jti"]})
         except Exception as e:  # noqa: BLE001 - any bad assertion is refused
             return JSONResponse({"error": "invalid_client", "detail": str(e)}, status_code=401)
-        if claims["sub"] != self.client_id or SCORE_SCOPE not in str(form.get("scope", "")).split():
+        scopes = set(str(form.get("scope", "")).split())
+        if claims["sub"] != self.client_id or not scopes or not scopes <= SCOPES:
             return JSONResponse({"error": "invalid_scope"}, status_code=400)
         token = secrets.token_urlsafe(16)
-        self._tokens.add(token)
+        self._tokens[token] = scopes
         return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 3600,
-                             "scope": SCORE_SCOPE})
+                             "scope": " ".join(sorted(scopes))})
+
+    def authorized(self, request: Request, scope: str) -> bool:
+        """A bearer token we issued, for ``scope``."""
+        return scope in self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "), set())
 
     async def _scores(self, request: Request) -> JSONResponse:
         self.score_attempts += 1
         if self.down:
             return JSONResponse({"error": "maintenance"}, status_code=503)
-        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if bearer not in self._tokens:
+        if not self.authorized(request, SCORE_SCOPE):
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         if request.headers.get("content-type") != SCORE_TYPE:
             return JSONResponse({"error": "unsupported media type"}, status_code=415)
@@ -202,7 +217,7 @@ class Platform:
         return JSONResponse({})
 
     async def _lineitems(self, request: Request) -> Response:
-        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self._tokens:
+        if not self.authorized(request, LINEITEM_SCOPE):
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         if request.method == "GET":
             return JSONResponse(self.lineitems, media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
@@ -232,6 +247,8 @@ class Platform:
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
+                                Route("/memberships", self.roster.handle),
+                                Route("/memberships/differences", self.roster.handle),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
         self._http = ThreadedServer(app, self.port, name="lti-platform", lifespan="off").start(timeout=10)
         return self
