@@ -22,7 +22,9 @@ thread (like ``tests.lms.receiver``):
   request's ``data`` echoed) and records the content items.
 
 ``GET /start?user=alice`` is the course page's link: it redirects the browser to the tool's
-login URL, as a platform starts a third-party-initiated login. A login with
+login URL, as a platform starts a third-party-initiated login. ``GET /course?user=alice`` is a
+course page that embeds the tool in an iframe (login with ``lti_storage_target=_parent``) and
+offers the LTI platform storage over postMessage. A login with
 ``lti_message_hint=deep-link`` gets a deep-linking request instead of a resource link launch.
 """
 
@@ -161,6 +163,15 @@ class Platform:
         login_url = self.launch_url.removesuffix("/launch") + "/login"
         return RedirectResponse(f"{login_url}?{urlencode(login_params(self, user))}", status_code=302)
 
+    async def _course(self, request: Request) -> HTMLResponse:
+        """The course page with the tool in an iframe, and the LTI platform storage the tool may use
+        (``lti.put_data`` / ``lti.get_data`` over postMessage, kept per tool origin)."""
+        user = request.query_params.get("user", "alice")
+        login_url = self.launch_url.removesuffix("/launch") + "/login"
+        src = f"{login_url}?{urlencode(login_params(self, user, lti_storage_target='_parent'))}"
+        return HTMLResponse(f'<!doctype html><title>Course</title><iframe id="tool" src="{html.escape(src)}" '
+                            f'width="900" height="600"></iframe><script>{PLATFORM_STORAGE_JS}</script>')
+
     async def _auth(self, request: Request) -> Response:
         q = dict(request.query_params)
         self.auth_requests.append(q)
@@ -244,6 +255,7 @@ class Platform:
 
     def start(self) -> Platform:
         app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
+                                Route("/course", self._course),
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
@@ -257,6 +269,21 @@ class Platform:
         if self._http is not None:
             self._http.stop()
         self._http = None
+
+
+PLATFORM_STORAGE_JS = """
+var store = {}; window.storageLog = [];
+window.addEventListener("message", function (e) {
+  var m = e.data || {}, reply = {subject: m.subject + ".response", message_id: m.message_id, key: m.key};
+  if (m.subject === "lti.put_data") { store[e.origin + " " + m.key] = m.value; reply.value = m.value; }
+  else if (m.subject === "lti.get_data") {
+    var v = store[e.origin + " " + m.key];
+    if (v === undefined) { reply.error = {code: "bad_request", message: "no such key"}; } else { reply.value = v; }
+  } else { return; }
+  window.storageLog.push(m.subject + " " + e.origin);
+  e.source.postMessage(reply, e.origin);
+});
+"""
 
 
 def auto_post_form(action: str, fields: dict[str, str]) -> str:
