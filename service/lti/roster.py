@@ -183,9 +183,10 @@ def _fetch_and_store(session: Session, row: LtiContext, platform: Platform, sett
             full = True
     if full:
         members, differences = fetch(connector, str(row.memberships_url))
-    seen = _store(session, row, platform, members)
-    if full:
-        session.execute(update(LtiMember).where(LtiMember.context_pk == row.id, LtiMember.id.not_in(seen),
+    stamp = utcnow()
+    _store(session, row, platform, members)
+    if full:  # whoever this fetch did not list (their row not stamped by it) left the course
+        session.execute(update(LtiMember).where(LtiMember.context_pk == row.id, LtiMember.updated_at < stamp,
                                                 LtiMember.active == True)  # noqa: E712 - SQL
                         .values(active=False, updated_at=utcnow()).execution_options(synchronize_session=False))
         row.full_synced_at = utcnow()
@@ -227,10 +228,13 @@ def _links(header: str, *, base: str) -> dict[str, str]:
 
 
 def _store(session: Session, context: LtiContext, platform: Platform, members: list[dict[str, Any]], *,
-           keep_name: bool = False) -> list[int]:
-    """Upsert these members (their students created for learners); the ids of their rows."""
-    kept = {m.user_id: m for m in session.scalars(select(LtiMember).where(LtiMember.context_pk == context.id))}
+           keep_name: bool = False) -> None:
+    """Upsert these members (their students created for learners), each stamped ``updated_at`` now."""
     wanted = [m for m in members if str(m.get("user_id") or "")]
+    q = select(LtiMember).where(LtiMember.context_pk == context.id)
+    if len(wanted) <= 500:  # a launch (one member) or a few differences: not the whole course
+        q = q.where(LtiMember.user_id.in_([str(m["user_id"])[:255] for m in wanted]))
+    kept = {m.user_id: m for m in session.scalars(q)}
     students = _students(session, platform, [str(m["user_id"]) for m in wanted
                                              if is_learner(m.get("roles") or [])])
     now = utcnow()
@@ -246,7 +250,6 @@ def _store(session: Session, context: LtiContext, platform: Platform, members: l
         session.add(row)
         kept[user_id] = row
     session.flush()
-    return [kept[str(m["user_id"])[:255]].id for m in wanted]
 
 
 def _students(session: Session, platform: Platform, user_ids: list[str]) -> dict[str, int]:
