@@ -20,6 +20,7 @@ from service.db.models import Student, utcnow
 from service.db.session import session_factory
 from service.lti import roster
 from service.lti.members import is_learner
+from tests.api.test_postgres import pg_database  # noqa: F401 - fixture
 from tests.lti.memberships import MEMBERSHIP, TA
 from tests.lti.test_launch import platform_form, post_launch
 from tests.lti.test_scores import graded
@@ -171,3 +172,25 @@ def test_only_learners_count():
     assert not is_learner([TA]) and not is_learner([MEMBERSHIP + "Instructor"])
     assert not is_learner([MEMBERSHIP + "Learner", MEMBERSHIP + "Instructor"])  # staff wins
     assert not is_learner(["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner"])  # not this course
+
+
+@pytest.mark.postgres
+def test_the_roster_on_postgres(course_of_50, lti_settings, pg_database):  # noqa: F811 - the fixture
+    """The same refresh, leavers and course lists on PostgreSQL (savepoints, the stamp, the membership query)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.ratelimit import UploadLimiter
+    from tests.doubles import MemoryQueue
+
+    settings = lti_settings.model_copy(update={"database_url": pg_database})
+    app = create_app(settings, queue=MemoryQueue(), rate_limiter=UploadLimiter(None, limit=100, window_s=60))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        course_of_50.holder["client"] = client
+        launched(client, course_of_50, "alice")
+        assert refresh(settings).learners == 50
+        del course_of_50.roster.members["learner-001"]
+        assert refresh(settings, full=True).inactive == 1
+        launched(client, course_of_50, "carol")
+        students = csv_students(client)
+        assert len(students) == 49 and "sim:learner-001" not in students
