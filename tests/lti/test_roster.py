@@ -145,6 +145,20 @@ def test_the_schedule_claims_each_due_roster_once(client, platform, lti_settings
         assert roster.due(s, lti_settings) == []  # another sweeper at the same moment gets nothing
 
 
+def test_the_sweeper_sends_the_refresh_of_each_due_roster(client, platform, lti_settings, monkeypatch):
+    from workers import lti_roster
+
+    sent: list[int] = []
+    monkeypatch.setattr(lti_roster.TaskSender, "refresh_roster", lambda self, pk: sent.append(pk))
+    launched(client, platform, "alice")
+    assert lti_roster.request_due(lti_settings) == []  # just asked for by the launch
+    with session_factory(lti_settings.database)() as s:
+        s.execute(update(LtiContext).values(requested_at=utcnow() - timedelta(hours=2)))
+        s.commit()
+        pk = s.scalar(select(LtiContext.id))
+    assert lti_roster.request_due(lti_settings) == [pk] and sent == [pk]
+
+
 def test_the_dashboard_shows_the_course_and_refreshes_its_roster(client, platform, lti_settings):
     launched(client, platform, "alice")
     platform.roster.down = True
