@@ -211,6 +211,8 @@ def fetch(connector: Any, url: str) -> tuple[list[dict[str, Any]], str | None]:
             answer = connector.make_service_request([MEMBERSHIP_SCOPE], next_url, accept=MEMBERSHIP_TYPE,
                                                     case_insensitive_headers=True)
         except LtiServiceException as e:
+            if e.response.status_code == 401:  # a kept token the platform no longer takes: the next try gets one
+                connector.forget()
             raise RosterError(f"the platform answered {e.response.status_code} for {next_url}") from e
         members += list((answer["body"] or {}).get("members") or [])  # type: ignore[union-attr]
         links = _links(answer["headers"].get("link", ""), base=next_url)
