@@ -49,6 +49,12 @@ class Memberships:
         self.members[user_id]["status"] = "Deleted"
         self.changed[user_id] = self.version
 
+    def suspend(self, user_id: str) -> None:
+        """Still enrolled but suspended: listed with ``status: Inactive``."""
+        self.version += 1
+        self.members[user_id]["status"] = "Inactive"
+        self.changed[user_id] = self.version
+
     def learners(self, n: int, prefix: str = "learner") -> list[str]:
         ids = [f"{prefix}-{i:03d}" for i in range(n)]
         for i, user_id in enumerate(ids):

@@ -111,6 +111,15 @@ def test_a_full_fetch_marks_whoever_is_no_longer_listed_inactive(client, course_
         assert not s.scalar(select(LtiMember.active).where(LtiMember.user_id == "learner-011"))
 
 
+def test_a_suspended_member_listed_inactive_is_inactive_and_back_when_active(client, course_of_50, lti_settings):
+    launched(client, course_of_50, "alice")
+    refresh(lti_settings)
+    course_of_50.roster.suspend("learner-030")
+    assert refresh(lti_settings, full=True).inactive == 1
+    course_of_50.roster.add("learner-030")  # enrolled again
+    assert refresh(lti_settings).inactive == 0
+
+
 def test_a_learner_who_left_but_submitted_stays_in_the_gradebook(client, course_of_50, lti_settings):
     launched(client, course_of_50, "alice")
     refresh(lti_settings)
