@@ -1,5 +1,5 @@
 """Who counts on an LTI course roster: learners, not course staff; the SQL conditions for "a student of the
-course" (:func:`service.grades.course_member`). Only SQLAlchemy here: the membership query imports it."""
+course" (:func:`service.course.course_member`). Only SQLAlchemy here: the membership query imports it."""
 
 from __future__ import annotations
 
