@@ -22,7 +22,7 @@ from grader.similarity.handout import NOTHING, Handout, handout
 from grader.similarity.index import Document, Match, Pair, all_pairs
 from grader.similarity.normalise import units
 
-THRESHOLD = 0.5
+THRESHOLD = 0.75
 """Default score from which a pair is flagged; chosen on the corpus in tests/similarity (docs/similarity.md)."""
 
 __all__ = ["NOTHING", "THRESHOLD", "Document", "Handout", "Match", "Pair", "Result", "compare", "document", "handout", "ranked"]

@@ -33,7 +33,7 @@ def kgrams(tokens: Sequence[Token], k: int = K) -> list[tuple[int, Lines]]:
     ids = [_token_id(t.text) for t in tokens]
     out = []
     for i in range(max(1, len(ids) - k + 1)):
-        lines = [t.line for t in tokens[i:i + k]]
+        lines = [t.line for t in tokens[i:i + k] if t.line] or [1]
         out.append((hash(tuple(ids[i:i + k])), (min(lines), max(lines))))  # a tuple of ints hashes the same everywhere
     return out if ids else []
 

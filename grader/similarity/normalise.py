@@ -41,7 +41,8 @@ def units(source: str, *, keep: frozenset[str] = frozenset(), drop: frozenset[st
     namer = Namer(numpy)
     spellings = Spellings(set(numpy), namer.key)
     functions, rest = _split(tree.body)
-    called = _referenced(tree, [f for f in functions if f.name not in drop])
+    helpers = keep and any(f.name not in keep and f.name not in drop for f in functions)
+    called = _referenced(tree, [f for f in functions if f.name not in drop]) if helpers else set()
     out = []
     for function in functions:
         if function.name in drop or (keep and function.name not in keep and function.name not in called):

@@ -14,7 +14,7 @@ import builtins
 from dataclasses import dataclass
 
 BUILTINS = frozenset(dir(builtins))
-SILENT = (ast.expr_context, ast.Expr)  # say nothing the neighbouring tokens do not
+SILENT = (ast.expr_context, ast.Expr, ast.Module)  # say nothing the neighbouring tokens do not
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,15 @@ NAMES = ["alpha", "tmp", "res", "val", "acc", "buf", "z", "q", "w2", "aux", "gra
 
 def comments(source: str, rng: random.Random) -> str:
     """Comments after lines and on lines of their own, blank lines everywhere."""
-    out = []
+    out: list[str] = []
     for line in source.splitlines():
         indent = line[: len(line) - len(line.lstrip())]
-        if line.strip() and rng.random() < 0.4:
+        continued = bool(out) and out[-1].rstrip().endswith("\\")
+        if line.strip() and not continued and rng.random() < 0.4:
             out.append(f"{indent}# {rng.choice(['step', 'compute it', 'see the notes', 'TODO check'])}")
         out.append(line + (f"  # {rng.choice(['ok', 'note', 'why?'])}" if line.strip() and rng.random() < 0.3
                            and not line.rstrip().endswith(("\\", '"""', "'''")) else ""))
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 and not line.rstrip().endswith("\\"):
             out.append("")
     return "\n".join(out) + "\n"
 
