@@ -20,9 +20,7 @@ if [ -z "$wheel" ] && src=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head 
   wheel=deploy/wheels/$(basename "$src")
 fi
 
-new_env=0
 if [ ! -f .env ]; then
-  new_env=1
   secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
   if docker info -f '{{json .Runtimes}}' | grep -q nvidia; then files=docker-compose.yml
   else files=docker-compose.yml:docker-compose.cpu.yml; log "no nvidia runtime in this engine: the CPU image and worker"
@@ -50,10 +48,11 @@ start=$(date +%s)
 nice docker compose build -q
 log "images built in $(( $(date +%s) - start )) s"
 
-if [ $new_env = 1 ]; then
-  service=$(docker compose config --services | grep -m1 '^api$')
+password=""
+if grep -q "^AUTOGRADER_INSTRUCTOR_PASSWORD='pending" .env; then  # a .env this script began
   password=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
-  hash=$(echo "$password" | docker compose run --rm -T --no-deps "$service" autograder hash-password | tail -1)
+  hash=$(echo "$password" | docker compose run --rm -T --no-deps api autograder hash-password 2>/dev/null | tail -1)
+  case "$hash" in '$argon2'*) ;; *) echo "deploy: could not hash the instructor password" >&2; exit 1 ;; esac
   sed -i "s|^AUTOGRADER_INSTRUCTOR_PASSWORD=.*|AUTOGRADER_INSTRUCTOR_PASSWORD='$hash'|" .env
 fi
 
@@ -87,5 +86,5 @@ A student's token:     docker compose exec api autograder token create STUDENT
 An instructor's token: docker compose exec api autograder token create NAME --instructor
 Stop (data kept):      make deploy-down      Guide: docs/deploy.md
 MSG
-[ $new_env = 1 ] && echo "The instructor password (shown only now; .env holds its hash): $password"
+[ -n "$password" ] && echo "The instructor password (shown only now; .env holds its hash): $password"
 exit 0
