@@ -1,10 +1,12 @@
-"""Judge-side batch-norm arithmetic: exact values, the variants known mistakes produce, and the error measure.
+"""Judge-side batch-norm arithmetic: exact values, the forward's known variants, numerical gradients, test data.
 
 The batch-norm checks score a student's numbers against the reference
 (``ctx.reference``) and *name* a mistake only when the student's numbers match
-one of the variants below to within the check's tolerance while missing the
-correct value: a hint is a measurement, never a guess. Everything here is
-float64, computed from the very inputs the student received.
+one of the known variants to within the check's tolerance while missing the
+correct value: a hint is a measurement, never a guess. The forward's variants are
+below; the backward's are candidates (``batchnorm_candidates.py``), built on
+:func:`backward_dx`. Everything here is float64, computed from the very inputs the
+student received.
 """
 
 from __future__ import annotations
@@ -13,24 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+# the error measure of every batch-norm check (defined with the candidate engine, which shares it)
+from grader.checks.support.candidates import norm_error as norm_error
+
 Array = np.ndarray
-
-
-def norm_error(actual: Array, expected: Array) -> float:
-    """``max |actual - expected| / max |expected|``: the error relative to the array's own scale.
-
-    The notebook's elementwise ``rel_error`` divides by ``|a| + |b|`` entry by
-    entry, so a dx entry that happens to be ~1e-9 turns harmless round-off
-    into a "relative error" of 1e-3 and would fail correct code on unlucky
-    data. Scaling by the largest entry cannot.
-    """
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    if a.shape != e.shape:
-        return float("inf")
-    if e.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - e)) / max(float(np.max(np.abs(e))), 1e-300))
 
 
 def batch_stats(x: Array, ddof: int = 0) -> tuple[Array, Array]:
@@ -68,7 +56,7 @@ def test_outputs(x: Array, gamma: Array, beta: Array, running_mean: Array, runni
 
 # --- backward --------------------------------------------------------------------------------------
 
-def _dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True, var_path: bool = True,
+def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True, var_path: bool = True,
         var_divisor: float | None = None, ddof: int = 0, dvar_eps: str = "both", use_gamma: bool = True) -> Array:
     """dx of batch norm, written as the three paths so that each can be left out or changed.
 
@@ -90,28 +78,6 @@ def _dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = Tr
         scale = {"both": (var + eps) ** -1.5, "none": var**-1.5, "outer": 1 / ((var + eps) * np.sqrt(var))}[dvar_eps]
         dx = dx - xm * (dxn * xm).sum(axis=0) * scale / (var_divisor or n)
     return dx
-
-
-def dx_variants(x: Array, gamma: Array, dout: Array, eps: float) -> list[tuple[str, str, Array]]:
-    """(hint key, what the gradient does wrong, dx) for each known backward mistake."""
-    n = x.shape[0]
-    return [
-        ("missing_mean_path", "leaves out the path through the mean", _dx(x, gamma, dout, eps, mean_path=False)),
-        ("missing_var_path", "leaves out the path through the variance", _dx(x, gamma, dout, eps, var_path=False)),
-        ("missing_mean_and_var_path", "leaves out the paths through both the mean and the variance",
-         _dx(x, gamma, dout, eps, mean_path=False, var_path=False)),
-        ("unbiased_variance", "uses N - 1 instead of N in the variance term",
-         _dx(x, gamma, dout, eps, var_divisor=n - 1)),
-        ("unbiased_variance", "belongs to batch norm with the unbiased variance (N - 1)",
-         _dx(x, gamma, dout, eps, ddof=1, var_divisor=n - 1)),
-        ("missing_eps", "uses sqrt(var) instead of sqrt(var + eps)", _dx(x, gamma, dout, 0.0)),
-        ("missing_eps", "uses var**-1.5 instead of (var + eps)**-1.5 in the variance term",
-         _dx(x, gamma, dout, eps, dvar_eps="none")),
-        ("missing_eps", "uses 0.5 / sqrt(var) instead of 0.5 / sqrt(var + eps) as the derivative of the square root",
-         _dx(x, gamma, dout, eps, dvar_eps="outer")),
-        ("dx_missing_gamma", "leaves out gamma (dx_norm = dout instead of dout * gamma)",
-         _dx(x, gamma, dout, eps, use_gamma=False)),
-    ]
 
 
 def matching_variant(actual: Array, variants: list[tuple[str, str, Array]], correct: Array,
