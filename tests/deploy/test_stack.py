@@ -188,8 +188,7 @@ def test_down_then_up_keeps_every_submission_grade_token_and_schedule(stack):
 _SET_SCHEDULE = """
 from datetime import UTC, datetime
 from service.db.session import session_factory
-from service.grades import set_override
-from service.schedule import Schedule
+from service.schedule import Schedule, set_override
 from service.settings import load
 with session_factory(load().database)() as s:
     set_override(s, "ex08", Schedule(due_at=datetime(2031, 1, 31, 23, 59, tzinfo=UTC)))
