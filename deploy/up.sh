@@ -43,6 +43,10 @@ ENV
   log "wrote .env (secrets made here; COMPOSE_FILE=$files)"
 fi
 
+if grep -q '^COMPOSE_FILE=.*cpu' .env && [ -z "$wheel" ] && ! grep -q '^AUTOGRADER_TORCH=' .env; then
+  log "warning: the CPU image wants torch==2.13.0+cpu and deploy/wheels/ holds no CPU torch wheel; put one" \
+      "there or set AUTOGRADER_TORCH in .env (docs/deploy.md, \"By hand\")"
+fi
 log "building the images (nice; the first build downloads the Python dependencies)"
 start=$(date +%s)
 nice docker compose build -q
