@@ -19,6 +19,7 @@ from typing import Any
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 AREAS = frozenset(["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
                    "dropout_forward", "dropout_backward", "training"])
+"""ex08's areas: the tags an assignment may use unless its file lists its own (``areas = [...]``)."""
 VISIBILITIES = frozenset(["visible", "hidden", "after_due_date", "after_published"])
 
 
@@ -78,6 +79,8 @@ class Assignment:
     """Dotted name of the trusted reference solution (a variant uses the one of the assignment it extends)."""
     given: tuple[str, ...] = ()
     """Check-name patterns of the code the template hands out (their tests carry 0 points)."""
+    kit: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The exercise's contract for the check kit (grader/checks/kit/): ``layers``, ``cases``, ``mistakes``."""
 
     @property
     def max_score(self) -> float:
@@ -94,7 +97,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
     """Read and validate an assignment; ``dropout_convention`` overrides the file's."""
     raw, base = _raw(assignment_id)
     given = tuple(raw.get("given", ()))
-    tests = tuple(_test(i, t, given) for i, t in enumerate(raw["tests"], start=1))
+    areas = frozenset(raw.get("areas", AREAS))
+    tests = tuple(_test(i, t, given, areas) for i, t in enumerate(raw["tests"], start=1))
     convention = dropout_convention or raw.get("dropout_convention", "drop")
     if convention not in ("drop", "keep"):
         raise ValueError(f"dropout_convention must be 'drop' or 'keep', not {convention!r}")
@@ -102,7 +106,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
                       dropout_convention=convention, call_timeout=float(raw.get("call_timeout", 5.0)),
                       submission_timeout=float(raw.get("submission_timeout", 120.0)),
                       tests=tests, directory=REFERENCE_DIR / assignment_id,
-                      reference_module=f"reference.{base}.layers", given=given)
+                      reference_module=f"reference.{base}.layers", given=given,
+                      kit={k: raw[k] for k in ("layers", "mistakes") if k in raw})
 
 
 def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
@@ -119,14 +124,14 @@ def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
     return {**parent, **{k: v for k, v in raw.items() if k != "extends"}}, base
 
 
-def _test(number: int, raw: dict[str, Any], given: tuple[str, ...]) -> TestSpec:
+def _test(number: int, raw: dict[str, Any], given: tuple[str, ...], areas: frozenset[str]) -> TestSpec:
     handed_out = any(fnmatch.fnmatchcase(raw["check"], pattern) for pattern in given)
     spec = TestSpec(number=str(number), name=raw["name"], check=raw["check"], tag=raw["tag"],
                     points=0.0 if handed_out else float(raw["points"]), visibility=raw.get("visibility", "visible"),
                     training=bool(raw.get("training", False)), params=dict(raw.get("params", {})),
                     given=handed_out, requires=raw.get("requires", ""))
-    if spec.tag not in AREAS:
-        raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(AREAS)}")
+    if spec.tag not in areas:
+        raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(areas)}")
     if spec.visibility not in VISIBILITIES:
         raise ValueError(f"test {spec.name!r}: visibility {spec.visibility!r} is not one of {sorted(VISIBILITIES)}")
     return spec

@@ -142,6 +142,15 @@ HINTS: dict[str, str] = {
 }
 
 
+def register_hint(key: str, text: str) -> None:
+    """Add a hint an exercise brings as data (its assignment.toml's ``[[mistakes]]``, grader/checks/kit/).
+
+    A key names one hint: registering it again with another text is refused.
+    """
+    if HINTS.setdefault(key, text) != text:
+        raise ValueError(f"hint {key!r} is registered twice with different texts")
+
+
 def hint_text(key: str) -> str:
     """The hint for ``key``; empty for an empty key. An unknown key is a grader bug."""
     return HINTS[key] if key else ""

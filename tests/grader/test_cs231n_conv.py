@@ -1,0 +1,134 @@
+"""cs231n_conv, graded by the check kit: its corpus, its fixture matrix, nothing for nothing.
+
+The fixtures live in tests/submissions/cs231n_conv/: ``correct/`` (a loop-based solution as the
+notebook asks for, and a vectorised one with caches of its own), ``wrong/`` (one known mistake per
+file, named ``<function>__<mistake>.py``, first line ``# expect: hint=<key>``) and
+``no_free_points/``. Graded at seed 1 without the training checks, as ex08's matrix is.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader.report import Status
+from tests.conftest import ROOT, SUBMISSIONS
+
+ASSIGNMENT = "cs231n_conv"
+FOLDER = SUBMISSIONS / ASSIGNMENT
+CORRECT = sorted((FOLDER / "correct").glob("*.py"))
+WRONG = sorted((FOLDER / "wrong").glob("*.py"))
+NOTHING = sorted((FOLDER / "no_free_points").glob("*.py"))
+STARTER = ROOT / "reference" / ASSIGNMENT / "starter" / "layers.py"
+NUMERIC = {
+    "conv": "conv_backward_naive: numerical gradient of your conv_forward_naive",
+    "pool": "max_pool_backward_naive: numerical gradient of your max_pool_forward_naive",
+    "sbn": "spatial_batchnorm_backward: numerical gradient of your spatial_batchnorm_forward",
+}
+"""The notebook's gradient checks (0 points): a backward that is not the gradient of the student's own
+forward fails them, a wrong forward included; the report lists them under that one mistake."""
+
+MATRIX = {
+    "wrong/conv_backward_naive__db_averaged.py": {
+        NUMERIC["conv"]: 0,
+        "conv_backward_naive: db agrees with the reference": 1,
+    },
+    "wrong/conv_backward_naive__dw_stride_ignored.py": {
+        NUMERIC["conv"]: 0,
+        "conv_backward_naive: dw agrees with the reference": 3,
+    },
+    "wrong/conv_backward_naive__dx_not_cropped.py": {
+        NUMERIC["conv"]: 0,
+        "conv_backward_naive: dx agrees with the reference": 3,
+    },
+    "wrong/conv_forward_naive__kernel_flipped.py": {
+        "conv_forward_naive: cross-correlation (stride 1, no padding)": 3,
+        NUMERIC["conv"]: 0,
+    },
+    "wrong/conv_forward_naive__padding_one_side.py": {
+        "conv_forward_naive: zero padding on every side": 2,
+        NUMERIC["conv"]: 0,
+    },
+    "wrong/conv_forward_naive__stride_ignored.py": {
+        "conv_forward_naive: stride 2": 2,
+        NUMERIC["conv"]: 0,
+    },
+    "wrong/max_pool_backward_naive__gradient_spread.py": {
+        NUMERIC["pool"]: 0,
+        "max_pool_backward_naive: dx agrees with the reference (windows apart)": 2,
+    },
+    "wrong/max_pool_backward_naive__overwrites.py": {
+        NUMERIC["pool"]: 0,
+        "max_pool_backward_naive: dx agrees with the reference (overlapping windows)": 1,
+    },
+    "wrong/max_pool_forward_naive__stride_is_size.py": {
+        "max_pool_forward_naive: a stride other than the window's size": 1,
+        NUMERIC["pool"]: 0,
+    },
+    "wrong/spatial_batchnorm_backward__channels_not_last.py": {
+        NUMERIC["sbn"]: 0,
+        "spatial_batchnorm_backward: dx, dgamma and dbeta agree with the reference": 3,
+    },
+    "wrong/spatial_batchnorm_forward__channels_not_last.py": {
+        "spatial_batchnorm_forward: train mode, statistics per channel over N, H and W": 3,
+        NUMERIC["sbn"]: 0,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def conv_grader(variant_grader):
+    return variant_grader(ASSIGNMENT)
+
+
+def _expectations(path):
+    m = re.match(r"# expect:(.*)$", path.read_text().splitlines()[0])
+    assert m, f"{path.name} must start with '# expect: hint=<key>'"
+    return dict(kv.split("=", 1) for kv in m.group(1).split())
+
+
+@pytest.mark.parametrize("path", [ROOT / "reference" / ASSIGNMENT / "layers.py", *CORRECT], ids=lambda p: p.stem)
+def test_correct_solution_gets_full_marks_and_passes_every_test(conv_grader, path):
+    report = conv_grader.grade(path.read_bytes(), seed=1, training=False)
+    assert report.max_score == 30
+    assert [(t.name, t.output) for t in report.tests if t.status is not Status.PASSED] == []
+
+
+def test_every_mistake_fixture_is_in_the_matrix():
+    assert {f"wrong/{p.name}" for p in WRONG} == set(MATRIX)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_fixture_fails_exactly_its_tests(conv_grader, name):
+    report = conv_grader.grade((FOLDER / name).read_bytes(), seed=1, training=False)
+    failed = {t.name: round(t.max_score - t.score, 6) for t in report.tests if t.status is not Status.PASSED}
+    assert failed == MATRIX[name]
+
+
+@pytest.mark.parametrize("path", WRONG, ids=lambda p: p.stem)
+def test_mistake_costs_points_in_its_function_only_as_one_named_mistake(conv_grader, path):
+    area = path.stem.split("__")[0]
+    report = conv_grader.grade(path.read_bytes(), seed=1, training=False)
+    lost = {t.tags[0] for t in report.tests if t.score < t.max_score}
+    assert lost == {area}
+    assert len(report.mistakes) == 1, [(m.hint, m.tests) for m in report.mistakes]
+    hint = _expectations(path).get("hint")
+    assert report.mistakes[0].hint == (hint or "")
+    if hint:
+        assert any(t.hint == hint for t in report.tests if t.tags == [area] and t.max_score > 0)
+
+
+@pytest.mark.parametrize("path", [STARTER, *NOTHING], ids=lambda p: p.stem)
+def test_code_that_implements_nothing_earns_nothing(conv_grader, path):
+    report = conv_grader.grade(path.read_bytes(), seed=4, training=False)
+    assert [(t.name, t.score) for t in report.tests if t.score] == []
+
+
+def test_starter_hands_out_batchnorm_and_cs231n_signatures():
+    text = STARTER.read_text()
+    for signature in ("conv_forward_naive(x, w, b, conv_param)", "conv_backward_naive(dout, cache)",
+                      "max_pool_forward_naive(x, pool_param)", "max_pool_backward_naive(dout, cache)",
+                      "spatial_batchnorm_forward(x, gamma, beta, bn_param)", "spatial_batchnorm_backward(dout, cache)"):
+        assert f"def {signature}:" in text
+    assert "x_norm = (x - mean) * ivar" in text and "dgamma = (dout * x_norm).sum(axis=0)" in text
