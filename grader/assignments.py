@@ -16,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
+REPO_DIR = Path(__file__).resolve().parent.parent
+REFERENCE_DIR = REPO_DIR / "reference"
 AREAS = frozenset(["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
                    "dropout_forward", "dropout_backward", "training"])
 """ex08's areas: the tags an assignment may use unless its file lists its own (``areas = [...]``)."""
@@ -79,6 +80,12 @@ class Assignment:
     """Dotted name of the trusted reference solution (a variant uses the one of the assignment it extends)."""
     given: tuple[str, ...] = ()
     """Check-name patterns of the code the template hands out (their tests carry 0 points)."""
+    solution: Path | None = None
+    """A correct solution that must earn every point (``autograder check-assignment``): the reference module's
+    file, unless the data names another (``solution = "..."``, relative to the repository)."""
+    fixtures: Path | None = None
+    """Folder of the exercise's fixtures (``correct/``, ``wrong/``): ``fixtures = "..."`` (relative to the
+    repository, ``""`` for none), else ``tests/submissions/<id>`` where it exists."""
     kit: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     """The exercise's contract for the check kit (grader/checks/kit/): ``layers``, ``cases``, ``mistakes``."""
 
@@ -107,7 +114,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
                       submission_timeout=float(raw.get("submission_timeout", 120.0)),
                       tests=tests, directory=REFERENCE_DIR / assignment_id,
                       reference_module=f"reference.{base}.layers", given=given,
-                      kit={k: raw[k] for k in ("layers", "mistakes") if k in raw})
+                      solution=REPO_DIR / raw.get("solution", f"reference/{base}/layers.py"),
+                      fixtures=_fixtures(assignment_id, raw), kit={k: raw[k] for k in ("layers", "mistakes") if k in raw})
 
 
 def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
@@ -122,6 +130,13 @@ def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
         return raw, assignment_id
     parent, base = _raw(raw["extends"])
     return {**parent, **{k: v for k, v in raw.items() if k != "extends"}}, base
+
+
+def _fixtures(assignment_id: str, raw: dict[str, Any]) -> Path | None:
+    if "fixtures" in raw:
+        return REPO_DIR / raw["fixtures"] if raw["fixtures"] else None
+    default = REPO_DIR / "tests" / "submissions" / assignment_id
+    return default if default.is_dir() else None
 
 
 def _test(number: int, raw: dict[str, Any], given: tuple[str, ...], areas: frozenset[str]) -> TestSpec:

@@ -20,6 +20,7 @@ CHECK_MODULES = (
     "grader.checks.training",
     "grader.checks.kit.checks",
     "grader.checks.kit.gates",
+    "grader.checks.conv_training",
 )
 
 

@@ -132,3 +132,40 @@ def test_starter_hands_out_batchnorm_and_cs231n_signatures():
                       "spatial_batchnorm_forward(x, gamma, beta, bn_param)", "spatial_batchnorm_backward(dout, cache)"):
         assert f"def {signature}:" in text
     assert "x_norm = (x - mean) * ivar" in text and "dgamma = (dout * x_norm).sum(axis=0)" in text
+
+
+# --- the training check ---------------------------------------------------------------------------------
+
+TRAINING = ["training: a small CNN on your conv and max pool learns like the reference",
+            "training: the same CNN with your spatial batch norm learns like the reference"]
+
+
+@pytest.fixture(scope="module")
+def warm_conv_grader(conv_grader):
+    conv_grader.warm_up()  # the reference CNN runs, once
+    return conv_grader
+
+
+def test_training_passes_on_correct_layers_with_their_own_caches(warm_conv_grader):
+    report = warm_conv_grader.grade((FOLDER / "correct" / "vectorised.py").read_bytes(), seed=2)
+    assert report.score == report.max_score == 35
+    trained = [t for t in report.tests if t.name in TRAINING]
+    assert len(trained) == 2 and all(t.data["curves"]["yours"] == t.data["curves"]["reference"] for t in trained)
+
+
+def test_a_wrong_pool_gradient_trains_differently_and_is_listed_as_that_one_mistake(warm_conv_grader):
+    report = warm_conv_grader.grade((FOLDER / "wrong" / "max_pool_backward_naive__gradient_spread.py").read_bytes(),
+                                    seed=2)
+    failed = {t.name: t for t in report.tests if t.status is not Status.PASSED}
+    assert set(TRAINING) <= set(failed)
+    assert all(failed[n].data["caused_by"] == ["max_pool_backward_naive"] for n in TRAINING)
+    assert "max_pool_backward_naive gave different numbers" in failed[TRAINING[0]].output
+    assert [m.hint for m in report.mistakes] == ["pool_gradient_spread"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [*CORRECT, STARTER], ids=lambda p: p.stem)
+def test_training_pays_the_loop_based_solution_and_not_the_starter(warm_conv_grader, path):
+    report = warm_conv_grader.grade(path.read_bytes(), seed=3)
+    earned = sum(t.score for t in report.tests if t.name in TRAINING)
+    assert earned == (0 if path == STARTER else 5), [(t.name, t.output) for t in report.tests if t.name in TRAINING]

@@ -54,6 +54,9 @@ class Layer:
     cases: dict[str, Case]
     numeric_step: float = 1e-6
     """Step of the central differences of ``kit.numeric_gradient``."""
+    ties_at_zero: bool = False
+    """Inputs that are 0 may tie (max pooling after a ReLU): training compares gradients only where the input
+    is not 0, since any split among tied zeros is right."""
 
     @property
     def param_name(self) -> str:
@@ -105,7 +108,7 @@ def layer(assignment: Assignment, name: str) -> Layer:
     cases = {key: _case(key, c, raw["arguments"]) for key, c in raw["cases"].items()}
     return Layer(name=name, forward=raw["forward"], backward=raw["backward"], arguments=tuple(raw["arguments"]),
                  gradients=dict(raw["gradients"]), cache=raw.get("cache", "the reference's cache"), cases=cases,
-                 numeric_step=float(raw.get("numeric_step", 1e-6)))
+                 numeric_step=float(raw.get("numeric_step", 1e-6)), ties_at_zero=bool(raw.get("ties_at_zero", False)))
 
 
 def layers(assignment: Assignment) -> list[Layer]:
