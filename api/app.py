@@ -8,14 +8,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from api import access_log, body_limit
-from api.dashboard import routes as dashboard
-from api.dashboard import student
-from api.dashboard.views import STATIC
+from api import access_log, body_limit, dashboard, student
 from api.lms import routes as lms
 from api.lti import platforms as lti_platforms
 from api.lti import routes as lti
 from api.metrics import DatabaseCollector
+from api.pages import STATIC
 from api.problems import HANDLERS
 from api.ratelimit import UploadLimiter
 from api.routes import health, submissions
@@ -38,7 +36,7 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     app.state.registry.register(DatabaseCollector(settings.database))
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
-    for router in (submissions.router, health.router, lms.router, dashboard.router, student.router,
+    for router in (submissions.router, health.router, lms.router, *dashboard.routers, *student.routers,
                    lti.router, lti_platforms.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")

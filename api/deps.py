@@ -1,4 +1,7 @@
-"""Named dependencies for the routes (``SessionDep``, ``StudentDep``...)."""
+"""Named dependencies for the routes: the app's boundaries (``SessionDep``, ``QueueDep``...).
+
+Who is asking (tokens, the page session, operators) is :mod:`api.auth`.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.ratelimit import UploadLimiter
-from service import tokens
-from service.db.models import Student
 from service.db.session import session_factory
-from service.problems import Problem
 from service.settings import Settings
 from service.task_sender import TaskQueue
 
@@ -52,15 +52,3 @@ def get_redis(request: Request) -> Any:
 
 
 AsyncRedisDep = Annotated[Any, Depends(get_redis)]
-
-
-def current_student(request: Request, session: SessionDep) -> Student:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    student = tokens.authenticate(session=session, token=token.strip()) if scheme.lower() == "bearer" else None
-    if student is None:
-        raise Problem(401, "Unauthorized", "send `Authorization: Bearer <token>` with a valid token "
-                      "(`autograder token create NAME` makes one)", headers={"WWW-Authenticate": "Bearer"})
-    return student
-
-
-StudentDep = Annotated[Student, Depends(current_student)]

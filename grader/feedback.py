@@ -66,6 +66,73 @@ HINTS: dict[str, str] = {
         "mean and the batch variance, which every sample is normalised with: add both of those paths "
         "(compact form: dx = ivar / N * (N * dx_norm - sum(dx_norm) - x_norm * sum(dx_norm * x_norm)))."
     ),
+    "averaged_not_summed": (
+        "dgamma and dbeta are sums over the batch, not means: every sample's gradient adds to the "
+        "parameter it shares (dbeta = np.sum(dout, axis=0), dgamma = np.sum(dout * x_norm, axis=0)). "
+        "Check: with a batch of N copies of one sample, dbeta must be N times that sample's dout."
+    ),
+    "dgamma_uses_x": (
+        "dgamma multiplies dout by what gamma multiplied in the forward pass: the normalised x_norm, "
+        "not the input x (dgamma = np.sum(dout * x_norm, axis=0))."
+    ),
+    "centred_not_normalised": (
+        "The centred x - mean and the normalised x_norm = (x - mean) / sqrt(var + eps) are mixed up: "
+        "gamma multiplies x_norm (so dgamma = sum(dout * x_norm)), while the variance's gradient "
+        "(divar = sum(dx_norm * (x - mean)), dx = 2 * (x - mean) * dvar / N) takes x - mean; in the "
+        "compact form every x in the variance term is x_norm. Also d(1/std)/d std = -1/std**2. Check: "
+        "a correct dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "mean_path_missing_1_over_n": (
+        "The mean is sum(x) / N, so the gradient through it is dmu / N for every sample (dx2 = "
+        "np.ones((N, D)) * dmu / N): the 1/N is missing, and the mean path's term is N times too "
+        "large. Check: a correct dx has np.sum(dx, axis=0) == 0 (up to round-off)."
+    ),
+    "var_path_missing_1_over_n": (
+        "The variance is sum((x - mean)**2) / N, so its gradient reaches each sample as "
+        "2 * (x - mean) * dvar / N: the 1/N is missing, and the variance path's term is N times too "
+        "large. Check: a correct dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "mean_and_var_paths_missing_1_over_n": (
+        "The mean and the variance both average over the batch (sum / N), so the gradients through "
+        "them reach each sample divided by N (dx2 = dmu / N, dxmu2 = 2 * (x - mean) * dvar / N): both "
+        "1/N are missing. Check: a correct dx has np.sum(dx, axis=0) == 0 and "
+        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "var_path_missing_half": (
+        "d sqrt(var + eps) / d var = 0.5 / sqrt(var + eps): the 0.5 is missing, so the variance "
+        "path's term is twice too large (dvar = 0.5 * dsqrtvar / sqrt(var + eps)). Check: a correct "
+        "dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "var_path_missing_two": (
+        "d (x - mean)**2 / d (x - mean) = 2 * (x - mean): the 2 is missing, so the variance path's "
+        "term is half what it should be (dxmu2 = 2 * (x - mean) * dvar / N). Check: a correct dx has "
+        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "mean_path_wrong_sign": (
+        "The mean is subtracted (x - mean), so the gradient through it enters with a minus sign: "
+        "dmu = -np.sum(dxmu, axis=0). Check: a correct dx has np.sum(dx, axis=0) == 0 (up to round-off)."
+    ),
+    "var_path_wrong_sign": (
+        "Dividing by sqrt(var + eps) makes the gradient through the variance negative: d(1/s)/ds = "
+        "-1/s**2, so dsqrtvar = -divar / (var + eps). Check: a correct dx has "
+        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+    ),
+    "eps_outside_sqrt": (
+        "eps belongs inside the square root: std = sqrt(var + eps), not sqrt(var) + eps. Use the "
+        "cache's values (ivar, sqrtvar) instead of recomputing them, or recompute them exactly as the "
+        "forward pass does."
+    ),
+    "dx_sum_over_wrong_axis": (
+        "In dx, the sums of the paths through the mean and the variance run over the batch (axis=0, "
+        "one value per feature), like the mean and the variance themselves: sum(dx_norm, axis=0), "
+        "sum(dx_norm * x_norm, axis=0). Summing over the features (axis=1) or over every entry (no "
+        "axis) mixes features that batch norm keeps apart."
+    ),
+    "compact_form_n_misplaced": (
+        "The compact form is dx = (1 / N) * ivar * (N * dx_norm - sum(dx_norm, axis=0) - x_norm * "
+        "sum(dx_norm * x_norm, axis=0)): one N or 1/N of it is missing. Check: with gamma = 1 and a "
+        "dout of one 1 and zeros elsewhere, the entry of dx at that 1 is ivar * (1 - 1/N - x_norm**2/N)."
+    ),
     "dx_missing_gamma": (
         "dx misses the factor gamma: out = gamma * x_norm + beta, so the gradient that reaches x_norm "
         "is dout * gamma, not dout."
@@ -131,6 +198,19 @@ HINTS: dict[str, str] = {
         "dx applies the mask but forgets its scaling: the forward pass scaled the kept units, so the "
         "backward pass must scale their gradient by the same factor (dx = dout * mask / (1 - p) with a 0/1 mask)."
     ),
+    "backward_scaled_twice": (
+        "dx scales the kept units' gradient twice: when the cache holds the mask already divided by "
+        "(1 - p), dx = dout * mask; divide by (1 - p) only when the cache holds the 0/1 mask."
+    ),
+    "backward_wrong_scale": (
+        "dx scales the kept units' gradient by another factor than the forward pass scaled the kept "
+        "units: the backward pass multiplies by exactly the forward's factor (dx = dout * mask / (1 - p) "
+        "when p is the probability of dropping, with a 0/1 mask)."
+    ),
+    "backward_inverted_mask": (
+        "dx lets the gradient through the units that were dropped and stops it at the kept ones: the "
+        "mask in the cache says which units were kept (mask = rand >= p, or rand < 1 - p); use it as is."
+    ),
     "alt_only": (
         "batchnorm_backward_alt works, but batchnorm_backward does not: the notebook and this "
         "grader call batchnorm_backward. Implement it too (it may simply call your alt version)."
@@ -142,13 +222,11 @@ HINTS: dict[str, str] = {
 }
 
 
-def register_hint(key: str, text: str) -> None:
-    """Add a hint an exercise brings as data (its assignment.toml's ``[[mistakes]]``, grader/checks/kit/).
-
-    A key names one hint: registering it again with another text is refused.
-    """
-    if HINTS.setdefault(key, text) != text:
-        raise ValueError(f"hint {key!r} is registered twice with different texts")
+def add_hints(texts: dict[str, str]) -> None:
+    """Add hints at start-up (another exercise's candidates bring their own); a key keeps its one text."""
+    for key, text in texts.items():
+        if HINTS.setdefault(key, text) != text:
+            raise ValueError(f"hint {key!r} already has another text")
 
 
 def hint_text(key: str) -> str:

@@ -2,6 +2,10 @@
 
 Rules, in order (docs in reference/ex08/README.md):
 
+0. A failed test that ended for a reason outside any one check (``data["cause"]``: the file did not
+   import, a function is missing, the same exception at the same line, a timeout or a crash of the
+   same function) joins the group of that cause, whatever its area: one import failure is one
+   mistake, with every test it cost.
 1. A failed test with a hint joins the group of that hint in its own area (``output_dtype`` on two
    dropout_forward tests is one mistake; ``returned_none`` in two functions is two). A training test
    joins the group of its hint in whichever layer's area it was named first.
@@ -9,7 +13,8 @@ Rules, in order (docs in reference/ex08/README.md):
    the first group of its own area: the function's missing work is the cause.
 3. A training test that names the layer behind its failure (``data["caused_by"]``) joins the first
    group of that layer's area.
-4. Any other failure without a hint is grouped with the other unnamed failures of its area.
+4. Any other failure without a hint is grouped with the other unnamed failures of its area, or with
+   the first cause (rule 0) of its area when there is one.
 
 Grouping changes no score: a group says which points one cause costs, over every test it failed.
 """
@@ -25,11 +30,18 @@ def group(results: list[TestResult]) -> list[Mistake]:
     failed = [t for t in results if t.status is not Status.PASSED and t.status is not Status.INTERNAL_ERROR]
     keys: dict[str, str] = {}
     for t in failed:
-        if t.hint and _area(t) != "training":
+        if t.data.get("cause"):
+            keys[t.number] = f"cause:{t.data['cause']}"
+        elif t.hint and _area(t) != "training":
             keys[t.number] = f"hint:{t.hint}:{_area(t)}"
         elif not t.hint and not t.data.get("gate") and not t.data.get("caused_by"):
             keys[t.number] = f"area:{_area(t)}"
+    causes = {_area(t): keys[t.number] for t in reversed(failed) if keys.get(t.number, "").startswith("cause:")}
     for t in failed:
+        if keys.get(t.number, "").startswith("area:") and _area(t) in causes:
+            keys[t.number] = causes[_area(t)]  # rule 4 with a cause in the area: that cause
+        if keys.get(t.number, "").startswith(("cause:", "area:")):
+            continue
         if t.hint and _area(t) == "training":
             keys[t.number] = next((k for k in keys.values() if k.startswith(f"hint:{t.hint}:")), f"hint:{t.hint}:training")
         elif t.number not in keys:

@@ -83,7 +83,7 @@ class Grader:
             sandbox = self.factory.open(source)
         except (ImportFailed, ChildDied, CallTimedOut) as exc:  # the student's code, while being imported
             message, status = _open_failure(exc)
-            results = [_result(t, status, message) for t in tests]
+            results = [_result(t, status, message, data={"cause": "import"}) for t in tests]
             output = "\n".join([message, *notes])
             return self._report(results, output, seed, source, started)
         try:
@@ -196,22 +196,23 @@ def _run_test(ctx: CheckContext) -> TestResult:
     except Fail as exc:
         verdict = Verdict(False, exc.message, hint=exc.hint, data=exc.data)
     except MissingFunction as exc:
-        verdict = Verdict(False, f"{exc} (it must keep exactly this name).")
+        verdict = Verdict(False, f"{exc} (it must keep exactly this name).", data={"cause": f"missing:{exc.name}"})
     except NotData as exc:
         verdict = Verdict(False, f"Your function returned {exc.what}, where plain numbers or numpy "
                                  "arrays were expected.")
     except StudentRaised as exc:
-        return _result(ctx.test, Status.ERROR, _raised_message(exc))
+        return _result(ctx.test, Status.ERROR, _raised_message(exc), data={"cause": _raised_cause(exc)})
     except CallTimedOut as exc:
         who = getattr(exc, "function", "code")
         return _result(ctx.test, Status.TIMEOUT, f"Your {who} {exc} and was stopped (once it timed out, it "
                                                  "is not called again in the same mode for this submission). Look for an "
-                                                 "endless loop, or for work that grows much faster than the input.")
+                                                 "endless loop, or for work that grows much faster than the input.",
+                       data={"cause": f"timeout:{who}"})
     except ChildDied as exc:
         return _result(ctx.test, Status.ERROR, f"Your code crashed: {exc.reason}. This happens on "
                                                "os._exit/sys.exit, on exceeding the memory limit, or on "
                                                "forbidden operations (subprocesses, network, files "
-                                               "outside the working folder).")
+                                               "outside the working folder).", data={"cause": f"crash:{exc.reason}"})
     except Exception:
         log.exception("check %s failed internally", ctx.test.check)
         return _result(ctx.test, Status.INTERNAL_ERROR, "The grader failed on this test; this is not "
@@ -280,6 +281,11 @@ def _open_failure(exc: ImportFailed | ChildDied | CallTimedOut) -> tuple[str, St
 def _import_message(exc: ImportFailed) -> str:
     return (f"Your layers.py could not be imported, so no test could run: {exc.message}. "
             "Fix this error first (run the file once with `python layers.py`).")
+
+
+def _raised_cause(exc: StudentRaised) -> str:
+    """One exception, one cause: the same type raised at the same line (or with the same message)."""
+    return f"raised:{exc.exc_type}:" + (f"line {exc.line}" if exc.line else exc.message[:200])
 
 
 def _raised_message(exc: StudentRaised) -> str:

@@ -1,6 +1,7 @@
-"""Intake: validate an upload, store its row (the source of truth), then send its id to the workers.
+"""Intake: check an upload, store its row (the source of truth), then send its id to the workers.
 
-The same path for every way in: the upload API, the student page and the LMS webhook.
+One path for every way in (:func:`submit`): the upload API, the student page (an LTI
+student's too) and the LMS webhook call it, and only map its outcome to their response.
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ import ast
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import lifecycle
+from service import grades, lifecycle
 from service.db.models import Student, Submission, SubmissionStatus
 from service.problems import PROBLEMS, Problem
+from service.settings import Settings
 from service.task_sender import TaskQueue
 
 log = logging.getLogger(__name__)
@@ -72,21 +77,75 @@ def check_assignment(assignment: str, allowed: list[str]) -> None:
                       type=PROBLEMS + "unknown-assignment", known=known)
 
 
-def create(*, session: Session, queue: TaskQueue, student: Student, content: bytes, assignment: str,
-           filename: str = "layers.py", idempotency_key: str | None = None,
-           max_waiting: int | None = None) -> tuple[Submission, bool]:
-    """Store a held row, commit, then let it through (queued, enqueued) when none of the student's is
-    in flight (:func:`service.lifecycle.advance`); returns (row, created). A repeated key returns the
-    first. More than ``max_waiting`` of the student's submissions waiting: a 429 Problem.
+class Limiter(Protocol):
+    """The per-student upload rate limit (``api.ratelimit.UploadLimiter``; a double in tests)."""
+
+    def hit(self, key: str) -> None:
+        """Count one upload for ``key``; raise a Problem (429, or 503 when it cannot count) to refuse it."""
+
+
+@dataclass
+class Accepted:
+    """What an upload became: its row, and whether this call created it (False: a replay)."""
+
+    submission: Submission
+    created: bool
+
+
+def key_reused(old: Submission) -> Problem:
+    """The refusal of an ``Idempotency-Key`` sent again with a different file."""
+    return Problem(409, "Idempotency-Key reused", "this key was used for a different file",
+                   type=PROBLEMS + "idempotency-conflict", submission_id=old.id)
+
+
+def submit(*, session: Session, queue: TaskQueue, settings: Settings, limiter: Limiter,
+           student: Student | Callable[[], Student], content: bytes, filename: str | None, assignment: str,
+           size: int | None = None, idempotency_key: str | None = None,
+           reused_key: Callable[[Submission], Problem] = key_reused) -> Accepted:
+    """Every way in (the upload API, the student page, an LTI student, the LMS webhook) comes here.
+
+    In order: the assignment is graded here, the file is named ``*.py``, its content passes
+    :func:`validate`; a repeated ``idempotency_key`` answers the first submission (not counted
+    again); the assignment is not closed for this student; the rate limit and the cap on the
+    student's waiting submissions; then the row is created (:func:`create`). A refusal is a
+    :class:`~service.problems.Problem`; the route maps the outcome to its response.
+
+    ``student`` may be a function (an LMS's student is created on their first upload): it is
+    called once the upload passed its checks. ``size`` is the upload's real size when
+    ``content`` was read only up to the limit; ``reused_key`` words the refusal of a key sent
+    again with another file.
     """
+    check_assignment(assignment, settings.assignment_ids)
+    check_filename(filename)
+    validate(content, max_bytes=settings.max_upload_bytes, size=size)
+    who = student() if callable(student) else student
     sha = hashlib.sha256(content).hexdigest()
-    if idempotency_key and (old := _by_key(session, student.id, idempotency_key)):
-        return _same_upload(old, sha), False
-    if max_waiting is not None and (n := lifecycle.waiting(session, student.id)) >= max_waiting:
+    if idempotency_key and (old := _by_key(session, who.id, idempotency_key)):
+        return Accepted(_same_upload(old, sha, reused_key), False)
+    grades.refuse_if_closed(session, settings.schedule, assignment, who.id)
+    limiter.hit(f"student:{who.id}")
+    _check_waiting(session, who.id, settings.max_waiting_per_student)
+    row, created = create(session=session, queue=queue, student=who, content=content, assignment=assignment,
+                          filename=filename or "layers.py", idempotency_key=idempotency_key, reused_key=reused_key)
+    return Accepted(row, created)
+
+
+def _check_waiting(session: Session, student_id: int, max_waiting: int) -> None:
+    if (n := lifecycle.waiting(session, student_id)) >= max_waiting:
         raise Problem(429, "Too many submissions waiting",
                       f"{n} of your submissions are waiting to be graded (at most {max_waiting}); "
                       "upload again once one is graded", type=PROBLEMS + "too-many-waiting",
                       waiting=n, limit=max_waiting)
+
+
+def create(*, session: Session, queue: TaskQueue, student: Student, content: bytes, assignment: str,
+           filename: str = "layers.py", idempotency_key: str | None = None,
+           reused_key: Callable[[Submission], Problem] = key_reused) -> tuple[Submission, bool]:
+    """Store a held row, commit, then let it through (queued, enqueued) when none of the student's is
+    in flight (:func:`service.lifecycle.advance`); returns (row, created). No checks: :func:`submit`
+    makes them. The same key raced in from a parallel request returns the first.
+    """
+    sha = hashlib.sha256(content).hexdigest()
     row = Submission(student_id=student.id, assignment=assignment, filename=filename[:255],
                      content=content, sha256=sha, idempotency_key=idempotency_key,
                      status=SubmissionStatus.HELD.value)
@@ -98,16 +157,10 @@ def create(*, session: Session, queue: TaskQueue, student: Student, content: byt
         old = _by_key(session, student.id, idempotency_key or "")
         if old is None:
             raise
-        return _same_upload(old, sha), False
+        return _same_upload(old, sha, reused_key), False
     lifecycle.advance(session, queue, student.id)
     session.refresh(row)
     return row, True
-
-
-def replay(*, session: Session, student: Student, key: str | None, content: bytes) -> Submission | None:
-    """The earlier submission made with this Idempotency-Key (a retry is not rate-limited)."""
-    old = _by_key(session, student.id, key) if key else None
-    return _same_upload(old, hashlib.sha256(content).hexdigest()) if old else None
 
 
 def _by_key(session: Session, student_id: int, key: str) -> Submission | None:
@@ -115,10 +168,9 @@ def _by_key(session: Session, student_id: int, key: str) -> Submission | None:
                                                    Submission.idempotency_key == key))
 
 
-def _same_upload(old: Submission, sha: str) -> Submission:
+def _same_upload(old: Submission, sha: str, reused_key: Callable[[Submission], Problem]) -> Submission:
     if old.sha256 != sha:
-        raise Problem(409, "Idempotency-Key reused", "this key was used for a different file",
-                      type=PROBLEMS + "idempotency-conflict", submission_id=old.id)
+        raise reused_key(old)
     return old
 
 

@@ -1,1 +1,5 @@
-"""The instructor dashboard (``/dashboard``) and the student page (``/student``), server-rendered."""
+"""``/dashboard``: the instructor's pages, server-rendered; one module per page."""
+
+from api.dashboard import export, gradebook, overview, schedule, sign_in, students, submissions
+
+routers = tuple(m.router for m in (sign_in, overview, submissions, students, gradebook, export, schedule))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.dashboard.views import CsrfDep, InstructorDep
+from api.auth import CsrfDep, InstructorDep
 from api.deps import SessionDep, SettingsDep
 from api.lti.pages import templates, tool_urls
 from service.lti import registrations

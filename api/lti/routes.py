@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.dashboard import auth
+from api import auth
 from api.deps import SettingsDep
 from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory

@@ -1,6 +1,6 @@
 """``/healthz`` (database, broker, workers, sandbox layers) and ``/metrics`` (Prometheus).
 
-Both for operators (:mod:`api.operators`); anyone else gets ``/healthz``'s bare
+Both for operators (:mod:`api.auth`); anyone else gets ``/healthz``'s bare
 status (liveness: the same code, no details) and a 401 from ``/metrics``.
 ``ok`` means ready to grade: a worker process has warmed up (torch and Lightning
 imported, reference runs cached) and announced itself; until then the status is
@@ -17,8 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import OperatorDep, RequireOperator
 from api.deps import SettingsDep
-from api.operators import OperatorDep, RequireOperator
 from service import heartbeats
 from service.db.session import engine_for
 from service.settings import Settings

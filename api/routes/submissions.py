@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse
 
 from api import sse_stream
-from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep, StudentDep
+from api.auth import StudentDep
+from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.responses import submission_body, submission_body_for_student
-from service import grades, intake
+from service import intake
 from service.db.models import Student, Submission
 from service.problems import Problem
 from service.settings import Settings
@@ -27,21 +28,12 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
     assignment: Annotated[str | None, Query()] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    content = file.file.read(settings.max_upload_bytes + 1)  # never read more than we would keep
-    assignment = assignment or settings.default_assignment
-    intake.check_assignment(assignment, settings.assignment_ids)
-    intake.check_filename(file.filename)
-    intake.validate(content, max_bytes=settings.max_upload_bytes, size=file.size)
-    replay = intake.replay(session=session, student=student, key=idempotency_key, content=content)
-    if replay is None:
-        grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
-        limiter.hit(f"student:{student.id}")
-    row, created = intake.create(session=session, queue=queue, student=student, content=content,
-                                 assignment=assignment, filename=file.filename or "layers.py",
-                                 idempotency_key=idempotency_key,
-                                 max_waiting=settings.max_waiting_per_student)
-    body = _body(row, student, settings, with_report=False)  # a replay may answer a graded one
-    return JSONResponse(body, status_code=202 if created else 200, headers={"Location": body["links"]["self"]})
+    done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter, student=student,
+                         content=file.file.read(settings.max_upload_bytes + 1),  # never more than we keep
+                         size=file.size, filename=file.filename, assignment=assignment or settings.default_assignment,
+                         idempotency_key=idempotency_key)
+    body = _body(done.submission, student, settings, with_report=False)  # a replay may answer a graded one
+    return JSONResponse(body, status_code=202 if done.created else 200, headers={"Location": body["links"]["self"]})
 
 
 @router.get("", summary="Your submissions, newest first")

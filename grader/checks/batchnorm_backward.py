@@ -15,8 +15,10 @@ template's 9-tuple cache, built here by the reference forward, is credited:
 the forward's mistake costs points in the forward tests only. Where the
 forward is right but the backward is right only on the template's cache, the
 forward and backward disagree on the cache (hint ``backward_wrong_cache``).
-Wrong gradients are matched against the arithmetic of known mistakes
-(grader/checks/support/batchnorm_math.py) to name them. All inputs are seeded: no
+Wrong gradients are matched against candidate formulas of known mistakes, computed here from the
+same batch (grader/checks/support/batchnorm_candidates.py, the engine in candidates.py), to name
+them; where none matches, the message says which of dx, dgamma, dbeta is wrong and where it first
+differs. All inputs are seeded: no
 verdict depends on luck.
 """
 
@@ -28,7 +30,9 @@ import numpy as np
 
 from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
 from grader.checks.registry import check
+from grader.checks.support import batchnorm_candidates as bc
 from grader.checks.support import batchnorm_math as bm
+from grader.checks.support import candidates
 from grader.checks.support.batchnorm_cases import Case, Grads, Miss, backward_cases
 from grader.checks.support.context import (
     WHOLE,
@@ -199,32 +203,37 @@ def _explain(miss: Miss, case: Case, fn: str, tol: float, prefix: str) -> Except
         return Fail(f"{prefix}On {case.label}, {miss.where}: {miss.error.message}", hint=miss.error.hint)
     assert miss.got is not None and miss.target is not None
     what = "the numerical gradient" if tol == NUMERIC_TOL else "the reference gradient"
-    for name, got, want in zip(Grads._fields, miss.got, miss.target, strict=True):
-        err = bm.norm_error(got, want)
-        if err < tol:
-            continue
-        hint, detail = _diagnose(name, miss.got, case)
-        return Fail(f"{prefix}On {case.label}, {miss.where}, the {name} of {fn} differs from {what}: largest "
-                    f"deviation {err:.2e} of the largest |{name}|, allowed {tol:.0e}. Expected "
-                    f"{_show(want)}, got {_show(got)}.{detail}", hint=hint)
-    raise AssertionError("a miss without a wrong gradient")
+    wrong = [n for n, g, t in zip(Grads._fields, miss.got, miss.target, strict=True) if not bm.norm_error(g, t) < tol]
+    if not wrong:
+        raise AssertionError("a miss without a wrong gradient")
+    right = [n for n in Grads._fields if n not in wrong]
+    v = bc.inputs(case.x, case.gamma, case.dout, case.eps_value)
+    match = candidates.diagnose(fn, v, miss.got._asdict(), bc.correct(v), tol)
+    # where the numbers first part matters only when no known mistake explains them
+    details = "; ".join(_deviation(n, getattr(miss.got, n), getattr(miss.target, n), tol, what, match is None)
+                        for n in wrong)
+    first = wrong[0]
+    message = (f"{prefix}On {case.label}, {miss.where}, the {_and(wrong)} of {fn} "
+               f"{'differs' if len(wrong) == 1 else 'differ'} from {what}"
+               f"{f' ({_and(right)} {_is(right)} right)' if right else ''}: {details} (allowed {tol:.0e}). "
+               f"Expected {first} = {_show(getattr(miss.target, first))}, got {_show(getattr(miss.got, first))}.")
+    if match is None:
+        return Fail(message)
+    return Fail(f"{message} Your dx, dgamma and dbeta are exactly what a backward gives that "
+                f"{match.candidate.what}.", hint=match.candidate.hint)
 
 
-def _diagnose(name: str, got: Grads, case: Case) -> tuple[str, str]:
-    """(hint, sentence) when the wrong gradient matches a known mistake; ("", "") otherwise."""
-    x, gamma, dout, eps = case.x, case.gamma, case.dout, case.eps_value
-    if name == "dx":
-        correct = bm._dx(x, gamma, dout, eps)
-        found = bm.matching_variant(got.dx, bm.dx_variants(x, gamma, dout, eps), correct, REFERENCE_TOL)
-        return (found[0], f" Your dx is exactly the gradient that {found[1]}.") if found else ("", "")
-    mean, var = bm.batch_stats(x)
-    x_norm = (x - mean) / np.sqrt(var + eps)
-    if bm.norm_error(got.dgamma, dout.sum(axis=0)) < REFERENCE_TOL and \
-            bm.norm_error(got.dbeta, (dout * x_norm).sum(axis=0)) < REFERENCE_TOL:
-        return "dgamma_dbeta_swapped", " Your dgamma is the correct dbeta and your dbeta the correct dgamma."
-    if name == "dgamma" and bm.norm_error(got.dgamma, (dout * x).sum(axis=0)) < REFERENCE_TOL:
-        return "", " Your dgamma is sum(dout * x): it must be sum(dout * x_norm)."
-    return "", ""
+def _deviation(name: str, got: np.ndarray, want: np.ndarray, tol: float, what: str, where: bool) -> str:
+    deviation = f"{name} by up to {bm.norm_error(got, want):.2e} of the largest |{name}|"
+    return f"{deviation}, {candidates.where_it_differs(got, want, tol, against=what)}" if where else deviation
+
+
+def _and(names: list[str]) -> str:
+    return " and ".join(names)
+
+
+def _is(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 def _show(a: np.ndarray) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from grader.checks.registry import check
+from grader.checks.support import candidates
+from grader.checks.support import dropout_candidates as dc
 from grader.checks.support.context import (
     OUT_AND_CACHE,
     WHOLE,
@@ -36,6 +38,7 @@ from grader.sandbox.interface import Handle, SandboxError
 
 GRAD_TOL = 1e-7  # correct code gives ~1e-11 in float64 (the notebook prints ~2e-11)
 H = 1e-5  # central-difference step
+MATCH_TOL = 1e-6  # a wrong dx is named when it is a known mistake's dx to this (norm_error); float64 gives ~1e-16
 
 
 def _forward(ctx: CheckContext, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Handle]:
@@ -93,7 +96,7 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
         if not err < GRAD_TOL:
             raise Fail(f"Numerical gradient check on a {shape} input with p = {p}: the relative error "
                        f"of dx is {err:.2e}, expected below {GRAD_TOL:.0e}. dx must be dout times the "
-                       "same mask and scale your forward pass applied.", hint=_diagnose(dx, dout, expected))
+                       "same mask and scale your forward pass applied.", hint=_diagnose(dx, dout, out / x))
     return Verdict(True, "dx matches the numerical gradient of your dropout_forward (relative error "
                          f"below {GRAD_TOL:.0e}).")
 
@@ -117,7 +120,7 @@ def matches_mask(ctx: CheckContext) -> Verdict:
             raise Fail(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
                        f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
                        "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
-                       hint=_diagnose(dx, dout, expected))
+                       hint=_diagnose(dx, dout, out / x))
     return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
 
 
@@ -138,20 +141,12 @@ def _require_dropout(out: np.ndarray, x: np.ndarray) -> None:
         raise Fail("your dropout_forward does not scale the kept units by one common factor")
 
 
-def _diagnose(dx: np.ndarray, dout: np.ndarray, expected: np.ndarray) -> str:
-    """Name the mistake when dx is exactly what a known one gives; ``expected`` is dout * multiplier."""
-    def close(a: np.ndarray, b: np.ndarray) -> bool:
-        return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
-
-    nonzero = np.abs(dout) > 1e-12
-    if np.any(nonzero):
-        factor = float(np.median(dx[nonzero] / dout[nonzero]))
-        if factor != 0 and close(dx, dout * factor) and not close(expected, dout * factor):
-            return "backward_ignores_mask"  # dx = dout, or dout / (1 - p): no unit gets zero gradient
-    kept = expected != 0
-    if np.any(kept) and not close(expected, dout * kept) and close(dx, dout * kept):
-        return "backward_missing_scale"  # the 0/1 mask applied, its 1/(1-p) forgotten
-    return ""
+def _diagnose(dx: np.ndarray, dout: np.ndarray, multiplier: np.ndarray) -> str:
+    """The hint of the known mistake dx is exactly (dropout_candidates.py), against the forward whose
+    effective multiplier (mask times scale) is ``multiplier``; "" when none."""
+    v = dc.inputs(dout, multiplier)
+    match = candidates.diagnose("dropout_backward", v, {"dx": dx}, dc.correct(v), MATCH_TOL)
+    return match.candidate.hint if match else ""
 
 
 @check("dropout_backward.test_mode")
@@ -175,6 +170,7 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
     dout = rng.standard_normal(shape)
     expected = dout * mask / keep
     param = {"mode": "train", "p": p}
+    hints = []
     for stored in (mask.astype(np.float64), mask / keep):
         try:
             dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, (param, stored)))
@@ -183,9 +179,15 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
         if type(dx) is np.ndarray and dx.shape == shape and np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
             return Verdict(True, "Your dropout_forward gave no usable cache, so dropout_backward was checked "
                                  "on the template's cache (dropout_param, mask): it is correct there.")
+        if type(dx) is np.ndarray and dx.shape == shape and dx.dtype.kind == "f":
+            hints.append(_diagnose(dx, dout, mask / keep))
     reason = why.message if isinstance(why, Fail) else str(why)
+    # named only when both layouts of the mask give the same mistake (a backward made for the other layout
+    # is correct on it, and was credited above)
+    hint = hints[0] if len(hints) == 2 and hints[0] == hints[1] else ""
     raise Fail("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
-               f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.")
+               f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.",
+               hint=hint)
 
 
 def _scaled(ctx: CheckContext) -> str:

@@ -1,10 +1,9 @@
-"""Intake from an LMS webhook: authenticate the signature, validate, then create it like any upload."""
+"""Intake from an LMS webhook: authenticate the signature, parse the body, then submit it like any upload."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import grades, intake
+from service import intake
 from service.db.lms_models import LmsLink
 from service.db.models import Student, Submission
 from service.lms import callback_address, signing
@@ -81,31 +80,33 @@ def check_callback(url: str, settings: Settings, *,
         raise Problem(422, "Bad callback URL", str(e), type=PROBLEMS + "lms-callback") from None
 
 
-def accept(*, session: Session, queue: TaskQueue, settings: Settings, integration: str,
+def accept(*, session: Session, queue: TaskQueue, settings: Settings, limiter: intake.Limiter, integration: str,
            payload: LmsSubmission, content: bytes) -> Accepted:
-    """Create (or find again) the submission for this external id; queued like any upload."""
-    assignment = settings.lms_assignment_map.get(payload.assignment_id, payload.assignment_id)
-    intake.check_assignment(assignment, settings.assignment_ids)
-    intake.check_filename(payload.filename)
-    intake.validate(content, max_bytes=settings.max_upload_bytes)
+    """Create (or find again) the submission for this external id: :func:`service.intake.submit`, like any
+    upload (its external id is its idempotency key), then the link back to the LMS."""
+    done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter,
+                         student=lambda: _student(session, f"{integration}:{payload.student_id}"),
+                         content=content, filename=payload.filename,
+                         assignment=settings.lms_assignment_map.get(payload.assignment_id, payload.assignment_id),
+                         idempotency_key=f"lms:{integration}:{payload.external_submission_id}",
+                         reused_key=_external_id_reused)
+    return Accepted(done.submission, _linked(session, integration, payload, done.submission), done.created)
+
+
+def _linked(session: Session, integration: str, payload: LmsSubmission, row: Submission) -> LmsLink:
+    """The submission's link back to the LMS (made on its first upload; a replay finds it)."""
     if (link := _link(session, integration, payload.external_submission_id)) is not None:
-        return Accepted(_same(session, link, content), link, False)
-    student = _student(session, f"{integration}:{payload.student_id}")
-    grades.refuse_if_closed(session, settings.schedule, assignment, student.id)
-    row, created = intake.create(session=session, queue=queue, student=student, content=content,
-                                      assignment=assignment, filename=payload.filename,
-                                      idempotency_key=f"lms:{integration}:{payload.external_submission_id}")
-    link = LmsLink(integration=integration, course_id=payload.course_id, assignment_id=payload.assignment_id,
-                   student_id=payload.student_id, external_submission_id=payload.external_submission_id,
-                   submission_id=row.id, callback_url=payload.callback_url)
-    session.add(link)
+        return link
+    session.add(LmsLink(integration=integration, course_id=payload.course_id, assignment_id=payload.assignment_id,
+                        student_id=payload.student_id, external_submission_id=payload.external_submission_id,
+                        submission_id=row.id, callback_url=payload.callback_url))
     try:
         session.commit()
     except IntegrityError:  # the same external id raced in from a parallel request
         session.rollback()
-        link = _link(session, integration, payload.external_submission_id)  # type: ignore[assignment]
-        assert link is not None
-    return Accepted(row, link, created)
+    link = _link(session, integration, payload.external_submission_id)
+    assert link is not None
+    return link
 
 
 def _link(session: Session, integration: str, external_id: str) -> LmsLink | None:
@@ -113,13 +114,9 @@ def _link(session: Session, integration: str, external_id: str) -> LmsLink | Non
                                                 LmsLink.external_submission_id == external_id))
 
 
-def _same(session: Session, link: LmsLink, content: bytes) -> Submission:
-    row = session.get(Submission, link.submission_id)
-    assert row is not None
-    if row.sha256 != hashlib.sha256(content).hexdigest():
-        raise Problem(409, "External submission id reused", "this id was sent before with a different file",
-                      type=PROBLEMS + "lms-conflict", submission_id=row.id)
-    return row
+def _external_id_reused(old: Submission) -> Problem:
+    return Problem(409, "External submission id reused", "this id was sent before with a different file",
+                   type=PROBLEMS + "lms-conflict", submission_id=old.id)
 
 
 def _student(session: Session, name: str) -> Student:

@@ -16,7 +16,9 @@ import pytest
 import reference.ex08.layers as ref
 from grader.checks import batchnorm_backward as bb
 from grader.checks import batchnorm_forward as bf
+from grader.checks.support import batchnorm_candidates as bc
 from grader.checks.support import batchnorm_math as bm
+from grader.checks.support import candidates
 from grader.report import Status
 from tests.conftest import ROOT, SUBMISSIONS
 
@@ -111,18 +113,18 @@ def test_hanging_forward_leaves_the_backward_judged_on_the_template_cache(grader
 # --- mistakes fail, and are named only when they are what they look like -------------------------------
 
 def test_every_backward_mistake_exceeds_the_tolerances_on_some_case():
-    """On the checks' own batches, each variant misses the correct dx by >= 100x the tolerance somewhere."""
+    """On the checks' own batches, each candidate misses the correct gradients by >= 100x the tolerance somewhere."""
     for seed in range(20):
         rng = np.random.default_rng(seed)
         for table, tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL)):
             worst: dict[str, float] = {}
             for n, d, scale, offset, eps in table:
                 x, gamma, _ = bm.batch(rng, n, d, scale, offset)
-                dout = rng.standard_normal((n, d))
-                e = 1e-5 if eps is None else eps
-                correct = bm._dx(x, gamma, dout, e)
-                for _, what, dx in bm.dx_variants(x, gamma, dout, e):
-                    worst[what] = max(worst.get(what, 0.0), bm.norm_error(dx, correct))
+                v = bc.inputs(x, gamma, rng.standard_normal((n, d)), 1e-5 if eps is None else eps)
+                correct = bc.correct(v)
+                for c in bc.CANDIDATES:
+                    got = {**correct, **(c.formula(v) or {})}
+                    worst[c.name] = max([worst.get(c.name, 0.0), *(bm.norm_error(got[k], correct[k]) for k in got)])
             assert min(worst.values()) > 100 * tol, (seed, worst)
 
 
@@ -142,13 +144,33 @@ def test_every_forward_mistake_exceeds_the_train_output_tolerance():
 def test_round_off_is_not_taken_for_a_mistake():
     rng = np.random.default_rng(0)
     x, gamma, _ = bm.batch(rng, 6, 3, 0.01, 0.5)
-    dout = rng.standard_normal((6, 3))
-    correct = bm._dx(x, gamma, dout, 1e-5)
-    noisy = correct * (1 + 1e-9 * rng.standard_normal(correct.shape))
-    assert bm.matching_variant(noisy, bm.dx_variants(x, gamma, dout, 1e-5), correct, bb.REFERENCE_TOL) is None
-    missing_mean = bm.dx_variants(x, gamma, dout, 1e-5)[0][2]
-    assert bm.matching_variant(missing_mean, bm.dx_variants(x, gamma, dout, 1e-5), correct,
-                               bb.REFERENCE_TOL)[0] == "missing_mean_path"
+    v = bc.inputs(x, gamma, rng.standard_normal((6, 3)), 1e-5)
+    correct = bc.correct(v)
+    noisy = {k: g * (1 + 1e-9 * rng.standard_normal(g.shape)) for k, g in correct.items()}
+    assert candidates.diagnose("batchnorm_backward", v, noisy, correct, bb.REFERENCE_TOL) is None
+    missing_mean = {**correct, "dx": bm.backward_dx(x, gamma, v["dout"], 1e-5, mean_path=False)}
+    found = candidates.diagnose("batchnorm_backward", v, missing_mean, correct, bb.REFERENCE_TOL)
+    assert found is not None and found.candidate.hint == "missing_mean_path"
+
+
+TWO_SLIPS = """
+def batchnorm_backward(dout, cache):
+    _, x_norm, _, gamma, _, ivar, _, _, _ = cache
+    N = dout.shape[0]
+    dx_norm = dout * gamma
+    dx = ivar / N * (N * dx_norm - dx_norm.sum(axis=0) - 2 * x_norm * (dx_norm * x_norm).sum(axis=0))
+    return dx, (dout * x_norm).sum(axis=0), dout.mean(axis=0)
+"""
+
+
+def test_two_slips_at_once_are_not_named_and_the_message_says_where_the_gradients_part(grader):
+    # the variance term doubled and dbeta averaged: each is a candidate, the two together are none
+    result = _results(grader, _layers_with(backward=TWO_SLIPS))[("batchnorm_backward", "batchnorm_backward.reference")]
+    assert result.status is Status.FAILED and result.hint == ""
+    assert "the dx and dbeta of batchnorm_backward differ from the reference gradient (dgamma is right)" in result.output
+    assert "dx by up to" in result.output and "dbeta by up to" in result.output
+    assert "first at row 0, column 0:" in result.output and "first at entry 0:" in result.output
+    assert "times it" in result.output and "exactly what" not in result.output
 
 
 def test_a_named_backward_mistake_wins_over_alt_only(grader):

@@ -124,7 +124,10 @@ def test_every_call_just_under_its_timeout_stays_within_the_submission_budget(op
                     outcomes.append("restart")
                 except CallTimedOut:
                     outcomes.append("timeout")
-                    break
+                    # Only the budget's timeout ends the attack: on a loaded machine a 0.85 s call can
+                    # overrun its own 1.0 s limit, which kills that child and the next call starts another.
+                    if time.monotonic() - start >= budget:
+                        break
             restarts = sb.restarts
             late = time.monotonic()
             with pytest.raises(CallTimedOut):

@@ -17,7 +17,7 @@ from grader.checks.kit.checks import FORWARD_TOL
 from grader.checks.kit.judging import close
 from grader.checks.registry import GATES, gate
 from grader.checks.support.context import CheckContext, Fail, fault_clause
-from grader.feedback import register_hint
+from grader.feedback import add_hints
 from grader.sandbox.interface import StudentRaised
 
 
@@ -48,8 +48,7 @@ def register() -> None:
     hints of every assignment's known mistakes."""
     for assignment_id in known_assignments():
         assignment = load(assignment_id)
-        for mistake in contract.mistakes(assignment):
-            register_hint(mistake.hint, " ".join(mistake.text.split()))
+        add_hints({m.hint: " ".join(m.text.split()) for m in contract.mistakes(assignment)})
         for layer in contract.layers(assignment):
             name = f"{layer.forward}.computes"
             if name not in GATES.names():

@@ -68,7 +68,7 @@ def test_outputs(x: Array, gamma: Array, beta: Array, running_mean: Array, runni
 
 # --- backward --------------------------------------------------------------------------------------
 
-def _dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True, var_path: bool = True,
+def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = True, var_path: bool = True,
         var_divisor: float | None = None, ddof: int = 0, dvar_eps: str = "both", use_gamma: bool = True) -> Array:
     """dx of batch norm, written as the three paths so that each can be left out or changed.
 
@@ -90,28 +90,6 @@ def _dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: bool = Tr
         scale = {"both": (var + eps) ** -1.5, "none": var**-1.5, "outer": 1 / ((var + eps) * np.sqrt(var))}[dvar_eps]
         dx = dx - xm * (dxn * xm).sum(axis=0) * scale / (var_divisor or n)
     return dx
-
-
-def dx_variants(x: Array, gamma: Array, dout: Array, eps: float) -> list[tuple[str, str, Array]]:
-    """(hint key, what the gradient does wrong, dx) for each known backward mistake."""
-    n = x.shape[0]
-    return [
-        ("missing_mean_path", "leaves out the path through the mean", _dx(x, gamma, dout, eps, mean_path=False)),
-        ("missing_var_path", "leaves out the path through the variance", _dx(x, gamma, dout, eps, var_path=False)),
-        ("missing_mean_and_var_path", "leaves out the paths through both the mean and the variance",
-         _dx(x, gamma, dout, eps, mean_path=False, var_path=False)),
-        ("unbiased_variance", "uses N - 1 instead of N in the variance term",
-         _dx(x, gamma, dout, eps, var_divisor=n - 1)),
-        ("unbiased_variance", "belongs to batch norm with the unbiased variance (N - 1)",
-         _dx(x, gamma, dout, eps, ddof=1, var_divisor=n - 1)),
-        ("missing_eps", "uses sqrt(var) instead of sqrt(var + eps)", _dx(x, gamma, dout, 0.0)),
-        ("missing_eps", "uses var**-1.5 instead of (var + eps)**-1.5 in the variance term",
-         _dx(x, gamma, dout, eps, dvar_eps="none")),
-        ("missing_eps", "uses 0.5 / sqrt(var) instead of 0.5 / sqrt(var + eps) as the derivative of the square root",
-         _dx(x, gamma, dout, eps, dvar_eps="outer")),
-        ("dx_missing_gamma", "leaves out gamma (dx_norm = dout instead of dout * gamma)",
-         _dx(x, gamma, dout, eps, use_gamma=False)),
-    ]
 
 
 def matching_variant(actual: Array, variants: list[tuple[str, str, Array]], correct: Array,

@@ -1,0 +1,117 @@
+"""``/dashboard/students``: the students and their tokens (create, revoke, a one-time sign-in link), and
+``/dashboard/students/{id}``, one student for TAs: every attempt, the score history, a diff of two sources."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import DiffLexer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import CsrfDep, InstructorDep
+from api.dashboard import plots
+from api.dashboard.schedule import refreshed
+from api.deps import QueueDep, SessionDep, SettingsDep
+from api.pages import render
+from api.paginate import Page, paginate
+from service import grades, sign_in_codes
+from service.db.grade_models import CountedGrade
+from service.db.models import Student, Submission, Token, utcnow
+from service.problems import Problem
+from service.settings import Settings
+from service.tokens import create_token, digest
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/students", response_class=HTMLResponse)
+def students_page(request: Request, web: InstructorDep, session: SessionDep, settings: SettingsDep,
+                  page: Annotated[int, Query(ge=1)] = 1,
+                  tokens_page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    found, counts = students(session, page)
+    tokens = paginate(session, select(Token, Student.name).join(Student, Student.id == Token.student_id),
+                      page=tokens_page, size=PAGE_SIZE, order_by=[Token.created_at.desc(), Token.id.desc()])
+    return render(request, "students.html", web, rows=[(s, counts.get(s.id, 0)) for (s,) in found.rows],
+                  tokens=tokens.rows, base_url=settings.base_url, page=page, pages=found.pages,
+                  total=found.total, tokens_page=tokens_page, tokens_pages=tokens.pages)
+
+
+@router.post("/students/tokens", response_class=HTMLResponse)
+def create_student_token(request: Request, web: InstructorDep, _: CsrfDep, session: SessionDep,
+                         settings: SettingsDep, student: Annotated[str, Form(min_length=1, max_length=200)]
+                         ) -> HTMLResponse:
+    token = create_token(session=session, student=student.strip())
+    # Shown once, on this response only (never in a URL or a log).
+    return render(request, "token_created.html", web, student=student.strip(), token=token,
+                  link=_sign_in_link(session, settings, token))
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, _w: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
+    row = session.get(Token, token_id)
+    if row is None:
+        raise Problem(404, "Not found")
+    row.revoked_at = row.revoked_at or utcnow()
+    session.commit()
+    return RedirectResponse("/dashboard/students", status_code=303)
+
+
+@router.get("/students/{student_id}", response_class=HTMLResponse)
+def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep, session: SessionDep,
+                 queue: QueueDep, assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
+    """A student for TAs: every attempt with its score and grade, the score history, a diff of two sources."""
+    assignment = assignment or settings.default_assignment
+    who = session.get(Student, student_id)
+    if who is None:
+        raise Problem(404, "Not found", f"no student {student_id}")
+    refreshed(session, settings, queue, assignment)
+    schedule = grades.for_student(session, settings.schedule, assignment, student_id)
+    rows = session.execute(select(Submission.id, Submission.received_at, Submission.status, Submission.score,
+                                  Submission.max_score).where(Submission.student_id == student_id,
+                                                              Submission.assignment == assignment)
+                           .order_by(Submission.received_at)).all()
+    attempts = [(r, schedule.late_days(r.received_at),
+                 schedule.grade(r.score, r.received_at) if r.score is not None else None) for r in rows]
+    scored = [(r.received_at.strftime("%m-%d %H:%M"), r.score) for r in rows if r.score is not None]
+    chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per attempt") if scored else None
+    counted = session.get(CountedGrade, (assignment, student_id))
+    return render(request, "student_detail.html", web, who=who, assignment=assignment, attempts=attempts,
+                  chart=chart, counted=counted, diff=_diff(session, student_id, a, b), a=a, b=b)
+
+
+def students(session: Session, page: int) -> tuple[Page, dict[int, int]]:
+    """One page of students (by name), and the number of submissions of each of them."""
+    found = paginate(session, select(Student), page=page, size=PAGE_SIZE, order_by=[Student.name])
+    ids = [s.id for (s,) in found.rows]
+    counts = session.execute(select(Submission.student_id, func.count()).where(
+        Submission.student_id.in_(ids)).group_by(Submission.student_id)).all() if ids else []
+    return found, {sid: int(n) for sid, n in counts}
+
+
+def _sign_in_link(session: Session, settings: Settings, token: str) -> str:
+    """A one-time, expiring sign-in link for this token (the token itself never goes in a URL)."""
+    token_id = session.scalars(select(Token.id).where(Token.token_sha256 == digest(token))).one()
+    return sign_in_codes.link(settings, sign_in_codes.make(settings, token_id))
+
+
+def _diff(session: Session, student_id: int, a: str, b: str) -> Markup | None:
+    """The unified diff of two of this student's sources, highlighted; None unless both are theirs."""
+    if not (a and b):
+        return None
+    old, new = (session.get(Submission, i) for i in (a, b))
+    if old is None or new is None or {old.student_id, new.student_id} != {student_id}:
+        raise Problem(404, "Not found", "pick two submissions of this student")
+    lines = difflib.unified_diff(old.content.decode("utf-8", "replace").splitlines(keepends=True),
+                                 new.content.decode("utf-8", "replace").splitlines(keepends=True),
+                                 fromfile=f"{a[:8]} (received {old.received_at:%Y-%m-%d %H:%M})",
+                                 tofile=f"{b[:8]} (received {new.received_at:%Y-%m-%d %H:%M})")
+    text = "".join(lines) or "(the two sources are identical)\n"
+    return Markup(highlight(text, DiffLexer(), HtmlFormatter(cssclass="source diff")))

@@ -1,0 +1,121 @@
+"""``/student/upload`` and a submission's pages: its report (live while it is graded), the report behind a
+shareable link, and the event stream the live view follows.
+
+Students see their own submissions only, and hidden tests only after
+``hidden_tests_release_at`` (:mod:`service.visibility`). The live view is the
+service's own event stream (:func:`api.sse_stream.stream`), behind the session
+cookie instead of a bearer header so the browser's EventSource can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Header, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from api import sse_stream
+from api.auth import CsrfDep, SignedInStudentDep, WebSessionDep, current_student
+from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
+from api.pages import render
+from service import intake, report_view, visibility
+from service.db.models import Submission
+from service.problems import Problem
+from service.report_links import submission_from_link
+
+router = APIRouter(prefix="/student", include_in_schema=False)
+
+
+@router.post("/upload")
+async def upload(request: Request, web: WebSessionDep, _: CsrfDep, student: SignedInStudentDep,
+                 settings: SettingsDep, session: SessionDep, queue: QueueDep, limiter: RateLimiterDep,
+                 file: Annotated[UploadFile, File()],
+                 idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    content = await file.read(settings.max_upload_bytes + 1)
+    # A repeated click (same key) is neither limited nor doubled.
+    done = await run_in_threadpool(
+        intake.submit, session=session, queue=queue, settings=settings, limiter=limiter, student=student,
+        content=content, size=file.size, filename=file.filename, idempotency_key=idempotency_key,
+        assignment=str(web.get("assignment") or settings.default_assignment))  # an LTI launch names one
+    url = f"/student/submissions/{done.submission.id}"
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"id": done.submission.id, "url": url}, status_code=202)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def report_page(request: Request, submission_id: str, web: WebSessionDep, settings: SettingsDep,
+                session: SessionDep) -> Response:
+    student = current_student(web, session)
+    if student is None:  # a bookmarked report, signed out: sign in, then back here
+        return RedirectResponse(f"/student?next={quote(request.url.path)}", status_code=303)
+    row = session.get(Submission, submission_id)
+    if row is None or row.student_id != student.id:
+        return render(request, "student_missing.html", web, status_code=404)
+    return _report(request, web, settings, row, earlier=_earlier(session, row))
+
+
+@router.get("/reports/{link}", response_class=HTMLResponse)
+def report_by_link(request: Request, link: str, web: WebSessionDep, settings: SettingsDep,
+                   session: SessionDep) -> HTMLResponse:
+    sid = submission_from_link(settings, link, session=session)
+    row = session.get(Submission, sid) if sid else None
+    if row is None:
+        raise Problem(404, "Not found", "this report link is not valid")
+    return _report(request, web, settings, row, earlier=None)
+
+
+@router.get("/submissions/{submission_id}/events")
+def events(submission_id: str, student: SignedInStudentDep, settings: SettingsDep, session: SessionDep,
+           aredis: AsyncRedisDep) -> EventSourceResponse:
+    row = session.get(Submission, submission_id)
+    if row is None or row.student_id != student.id:
+        raise Problem(404, "Not found", f"no submission {submission_id} of yours")
+    events = sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis)
+    return sse_stream.response(_without_reports(events))
+
+
+async def _without_reports(events: AsyncIterator[sse_stream.Event]) -> AsyncIterator[sse_stream.Event]:
+    """The page reloads the (redacted) report itself: the raw one must not reach the browser.
+
+    Per-test events are reduced to a count, since hidden tests' names and scores would leak.
+    """
+    done = 0
+    async for name, data in events:
+        if name in ("graded", "failed"):  # a failure's error may name hidden tests
+            data = {"id": data["id"]}
+        elif name == "test":
+            done += 1
+            data = {"done": done}
+        yield name, data
+
+
+def _report(request: Request, web: dict[str, Any], settings: Any, row: Submission, *,
+            earlier: list[Submission] | None) -> HTMLResponse:
+    """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page."""
+    report = visibility.for_student(report_view.parse(row.report), release_at=settings.hidden_tests_release_at)
+    return render(request, "student_report.html", web, row=row, report=report, live=earlier is not None,
+                  earlier=earlier or [], total_tests=_test_count(row.assignment))
+
+
+def _test_count(assignment: str) -> int | None:
+    """How many tests a submission of this assignment runs (progress shows "N of M tests")."""
+    from grader.assignments import UnknownAssignment, load
+
+    try:
+        return len(load(assignment).tests)
+    except UnknownAssignment:
+        return None
+
+
+def _earlier(session: Session, row: Submission) -> list[Submission]:
+    """The student's other recent submissions, newest first."""
+    rows = session.scalars(select(Submission).where(Submission.student_id == row.student_id)
+                           .order_by(Submission.received_at.desc()).limit(20))
+    return [r for r in rows if r.id != row.id]
