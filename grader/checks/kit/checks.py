@@ -21,7 +21,7 @@ from grader.checks.kit.calls import (
     student_forward,
 )
 from grader.checks.kit.contract import Case, Inputs, Layer, Mistake
-from grader.checks.kit.judging import Candidate, close, floats, judge, show
+from grader.checks.kit.judging import Candidate, close, floats, judge
 from grader.checks.registry import check
 from grader.checks.support.context import CheckContext, Fail, Verdict, fault_clause, unkeepdims
 from grader.sandbox.interface import NotData, SandboxError, StudentRaised
@@ -197,4 +197,4 @@ def _directional(ctx: CheckContext, layer: Layer, case: Case, inputs: Inputs, do
             raise Fail(f"On {layer.describe(case, inputs)}, the {name} of {layer.backward} disagrees with central "
                        f"differences of your own {layer.forward}: along a random direction the derivative is "
                        f"{numeric:.6g} numerically and {analytic:.6g} from your {name} (relative gap {gap:.1e}, "
-                       f"allowed {NUMERIC_TOL:.0e}). Your {name} starts {show(grad)}.")
+                       f"allowed {NUMERIC_TOL:.0e}).")

@@ -15,6 +15,7 @@ import numpy as np
 
 from grader.checks.kit.contract import Case, Mistake
 from grader.checks.support.batchnorm_math import norm_error
+from grader.checks.support.candidates import where_it_differs
 from grader.checks.support.context import Fail, as_array, unkeepdims
 
 Candidate = tuple[Mistake, Callable[[], Any]]
@@ -63,9 +64,5 @@ def _deviation(got: np.ndarray, want: np.ndarray, what: str, where: str, tol: fl
     if got.shape != want.shape:
         return f"On {where}, {what} has shape {got.shape}; expected {want.shape}."
     return (f"On {where}, {what} differs from the reference: largest deviation {norm_error(got, want):.2e} of "
-            f"the largest entry, allowed {tol:.0e}. Expected {show(want)}, got {show(got)}.")
+            f"the largest entry, allowed {tol:.0e}, {where_it_differs(got, want, tol)}.")
 
-
-def show(a: np.ndarray) -> str:
-    flat = np.asarray(a).reshape(-1)
-    return np.array2string(flat[:4], precision=4, separator=", ").rstrip("]") + (", ...]" if flat.size > 4 else "]")
