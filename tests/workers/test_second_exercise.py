@@ -72,5 +72,8 @@ def test_a_cs231n_conv_upload_is_graded_and_listed_like_ex08s(service):
     assert "conv_forward_naive: cross-correlation (stride 1, no padding)" in rows[0]
     gradebook = client.get("/dashboard/gradebook", params={"assignment": "cs231n_conv"})
     assert gradebook.status_code == 200 and "kernel" in gradebook.text.lower()
+    assert "<option selected>cs231n_conv</option>" in gradebook.text  # the selector offers both exercises
+    overview = client.get("/dashboard", params={"assignment": "cs231n_conv"})
+    assert overview.status_code == 200 and "<option >ex08</option>" in overview.text.replace("<option>", "<option >")
     ex08 = list(csv.DictReader(io.StringIO(client.get("/dashboard/export.csv", params={"assignment": "ex08"}).text)))
     assert all(r["grade"] == "" for r in ex08)  # nothing submitted there: the two exercises stay apart
