@@ -50,3 +50,10 @@ def test_a_broken_exercise_fails_and_says_what(broken_copy):
 def test_unknown_assignment_is_refused():
     result = CliRunner().invoke(cli, ["check-assignment", "cs231n_cnv"])
     assert result.exit_code == 2 and "Did you mean 'cs231n_conv'?" in result.output
+
+
+def test_the_autograder_command_offers_it():
+    from autograder.cli import cli as autograder
+
+    result = CliRunner().invoke(autograder, ["check-assignment", "--help"])
+    assert result.exit_code == 0 and "--seeds INTEGER RANGE" in result.output and "default: 100" in result.output
