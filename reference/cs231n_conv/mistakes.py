@@ -59,6 +59,17 @@ def pool_stride_is_size(ref: ModuleType, x: Array, pool_param: dict[str, Any]) -
     return out
 
 
+def average_pooling(ref: ModuleType, x: Array, pool_param: dict[str, Any]) -> Array:
+    """The mean of each window instead of its maximum."""
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    Ho, Wo = 1 + (x.shape[2] - ph) // stride, 1 + (x.shape[3] - pw) // stride
+    out = np.zeros((*x.shape[:2], Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw].mean(axis=(2, 3))
+    return out
+
+
 def _pool_backward(dout: Array, x: Array, pool_param: dict[str, Any], *, spread: bool, overwrite: bool) -> Array:
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     dx = np.zeros_like(x, dtype=np.float64)

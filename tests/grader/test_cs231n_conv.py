@@ -42,6 +42,9 @@ MATRIX = {
         NUMERIC["conv"]: 0,
         "conv_backward_naive: dx agrees with the reference": 3,
     },
+    "wrong/conv_forward_naive__height_for_width.py": {
+        "conv_forward_naive: H != W and a non-square kernel": 2,
+    },
     "wrong/conv_forward_naive__kernel_flipped.py": {
         "conv_forward_naive: cross-correlation (stride 1, no padding)": 3,
         NUMERIC["conv"]: 0,
@@ -53,6 +56,10 @@ MATRIX = {
     "wrong/conv_forward_naive__stride_ignored.py": {
         "conv_forward_naive: stride 2": 2,
         NUMERIC["conv"]: 0,
+    },
+    "wrong/max_pool_forward_naive__average_pooling.py": {
+        "max_pool_forward_naive: 2x2 windows, stride 2": 2,
+        NUMERIC["pool"]: 0,
     },
     "wrong/max_pool_backward_naive__gradient_spread.py": {
         NUMERIC["pool"]: 0,
