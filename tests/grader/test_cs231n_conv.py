@@ -176,3 +176,14 @@ def test_training_pays_the_loop_based_solution_and_not_the_starter(warm_conv_gra
     report = warm_conv_grader.grade(path.read_bytes(), seed=3)
     earned = sum(t.score for t in report.tests if t.name in TRAINING)
     assert earned == (0 if path == STARTER else 5), [(t.name, t.output) for t in report.tests if t.name in TRAINING]
+
+
+def test_a_hanging_forward_costs_its_own_tests_and_its_backward_is_still_graded(conv_grader):
+    path = FOLDER / "robustness" / "hanging_conv_forward.py"
+    report = conv_grader.grade(path.read_bytes(), seed=1, training=False)
+    not_passed = {t.name: t.status for t in report.tests if t.status is not Status.PASSED}
+    assert {t.tags[0] for t in report.tests if t.name in not_passed} == {"conv_forward_naive", "conv_backward_naive"}
+    assert set(not_passed.values()) == {Status.TIMEOUT}
+    assert report.score == 30 - 9  # the backward, judged on the reference's cache, keeps its 7 points
+    backward = next(t for t in report.tests if t.name == "conv_backward_naive: dw agrees with the reference")
+    assert "built by the reference" in backward.output and "did not return within" in backward.output
