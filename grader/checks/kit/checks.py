@@ -165,9 +165,9 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
                     raise Fail(exc.message, hint=exc.hint, data={"caused_by": [layer.backward]}) from None
                 raise
             # The backward is judged against a forward that is itself wrong: one cause, the forward's.
-            raise Fail(f"Your {layer.forward} gives a different out than the reference on "
-                       f"{layer.describe(case, inputs)} (charged in the {layer.forward} tests), and on its cache "
-                       f"{layer.backward} is not its gradient: {fault_clause(exc)}.",
+            raise Fail(f"Your {layer.forward} gives a different out than the reference (charged in the "
+                       f"{layer.forward} tests), and {layer.backward} is not the gradient of that out: "
+                       f"{fault_clause(exc)}.",
                        data={"caused_by": [layer.forward]}) from None
     return Verdict(True, f"The gradients of {layer.backward} on the cache of your own {layer.forward} match central "
                          f"differences of your {layer.forward} ({DIRECTIONS} random directions per argument) on "

@@ -66,7 +66,7 @@ class Layer:
         """The case in words, with its shapes and parameters, e.g. for messages."""
         shapes = ", ".join(f"{a} {tuple(np.shape(inputs.values[a]))}" for a in self.arguments[:-1])
         plain = {k: v for k, v in case.param.items() if not isinstance(v, dict)}
-        return f"{case.shows} ({shapes}, {self.param_name} {plain})"
+        return f'the case "{case.shows}" ({shapes}, {self.param_name} {plain})'
 
 
 @dataclass(frozen=True)

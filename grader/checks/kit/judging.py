@@ -47,7 +47,7 @@ def judge(got: Any, want: np.ndarray, *, what: str, case: Case, where: str, tol:
         if case.name in mistake.charged_in or "*" in mistake.charged_in:
             raise Fail(f"{_deviation(got, want, what, where, tol)} It is exactly what code that {mistake.what} "
                        "gives.", hint=mistake.hint)
-        return (f"on {case.shows}, {what} is what code that {mistake.what} gives; that mistake is charged in "
+        return (f"on the case \"{case.shows}\", {what} is what code that {mistake.what} gives; that mistake is charged in "
                 f"{charged_in(mistake)}, not again here")
     raise Fail(_deviation(got, want, what, where, tol))
 
