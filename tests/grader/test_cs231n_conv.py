@@ -160,14 +160,18 @@ def test_training_passes_on_correct_layers_with_their_own_caches(warm_conv_grade
     assert len(trained) == 2 and all(t.data["curves"]["yours"] == t.data["curves"]["reference"] for t in trained)
 
 
-def test_a_wrong_pool_gradient_trains_differently_and_is_listed_as_that_one_mistake(warm_conv_grader):
-    report = warm_conv_grader.grade((FOLDER / "wrong" / "max_pool_backward_naive__gradient_spread.py").read_bytes(),
-                                    seed=2)
+@pytest.mark.parametrize(("name", "function", "hint"), [
+    ("max_pool_backward_naive__gradient_spread", "max_pool_backward_naive", "pool_gradient_spread"),
+    # pooling after a ReLU sees tied zeros: any split of their gradient is right, so pooling is not blamed here
+    ("conv_forward_naive__kernel_flipped", "conv_forward_naive", "kernel_flipped"),
+])
+def test_a_wrong_layer_trains_differently_and_is_listed_as_that_one_mistake(warm_conv_grader, name, function, hint):
+    report = warm_conv_grader.grade((FOLDER / "wrong" / f"{name}.py").read_bytes(), seed=2)
     failed = {t.name: t for t in report.tests if t.status is not Status.PASSED}
     assert set(TRAINING) <= set(failed)
-    assert all(failed[n].data["caused_by"] == ["max_pool_backward_naive"] for n in TRAINING)
-    assert "max_pool_backward_naive gave different numbers" in failed[TRAINING[0]].output
-    assert [m.hint for m in report.mistakes] == ["pool_gradient_spread"]
+    assert all(failed[n].data["caused_by"] == [function] for n in TRAINING)
+    assert f"{function} gave different numbers" in failed[TRAINING[0]].output
+    assert [m.hint for m in report.mistakes] == [hint]
 
 
 @pytest.mark.slow
