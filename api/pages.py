@@ -9,10 +9,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api import auth
+from api import auth, formats
 
 HERE = Path(__file__).parent / "dashboard"
 templates = Jinja2Templates(directory=HERE / "templates")
+formats.install(templates.env)
 STATIC = HERE / "static"
 
 

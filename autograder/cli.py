@@ -1,4 +1,5 @@
-"""``autograder``: the service commands, plus ``grade``, ``doctor`` and ``check-assignment`` from the grading library.
+"""``autograder``: the service commands, plus ``grade``, ``doctor``, ``similarity`` and ``check-assignment`` from the
+grading library.
 
 This module is the composition root: the one place that names the API, the
 workers and the grader together (it hands the worker its grader). Imports stay
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-GRADER_COMMANDS = ("grade", "doctor", "check-assignment")
+GRADER_COMMANDS = ("grade", "doctor", "similarity", "check-assignment")
 
 
 class Group(click.Group):

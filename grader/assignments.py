@@ -88,6 +88,9 @@ class Assignment:
     repository, ``""`` for none), else ``tests/submissions/<id>`` where it exists."""
     kit: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     """The exercise's contract for the check kit (grader/checks/kit/): ``layers``, ``cases``, ``mistakes``."""
+    schedule: dict[str, Any] | None = None
+    """The ``[schedule]`` table (due date, late policy, close...), inherited by a variant; the service
+    validates it (``service.schedule``)."""
 
     @property
     def max_score(self) -> float:
@@ -115,7 +118,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
                       tests=tests, directory=REFERENCE_DIR / assignment_id,
                       reference_module=f"reference.{base}.layers", given=given,
                       solution=REPO_DIR / raw.get("solution", f"reference/{base}/layers.py"),
-                      fixtures=_fixtures(assignment_id, raw), kit={k: raw[k] for k in ("layers", "mistakes") if k in raw})
+                      fixtures=_fixtures(assignment_id, raw), kit={k: raw[k] for k in ("layers", "mistakes") if k in raw},
+                      schedule=dict(raw["schedule"]) if "schedule" in raw else None)
 
 
 def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:

@@ -72,17 +72,39 @@ def lines(series: Mapping[str, Sequence[float]], *, title: str, width: int = 420
     drawn: list[list[tuple[float, float]]] = []
     legend_x = float(left)
     for k, (name, s) in enumerate(series.items()):
-        color = PALETTE[k % len(PALETTE)]
+        color, pattern = PALETTE[k % len(PALETTE)], DASHES[k % len(DASHES)]
         pts = [xy(i, v) for i, v in enumerate(s) if v is not None]
-        dash = ' stroke-dasharray="7 5"' if any(_covers(pts, d) for d in drawn) else ""
+        if not pattern and any(_covers(pts, d) for d in drawn):
+            pattern = DASHES[1]
+        dash = f' stroke-dasharray="{pattern}"' if pattern else ""
         drawn.append(pts)
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         out.append(f'<polyline class="curve" points="{points}" fill="none" stroke="{color}" stroke-width="2.5"'
                    f"{dash}><title>{escape(name)}</title></polyline>")
-        out.append(f'<rect x="{legend_x:.0f}" y="{height - 18}" width="12" height="4" fill="{color}"/>'
-                   f'<text x="{legend_x + 16:.0f}" y="{height - 12}" font-size="11">{escape(name)}</text>')
-        legend_x += 30 + 6.5 * len(name)  # 11px text: ~6.5px per character
+        if pts:  # the series' shape at its last point, as in the legend: told apart without colour
+            out.append(_marker(k, *pts[-1], color))
+        out.append(f'<line x1="{legend_x:.0f}" y1="{height - 16}" x2="{legend_x + 22:.0f}" y2="{height - 16}" '
+                   f'stroke="{color}" stroke-width="2.5"{dash}/>{_marker(k, legend_x + 11, height - 16, color)}'
+                   f'<text x="{legend_x + 27:.0f}" y="{height - 12}" font-size="11">{escape(name)}</text>')
+        legend_x += 40 + 6.5 * len(name)  # 11px text: ~6.5px per character
     return Markup("".join(out) + "</svg>")
+
+
+DASHES = ("", "7 5", "12 4 3 4", "3 3")
+"""Each series' line pattern (solid, dashed, dash-dot, dotted): the legend does not rest on colour alone."""
+
+
+def _marker(k: int, x: float, y: float, color: str) -> str:
+    """The k-th series' shape (circle, square, triangle, diamond) centred on x, y."""
+    shape = k % 4
+    if shape == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>'
+    if shape == 1:
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{color}"/>'
+    corners = ([(x, y - 5), (x + 5, y + 4), (x - 5, y + 4)] if shape == 2
+               else [(x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y)])
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in corners)
+    return f'<polygon points="{points}" fill="{color}"/>'
 
 
 def _covers(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> bool:

@@ -9,10 +9,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api import formats
 from service.settings import Settings
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[HERE / "templates", HERE.parent / "dashboard" / "templates"])
+formats.install(templates.env)
 
 
 def tool_urls(settings: Settings) -> dict[str, str]:

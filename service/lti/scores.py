@@ -5,7 +5,7 @@ submission of a student with an AGS line item is graded, :func:`attach` adds
 an :class:`~service.db.lms_models.LmsLink` of integration ``lti`` per line
 item, :func:`service.lms.delivery.schedule` logs a delivery for it, the worker
 task ``autograder.deliver_callback`` makes the attempts with the same backoff,
-and :func:`service.lms.delivery.attempt` calls :func:`post` for these links.
+and :func:`service.lms.delivery.attempt` sends them through :class:`AgsTransport`.
 Each attempt posts the student's counted grade at that moment, so a regrade or
 a later submission sends the new grade.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,24 +22,23 @@ import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.grade import Grade
-from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grader.assignments import load
-from service.db.grade_models import CountedGrade
+from service import grades
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
+from service.lti import line_items
 from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
-from service.lti.launch import AGS_CLAIM, RESOURCE_LINK_CLAIM, SCORE_SCOPE, Outcome
+from service.lti.launch import SCORE_SCOPE
 from service.lti.registrations import BadPlatform, all_platforms, find
 from service.settings import Settings
 
-LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINEITEM_SCOPE = line_items.LINEITEM_SCOPE
 INTEGRATION = "lti"
 """``LmsLink.integration`` of a line item's deliveries."""
 
@@ -50,6 +48,7 @@ def attach(session: Session, submission_id: str) -> None:
     row = session.get(Submission, submission_id)
     if row is None or row.status != SubmissionStatus.GRADED.value:
         return
+    line_items.for_members(session, row.student_id, row.assignment)  # the course's column per assignment
     items = session.scalars(select(LtiLineItem).where(LtiLineItem.student_id == row.student_id,
                                                       LtiLineItem.assignment == row.assignment)).all()
     for item in items:
@@ -66,38 +65,14 @@ def attach(session: Session, submission_id: str) -> None:
             session.rollback()
 
 
-def with_line_item(outcome: Outcome, claims: dict[str, Any], *, settings: Settings) -> Outcome:
-    """The outcome with its line item: the launch's, else the resource link's on the platform, found or created
-    (when the launch grants the line item scope); unchanged when neither is possible."""
-    ags = claims.get(AGS_CLAIM) or {}
-    scopes = list(ags.get("scope") or [])
-    if outcome.lineitem or outcome.instructor or not ags.get("lineitems") or not (
-            SCORE_SCOPE in scopes and LINEITEM_SCOPE in scopes):
-        return outcome
-    spec = load(outcome.assignment)
-    link = str((claims.get(RESOURCE_LINK_CLAIM) or {}).get("id", ""))
-    wanted = (LineItem().set_label(f"{spec.title} (autograded)").set_score_maximum(spec.max_score)
-              .set_resource_id(outcome.assignment).set_resource_link_id(link).set_tag(f"autograder:{outcome.assignment}"))
-    connector = CachingConnector(outcome.platform.registration(tool_key(settings)),
-                                 TimeoutSession(settings.lms_callback_timeout_s))
-    service = AssignmentsGradesService(connector, {"scope": scopes, "lineitems": ags["lineitems"]})
-    item = service.find_or_create_lineitem(wanted, find_by="resource_link_id")
-    return replace(outcome, lineitem=item.get_id()) if item.get_id() else outcome
-
-
 def counted(session: Session, *, student_id: int, assignment: str) -> tuple[float, float, str] | None:
-    """The student's counted grade (``service.grades``: late policy and latest/best applied), its maximum and a
-    summary; the latest graded score when no counted grade is stored."""
-    grade = session.get(CountedGrade, (assignment, student_id))
-    if grade is not None and grade.grade is not None and grade.max_score is not None:
-        late = f", {grade.late_days} day{'s' * (grade.late_days != 1)} late" if grade.late_days else ""
-        return grade.grade, grade.max_score, f"{grade.grade:g}/{grade.max_score:g} points ({assignment}{late})"
-    row = session.scalar(select(Submission).where(
-        Submission.student_id == student_id, Submission.assignment == assignment,
-        Submission.status == SubmissionStatus.GRADED.value).order_by(Submission.received_at.desc()).limit(1))
-    if row is None or row.score is None or row.max_score is None:
+    """The student's counted grade (:func:`service.grades.counted_grade`: late policy and latest/best applied),
+    its maximum and a summary; None before a graded submission."""
+    grade = grades.counted_grade(session, assignment=assignment, student_id=student_id)
+    if grade is None or grade.grade is None or grade.max_score is None:
         return None
-    return row.score, row.max_score, f"{row.score:g}/{row.max_score:g} points ({assignment})"
+    late = f", {grade.late_days} day{'s' * (grade.late_days != 1)} late" if grade.late_days else ""
+    return grade.grade, grade.max_score, f"{grade.grade:g}/{grade.max_score:g} points ({assignment}{late})"
 
 
 def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
@@ -106,6 +81,16 @@ def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
             .set_activity_progress("Completed").set_grading_progress("FullyGraded")
             .set_timestamp(datetime.now(UTC).isoformat(timespec="milliseconds"))
             .set_comment(f"Autograder: {summary}"))
+
+
+class AgsTransport:
+    """LTI's transport (``service.lms.delivery.Transport``): the student's counted grade as an AGS score."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, session: Session, delivery: Any, link: LmsLink) -> tuple[int | None, str | None]:
+        return post(session, link, self.settings)
 
 
 def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | None, str | None]:

@@ -136,7 +136,7 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     assert failing.locator("summary").all_inner_texts() == WRONG_FAILS
     assert page.locator("tr.test.status-passed").count() == 24 - len(WRONG_FAILS)  # 24 tests in ex08
     for text in failing.all_inner_texts():
-        assert "Hint: keep_convention" in text and HINTS["keep_convention"] in text
+        assert "Recognised mistake: Keep convention" in text and HINTS["keep_convention"] in text
     outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
     assert failing.locator("pre.output").all_inner_texts() == [outputs[n] for n in WRONG_FAILS]  # measurements
     assert page.locator(".source-wrap .source").inner_text().count("def dropout_forward") == 1
@@ -245,3 +245,40 @@ def test_student_does_not_see_a_hidden_test_before_the_release_date(page, servic
     body = page.inner_text("main")
     assert "Recognised mistake: Keep convention" in body and "1 hidden test" in body and "3 / 5" in body
     assert "HIDDEN-DETAIL" not in body and "hidden gradient check" not in body
+
+
+@pytest.mark.slow
+def test_a_held_upload_turns_graded_live_and_progress_survives_a_reload(browser, service):
+    """Two uploads back to back: the second waits (held) for the first, says so in words, and follows it to
+    graded without anyone reloading; a reload of the first while it runs keeps its count of tests done."""
+    url, settings, _ = service
+    with session_factory(settings.database)() as s:
+        token = create_token(session=s, student="hana")
+    context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/student")
+    page.fill("input[name=token]", token)
+    page.click("form[action='/student/login'] button[type=submit]")
+    reports = []
+    for content in (RIGHT, WRONG):
+        page.goto("/student")
+        page.set_input_files("#file", files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": content}])
+        page.click("#upload button[type=submit]")
+        page.wait_for_url("**/student/submissions/*")
+        reports.append(page.url)
+    assert page.inner_text("#status") == "held"
+    assert "waiting for your earlier upload to finish" in page.inner_text("#progress-text")
+
+    first = context.new_page()
+    first.goto(reports[0])
+    done = "() => (document.getElementById('progress-text').textContent.match(/(\\d+) of 24 tests done/) || [0, -1])[1]"
+    first.wait_for_function(f"({done})() >= 2", timeout=90000)
+    before = int(first.evaluate(f"({done})()"))
+    first.reload()
+    first.wait_for_function(f"({done})() >= 0", timeout=30000)
+    assert int(first.evaluate(f"({done})()")) >= before  # not back to 0: restored, then counting on
+
+    page.wait_for_selector("tr.test.status-failed", timeout=180000)  # the held one, graded: no reload by us
+    assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
+    assert page.inner_text("#status") == "graded"
+    context.close()

@@ -56,13 +56,24 @@ def schedule(page, **fields: str) -> None:
     for name in ("due_at", "closes_at", "late_penalty_per_day", "late_days_max"):
         page.fill(f"#{name}", fields.get(name, ""))
     page.click("#save-schedule")
-    page.wait_for_selector("#saved")
+    page.wait_for_selector("#saved, #confirm-close")
+    if page.locator("#confirm-close").count():  # a close in the past asks first
+        page.check("#confirm-close input[type=checkbox]")
+        page.click("#save-schedule")
+        page.wait_for_selector("#saved")
 
 
 def upload(page, *, double: bool = False) -> None:
     page.goto("/student")
     page.set_input_files("#file", files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": RIGHT}])
     (page.dblclick if double else page.click)("#upload button[type=submit]")
+
+
+def csv_rows(teacher) -> dict[str, dict[str, str]]:
+    with teacher.expect_download() as dl:
+        teacher.goto("/dashboard")
+        teacher.click("#export-csv")
+    return {r["student"]: r for r in csv.DictReader(io.StringIO(Path(dl.value.path()).read_text()))}
 
 
 def graded_score(settings: Settings, sid: str) -> float:
@@ -88,7 +99,7 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     teacher.wait_for_url("**/dashboard")
     due = (now - timedelta(hours=1)).replace(microsecond=0)
     schedule(teacher, due_at=due.isoformat(), late_penalty_per_day="0.5", late_days_max="1")
-    assert teacher.inner_text("#effective-close") == (due + timedelta(days=1)).isoformat()
+    assert teacher.inner_text("#effective-close") == f"{due + timedelta(days=1):%Y-%m-%d %H:%M} UTC"
 
     student = browser_context().new_page()
     student.goto("/student")
@@ -106,17 +117,27 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     assert rows.count() == 1 and rows.first.get_attribute("data-student") == "lena"
     assert rows.first.locator("td.late").inner_text() == "1"
     assert rows.first.locator("td.grade").inner_text().startswith(f"{score * 0.5:g} / ")
+    exported = csv_rows(teacher)["lena"]
+    for path in ("/student", f"/student/submissions/{late_id}"):  # the number that counts, where the score is
+        student.goto(path)
+        line = student.inner_text("#grade-line")
+        assert float(student.get_attribute("#grade-line", "data-grade")) == pytest.approx(float(exported["grade"]), abs=0.005)
+        assert f"{score:g} / 21" in line and "1 day late, −50 %" in line and "counts" in line, line
     teacher.goto("/dashboard/gradebook")
     teacher.select_option("select[name=state]", "not_submitted")
     teacher.click("#gradebook-filters button[type=submit]")
     assert teacher.locator("tr.gb-row").evaluate_all("r => r.map(e => e.dataset.student)") == ["silas"]
 
     closed = (now - timedelta(minutes=1)).replace(microsecond=0)
+    student.goto("/student")  # the form is open when the page loads; the close comes before the click
+    student.set_input_files("#file", files=[{"name": "layers.py", "mimeType": "text/x-python", "buffer": RIGHT}])
     schedule(teacher, due_at=due.isoformat(), closes_at=closed.isoformat(), late_penalty_per_day="0.5")
-    upload(student)
+    student.click("#upload button[type=submit]")
     student.wait_for_selector("#upload-error:not([hidden])")
     assert student.inner_text("#upload-error") == f"Submissions closed: ex08 closed at {closed.isoformat()}"
-    assert "Submissions closed" in student.inner_text("#closed")
+    student.reload()  # now the page says so, with the date, and offers no form to fill in vain
+    assert student.inner_text("#closed").startswith(f"Uploads closed on {closed:%Y-%m-%d %H:%M} UTC")
+    assert student.locator("#file").count() == 0
 
     teacher.goto("/dashboard/schedule")
     teacher.fill("#extension-form input[name=student]", "lena")
@@ -129,10 +150,7 @@ def test_a_course_from_schedule_to_csv(browser_context, service):
     student.wait_for_selector("tr.test", timeout=60000)
     assert on_time_id != late_id
 
-    with teacher.expect_download() as dl:
-        teacher.goto("/dashboard")
-        teacher.click("#export-csv")
-    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(Path(dl.value.path()).read_text()))}
+    rows = csv_rows(teacher)
     assert list(rows) == ["lena", "otto", "silas"]
     assert (rows["lena"]["counted_submission"], rows["lena"]["late"]) == (on_time_id, "0")
     assert float(rows["lena"]["grade"]) == graded_score(settings, on_time_id)

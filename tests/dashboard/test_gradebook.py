@@ -101,8 +101,7 @@ def test_an_extension_lets_one_student_submit_after_the_close(instructor, dash_s
             "csrf_token": csrf_of(page.text), "assignment": "ex08", "student": "ext",
             "due_at": (NOW + timedelta(days=1)).isoformat()}, follow_redirects=False)
         assert r.status_code == 303
-        assert 'id="extensions"><tr><th>student</th><th>due at</th></tr>\n<tr><td>ext</td>' in \
-            instructor.get("/dashboard/schedule").text
+        assert '<tr><td>ext</td>' in instructor.get("/dashboard/schedule").text.split('id="extensions"')[1]
         assert c.post("/student/upload", data={"csrf_token": csrf_of(c.get("/student").text)},
                       **upload).status_code == 202
 
@@ -139,7 +138,7 @@ def test_gradebook_lists_every_student_and_filters(instructor, sessions):
     assert 'id="gradebook-total">1<' in failing and 'data-student="failer"' in failing
     hinted = instructor.get("/dashboard/gradebook", params={"hint": "keep_convention"}).text
     assert 'data-student="failer"' in hinted and 'data-student="passer"' not in hinted
-    assert '<option value="keep_convention" selected>hint: keep_convention</option>' in hinted
+    assert '<option value="keep_convention" selected>Keep convention</option>' in hinted
     by_grade = instructor.get("/dashboard/gradebook", params={"sort": "grade", "order": "desc"}).text
     assert by_grade.index('data-student="passer"') < by_grade.index('data-student="failer"') \
         < by_grade.index('data-student="silent"')  # no grade: last
@@ -163,15 +162,16 @@ def test_the_student_sees_the_due_date_time_left_and_what_counts(instructor, das
     with student_client(dash_settings, sessions, "stu") as c:
         home = c.get("/student").text
         assert "2 days 3 h left" in home and "−10 % of the score per started day" in home
-        assert "Your latest graded submission counts." in home and 'id="counted-link"' not in home
+        assert "Your latest graded upload counts." in home and 'id="counted-link"' not in home
         best = add_graded(sessions, "stu", RIGHT, received_at=NOW - timedelta(hours=2))
         add_graded(sessions, "stu", WRONG, received_at=NOW - timedelta(hours=1))
         home = c.get("/student").text
-        assert 'id="replace-warning">An earlier submission of yours scored higher' in home
+        assert 'id="replace-warning">An earlier upload of yours scored higher' in home
         set_schedule(instructor, due_at=(NOW - timedelta(days=3)).isoformat(), counted="best")
         home = c.get("/student").text
         assert f'href="/student/submissions/{best}" id="counted-link"' in home
-        assert "Your best graded submission counts" in home and 'id="closed">Submissions closed' in home
+        assert "Your best graded upload counts" in home and 'id="closed"><b>Uploads closed on' in home
+        assert 'id="upload"' not in home and 'name="file"' not in home  # no form to fill in vain
 
 
 def test_the_report_page_knows_how_many_tests_progress_counts_to(dash_settings, sessions):
@@ -181,7 +181,7 @@ def test_the_report_page_knows_how_many_tests_progress_counts_to(dash_settings, 
         r = c.post("/student/upload", files={"file": ("layers.py", RIGHT)},
                    data={"csrf_token": csrf_of(c.get("/student").text)}, headers={"Accept": "application/json"})
         page = c.get(r.json()["url"]).text
-        assert f'aria-live="polite" data-status="queued" data-total="{len(load("ex08").tests)}"' in page
+        assert 'data-status="queued"' in page and f'data-total="{len(load("ex08").tests)}"' in page
 
 
 def test_pass_rates_and_hints_count_only_the_counted_submission(instructor, sessions):
@@ -236,7 +236,7 @@ def test_the_students_report_opens_with_a_summary_of_visible_tests(dash_settings
     with student_client(dash_settings, sessions, "sum") as c:
         sid = add_graded(sessions, "sum", WRONG)
         html = c.get(f"/student/submissions/{sid}").text
-        assert '<b id="passed-count">2 of 3</b> tests passed' in html and "(and 1 hidden)" in html
+        assert '<b id="passed-count">2 of 3</b> tests that carry points passed' in html and "(and 1 hidden)" in html
         areas = re.findall(r'<tr><td>(\w+)</td><td class="num">([\d.]+ / [\d.]+)</td></tr>', html)
         assert areas == [("batchnorm_forward", "2 / 2"), ("dropout_forward", "0 / 2"), ("training", "1 / 1")]
         assert 'Failed: <a href="#test-2">dropout_forward: train-mode scaling</a>' in html

@@ -30,7 +30,7 @@ def csrf_of(html: str) -> str:
 
 def shown_link(c: TestClient, sid: str) -> str:
     page = c.get(f"/dashboard/submissions/{sid}").text
-    return urlsplit(re.search(r'<a href="([^"]+)">student\'s view</a>', page).group(1)).path
+    return urlsplit(re.search(r'<a href="([^"]+)" id="student-view">', page).group(1)).path
 
 
 def test_revoking_stops_every_link_sent_so_far_and_new_ones_work(app, settings):

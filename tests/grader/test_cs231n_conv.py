@@ -191,3 +191,13 @@ def test_a_hanging_forward_costs_its_own_tests_and_its_backward_is_still_graded(
     assert report.score == 30 - 9  # the backward, judged on the reference's cache, keeps its 7 points
     backward = next(t for t in report.tests if t.name == "conv_backward_naive: dw agrees with the reference")
     assert "built by the reference" in backward.output and "did not return within" in backward.output
+
+
+def test_similarity_works_for_the_second_exercise():
+    from grader.similarity import compare
+
+    files = {p.name: p.read_text() for p in (*CORRECT, FOLDER / "wrong" / "conv_forward_naive__kernel_flipped.py",
+                                             STARTER)}
+    result = compare(files, assignment=ASSIGNMENT, min_score=0.0)
+    flagged = {frozenset((p.a, p.b)) for p in result.pairs if p.score >= result.threshold}
+    assert flagged == {frozenset(("loops.py", "conv_forward_naive__kernel_flipped.py"))}

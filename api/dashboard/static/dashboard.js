@@ -6,6 +6,20 @@
       if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
     });
   });
+  // Copy buttons: data-copy holds the text, or data-copy-from names the field that does.
+  document.querySelectorAll("button[data-copy], button[data-copy-from]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var from = button.dataset.copyFrom && document.getElementById(button.dataset.copyFrom);
+      var text = from ? from.value : button.dataset.copy, label = button.textContent;
+      var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done);
+      else if (from) { from.select(); document.execCommand("copy"); done(); }
+    });
+  });
+  // A new token is shown on the POST's answer only: put the GET page of its sign-in link in the address bar,
+  // so a reload shows that instead of posting again (which would make a second token).
+  var card = document.querySelector("[data-after]");
+  if (card) history.replaceState(null, "", card.dataset.after);
   var lastVersion = null;
   function text(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
   function refreshRows() {
@@ -13,7 +27,7 @@
     if (!rows) return;
     fetch(window.location.href, { headers: { "X-Fragment": "rows" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) rows.innerHTML = html; });
+      .then(function (html) { if (html !== null) { rows.innerHTML = html; if (window.autograderMarkScroll) window.autograderMarkScroll(); } });
   }
   var meta = document.getElementById("meta");
   function poll() {

@@ -1,0 +1,155 @@
+"""Every student and instructor page in headless Chromium at 1280 and 390 px: no horizontal overflow of the
+page, no serious or critical axe-core violation (tests/dashboard/a11y.py), and what a new user trips on.
+
+No worker: the course is seeded with hand-made reports (tests/dashboard/reports.py), one of them a file
+that cannot be imported; the live path (held -> graded) is walked with the real worker in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from service import grades
+from service.db.migrate import upgrade
+from service.db.models import Student, Submission
+from service.db.session import session_factory
+from service.passwords import hash_password
+from service.schedule import Schedule
+from service.settings import Settings
+from service.tokens import create_token
+from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
+from tests.dashboard.live import uvicorn_server
+from tests.dashboard.reports import add_graded
+from tests.dashboard.test_browser import ARGS, _chromium
+from tests.doubles import MemoryQueue
+from tests.http_server import free_port
+
+pytestmark = [pytest.mark.browser]
+PASSWORD = "walk-every-page"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The app on a free port, over a course: alice full marks, bob late (penalised), carl's file does not
+    import, erin's upload waits behind her first, dora never submitted."""
+    from api.app import create_app
+
+    tmp = tmp_path_factory.mktemp("walk")
+    url = f"sqlite:///{tmp / 'db.sqlite3'}"
+    upgrade(url)
+    settings = Settings(env="development", data_dir=tmp, database_url=url, redis_url=None, broker_url=None,
+                        instructor_password=SecretStr(hash_password(PASSWORD)))
+    sessions = session_factory(url)
+    now = datetime.now(UTC)
+    with sessions() as s:
+        tokens = {n: create_token(session=s, student=n) for n in ("alice", "bob", "carl", "dora", "erin")}
+        grades.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
+                                                late_days_max=7))
+    ids = {"alice": add_graded(sessions, "alice", b"ok\n", received_at=now - timedelta(days=2)),
+           "bob": add_graded(sessions, "bob", b"# canned: keep_convention\n"),
+           "carl": add_graded(sessions, "carl", b"# canned: import_error\n", received_at=now - timedelta(days=2))}
+    with sessions() as s:
+        erin = s.query(Student).filter_by(name="erin").one()
+        for status in ("queued", "held"):
+            row = Submission(student_id=erin.id, assignment="ex08", content=b"x = 1\n", sha256="0" * 64,
+                             status=status)
+            s.add(row)
+            s.commit()
+            ids[f"erin-{status}"] = row.id
+    port = free_port()
+    with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()), port) as base:
+        yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        yield b
+        b.close()
+
+
+def check(page, where: str) -> None:
+    """The page fits and passes axe; with AUTOGRADER_SCREENSHOT_DIR set, its screenshot is kept there."""
+    assert_fits_and_accessible(page, where)
+    if shots := os.environ.get("AUTOGRADER_SCREENSHOT_DIR"):
+        name = re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-")
+        page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
+
+
+def _context(browser, course, size):
+    return browser.new_context(base_url=course["url"], viewport=WIDTHS[size])
+
+
+def instructor_login(page) -> None:
+    page.goto("/dashboard/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/dashboard/login'] button[type=submit]")
+    page.wait_for_url("**/dashboard")
+
+
+def student_login(page, token: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/student")
+    page.fill("input[name=token]", token)
+    page.click("form[action='/student/login'] button[type=submit]")
+    page.wait_for_selector("#upload")
+
+
+INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions", "/dashboard/submissions/{bob}",
+                    "/dashboard/submissions/{carl}", "/dashboard/students", "/dashboard/students/{bob_id}",
+                    "/dashboard/schedule", "/dashboard/regrade-all", "/dashboard/lti", "/lti/config"]
+STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
+
+
+def _fill(path: str, course) -> str:
+    ids = course["ids"]
+    with session_factory(course["settings"].database)() as s:
+        bob_id = s.query(Student).filter_by(name="bob").one().id
+    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id)
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_signed_out_pages_fit_and_pass_axe(browser, course, size):
+    context = _context(browser, course, size)
+    page = context.new_page()
+    for path in ("/dashboard/login", "/student", "/student/signin"):
+        page.goto(path)
+        check(page, f"{path} at {size}")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_instructor_pages_fit_and_pass_axe(browser, course, size):
+    context = _context(browser, course, size)
+    page = context.new_page()
+    instructor_login(page)
+    for path in INSTRUCTOR_PAGES:
+        page.goto(_fill(path, course))
+        check(page, f"{path} at {size}")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_student_pages_fit_and_pass_axe(browser, course, size):
+    context = _context(browser, course, size)
+    page = context.new_page()
+    student_login(page, course["tokens"]["bob"])
+    for path in STUDENT_PAGES:
+        page.goto(_fill(path, course))
+        check(page, f"{path} at {size}")
+    student_login(page, course["tokens"]["carl"])
+    page.goto(f"/student/submissions/{course['ids']['carl']}")
+    check(page, f"carl's report at {size}")
+    student_login(page, course["tokens"]["erin"])
+    page.goto(f"/student/submissions/{course['ids']['erin-held']}")
+    check(page, f"erin's held report at {size}")
+    context.close()
