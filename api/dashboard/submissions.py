@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from api.auth import CsrfDep, InstructorDep
 from api.dashboard import plots
+from api.dashboard.schedule import refreshed
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import Page, paginate, sort
-from service import lifecycle, report_links, report_view
+from service import grades, lifecycle, report_links, report_view
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Student, Submission
 from service.lms import delivery
@@ -79,15 +80,17 @@ def submissions_table(request: Request, web: InstructorDep, session: SessionDep,
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, submission_id: str, web: InstructorDep, session: SessionDep,
-                    settings: SettingsDep) -> HTMLResponse:
+                    settings: SettingsDep, queue: QueueDep) -> HTMLResponse:
     row = _submission(session, submission_id)
+    refreshed(session, settings, queue, row.assignment)  # its grade under the schedule in force, as the gradebook's
     report = report_view.parse(row.report)
     shown = report.to_dict() if report else None  # everything, hidden tests included
     deliveries = session.execute(select(LmsDelivery, LmsLink).join(LmsLink, LmsLink.id == LmsDelivery.link_id)
                                  .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
     return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
                   report=shown, source=source_html(row.content), charts=curve_charts(shown),
-                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session))
+                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session),
+                  grade=grades.of_submission(session, settings.schedule, row))
 
 
 @router.post("/submissions/{submission_id}/report-links/revoke")
