@@ -20,7 +20,7 @@ from api.dashboard.schedule import refreshed
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import paginate, sort
-from service.db.grade_models import CountedGrade, TestResultRow
+from service.db.grade_models import CountedGrade, Extension, TestResultRow
 from service.db.models import Student
 from service.grades import course_member
 
@@ -70,7 +70,10 @@ def gradebook_page(request: Request, web: InstructorDep, settings: SettingsDep, 
                          sort=sort if sort in SORTS else "student", order="desc" if order == "desc" else "asc",
                          page=page)
     rows, found = gradebook(session, f)
+    extended = dict(session.execute(select(Extension.student_id, Extension.due_at).where(
+        Extension.assignment == assignment, Extension.student_id.in_([r.student_id for r in rows]))).all())
     return render(request, "gradebook.html", web, rows=rows, total=found.total, f=f, schedule=schedule,
+                  extended=extended,
                   pages=found.pages, tests=tests_of(session, assignment), hints=hints_of(session, assignment),
                   states=STATES, query=dict(request.query_params), assignments=settings.assignment_ids)
 

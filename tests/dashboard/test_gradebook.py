@@ -102,6 +102,8 @@ def test_an_extension_lets_one_student_submit_after_the_close(instructor, dash_s
             "due_at": (NOW + timedelta(days=1)).isoformat()}, follow_redirects=False)
         assert r.status_code == 303
         assert '<tr><td>ext</td>' in instructor.get("/dashboard/schedule").text.split('id="extensions"')[1]
+        row = instructor.get("/dashboard/gradebook").text.split('data-student="ext"')[1].split("</tr>")[0]
+        assert 'class="badge extension">extension: due' in row  # marked in the gradebook too
         assert c.post("/student/upload", data={"csrf_token": csrf_of(c.get("/student").text)},
                       **upload).status_code == 202
 
