@@ -111,7 +111,7 @@ def student_page(request: Request, student_id: int, web: InstructorDep, settings
     attempts = [(r, schedule.late_days(r.received_at),
                  schedule.grade(r.score, r.received_at) if r.score is not None else None) for r in rows]
     scored = [(r.received_at.strftime("%m-%d %H:%M"), r.score) for r in rows if r.score is not None]
-    chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per attempt") if scored else None
+    chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per upload") if scored else None
     counted = session.get(CountedGrade, (assignment, student_id))
     return render(request, "student_detail.html", web, who=who, assignment=assignment, attempts=attempts,
                   chart=chart, counted=counted, diff=_diff(session, student_id, a, b), a=a, b=b)

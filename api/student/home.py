@@ -35,7 +35,7 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
         course = replace(course, counted=None)
     scores = _visible_scores(rows, settings)
     history = [(r.received_at.strftime("%m-%d %H:%M"), scores[r.id][0]) for r in reversed(rows) if r.id in scores]
-    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per attempt (visible tests)",
+    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per upload (visible tests)",
                        color=plots.PALETTE[2]) if len(history) > 1 else None
     return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
                   chart=chart, hidden_pending=_hidden_pending(rows, settings))

@@ -226,7 +226,7 @@ def test_a_students_page_for_tas_has_every_attempt_and_a_diff(instructor, sessio
     link = re.search(r'href="(/dashboard/students/\d+\?assignment=ex08)">tia<', book).group(1)
     page = instructor.get(link).text
     assert page.count('<tr class="attempt"') == 2 and page.index(f'data-id="{first}"') < page.index(f'data-id="{second}"')
-    assert "4 / 6" in page and "6 / 6" in page and "Score per attempt" in page
+    assert "4 / 6" in page and "6 / 6" in page and "Score per upload" in page
     diff = instructor.get(link, params={"a": first, "b": second}).text
     assert 'id="diff"' in diff and "canned: keep_convention" in diff and "dropout_forward" in diff
     with sessions() as s:
@@ -356,5 +356,5 @@ def test_the_attempts_list_shows_each_visible_score_and_their_history(dash_setti
         html = c.get("/student").text
         cells = re.findall(r'<td class="num">([^<]*)</td></tr>', html.split('id="attempts"')[1])
         assert cells == ["5 / 5", "3 / 5"]  # newest first; the hidden test's point counts in neither
-        assert 'id="score-history"' in html and "Your score per attempt (visible tests)" in html
+        assert 'id="score-history"' in html and "Your score per upload (visible tests)" in html
         assert "see report" not in html
