@@ -6,7 +6,27 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_submissions import GOOD, client, queue, tokens  # noqa: F401 - fixtures
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from service.db.session import session_factory
+from service.tokens import create_token
+from tests.doubles import MemoryQueue
+
+GOOD = b"import numpy as np\n\ndef dropout_forward(x, p):\n    return x, None\n"
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings, queue=MemoryQueue())) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(settings) -> dict[str, str]:
+    with session_factory(settings.database)() as s:
+        return {"alice": create_token(session=s, student="alice")}
 
 
 def post(client, token, params=None, data=None, files=None):

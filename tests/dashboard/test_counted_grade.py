@@ -12,15 +12,7 @@ import pytest
 
 from tests.dashboard.reports import add_graded
 from tests.dashboard.test_gradebook import NOW, set_schedule
-from tests.dashboard.test_pages import (  # noqa: F401 - fixtures
-    PASSWORD,
-    client,
-    dash_settings,
-    instructor,
-    queue,
-    sessions,
-    student_client,
-)
+from tests.dashboard.test_pages import student_client
 
 
 @pytest.fixture

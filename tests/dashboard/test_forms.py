@@ -8,8 +8,7 @@ from datetime import timedelta
 from html import unescape
 
 from service.db.models import Token
-from tests.dashboard.test_gradebook import NOW, csrf_of, set_schedule
-from tests.dashboard.test_pages import PASSWORD, client, dash_settings, instructor, queue, sessions  # noqa: F401
+from tests.dashboard.test_gradebook import NOW, csrf_of
 
 
 def post(instructor, url: str, page: str, **fields):
