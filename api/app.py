@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from starlette.concurrency import run_in_threadpool
 
 from api import access_log, body_limit, dashboard, student
 from api.lms import routes as lms
@@ -17,15 +21,19 @@ from api.pages import STATIC
 from api.problems import HANDLERS
 from api.ratelimit import UploadLimiter
 from api.routes import docs, health, submissions
+from service import schedule_changes
 from service.settings import Settings, get_settings
 from service.task_sender import TaskQueue, TaskSender
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = None,
                rate_limiter: UploadLimiter | None = None) -> FastAPI:
     """Build the app; ``queue`` and ``rate_limiter`` default to the real ones on the settings' broker and Redis."""
     settings = settings or get_settings()
-    app = FastAPI(title="autograder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: served offline
+    app = FastAPI(title="autograder", version="0.1.0", lifespan=_lifespan,
+                  docs_url=None, redoc_url=None,  # /docs: served offline (api/routes/docs.py)
                   description="Upload a layers.py; get it graded. Errors are application/problem+json.")
     app.state.settings = settings
     app.state.queue = queue or TaskSender(settings)
@@ -45,6 +53,17 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
                        file_limit=settings.max_upload_bytes)
     access_log.install()
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start-up applies the schedules of the data files and the environment (read only now): the grades they
+    change are recomputed and sent here, so that no page has to."""
+    try:
+        await run_in_threadpool(lambda: schedule_changes.apply_all(settings=app.state.settings, queue=app.state.queue))
+    except Exception:  # noqa: BLE001 - the API still starts (/healthz tells why); the next start applies them
+        log.exception("the schedules could not be applied at start")
+    yield
 
 
 def _async_redis(url: str | None) -> Any:

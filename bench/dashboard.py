@@ -113,7 +113,7 @@ def run_backend(name: str, url: str, data_dir: Path) -> dict[int, dict[str, tupl
     from pydantic import SecretStr
 
     from api.app import create_app
-    from service import grades
+    from service import grades, schedule
     from service.db.migrate import upgrade
     from service.db.session import session_factory
     from service.passwords import hash_password
@@ -123,8 +123,8 @@ def run_backend(name: str, url: str, data_dir: Path) -> dict[int, dict[str, tupl
 
     upgrade(url)
     with session_factory(url)() as s:  # a late policy, so the penalty path runs too
-        grades.set_override(s, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=30))
-        grades.refresh(s, {}, "ex08")
+        schedule.set_override(s, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=30))
+        grades.apply(s, {}, "ex08")
     settings = Settings(env="development", data_dir=data_dir, database_url=url, redis_url=None, broker_url=None,
                         instructor_password=SecretStr(hash_password(PASSWORD)))
     rng = random.Random(1)

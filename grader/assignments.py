@@ -78,6 +78,9 @@ class Assignment:
     """Dotted name of the trusted reference solution (a variant uses the one of the assignment it extends)."""
     given: tuple[str, ...] = ()
     """Check-name patterns of the code the template hands out (their tests carry 0 points)."""
+    schedule: dict[str, Any] | None = None
+    """The ``[schedule]`` table (due date, late policy, close...), inherited by a variant; the service
+    validates it (``service.schedule``)."""
 
     @property
     def max_score(self) -> float:
@@ -102,7 +105,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
                       dropout_convention=convention, call_timeout=float(raw.get("call_timeout", 5.0)),
                       submission_timeout=float(raw.get("submission_timeout", 120.0)),
                       tests=tests, directory=REFERENCE_DIR / assignment_id,
-                      reference_module=f"reference.{base}.layers", given=given)
+                      reference_module=f"reference.{base}.layers", given=given,
+                      schedule=dict(raw["schedule"]) if "schedule" in raw else None)
 
 
 def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:

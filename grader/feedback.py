@@ -69,7 +69,7 @@ HINTS: dict[str, str] = {
     "averaged_not_summed": (
         "dgamma and dbeta are sums over the batch, not means: every sample's gradient adds to the "
         "parameter it shares (dbeta = np.sum(dout, axis=0), dgamma = np.sum(dout * x_norm, axis=0)). "
-        "Check: with a batch of N copies of one sample, dbeta must be N times that sample's dout."
+        "Check: with dout = np.ones((N, D)), every entry of dbeta must be N."
     ),
     "dgamma_uses_x": (
         "dgamma multiplies dout by what gamma multiplied in the forward pass: the normalised x_norm, "
@@ -80,7 +80,7 @@ HINTS: dict[str, str] = {
         "gamma multiplies x_norm (so dgamma = sum(dout * x_norm)), while the variance's gradient "
         "(divar = sum(dx_norm * (x - mean)), dx = 2 * (x - mean) * dvar / N) takes x - mean; in the "
         "compact form every x in the variance term is x_norm. Also d(1/std)/d std = -1/std**2. Check: "
-        "a correct dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "a correct dx has np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "mean_path_missing_1_over_n": (
         "The mean is sum(x) / N, so the gradient through it is dmu / N for every sample (dx2 = "
@@ -90,23 +90,23 @@ HINTS: dict[str, str] = {
     "var_path_missing_1_over_n": (
         "The variance is sum((x - mean)**2) / N, so its gradient reaches each sample as "
         "2 * (x - mean) * dvar / N: the 1/N is missing, and the variance path's term is N times too "
-        "large. Check: a correct dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "large. Check: a correct dx has np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "mean_and_var_paths_missing_1_over_n": (
         "The mean and the variance both average over the batch (sum / N), so the gradients through "
         "them reach each sample divided by N (dx2 = dmu / N, dxmu2 = 2 * (x - mean) * dvar / N): both "
         "1/N are missing. Check: a correct dx has np.sum(dx, axis=0) == 0 and "
-        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "var_path_missing_half": (
         "d sqrt(var + eps) / d var = 0.5 / sqrt(var + eps): the 0.5 is missing, so the variance "
         "path's term is twice too large (dvar = 0.5 * dsqrtvar / sqrt(var + eps)). Check: a correct "
-        "dx has np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "dx has np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "var_path_missing_two": (
         "d (x - mean)**2 / d (x - mean) = 2 * (x - mean): the 2 is missing, so the variance path's "
         "term is half what it should be (dxmu2 = 2 * (x - mean) * dvar / N). Check: a correct dx has "
-        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "mean_path_wrong_sign": (
         "The mean is subtracted (x - mean), so the gradient through it enters with a minus sign: "
@@ -115,7 +115,7 @@ HINTS: dict[str, str] = {
     "var_path_wrong_sign": (
         "Dividing by sqrt(var + eps) makes the gradient through the variance negative: d(1/s)/ds = "
         "-1/s**2, so dsqrtvar = -divar / (var + eps). Check: a correct dx has "
-        "np.sum(dx * x_norm, axis=0) == 0 (up to round-off)."
+        "np.sum(dx * x_norm, axis=0) close to 0 (exactly 0 with eps = 0)."
     ),
     "eps_outside_sqrt": (
         "eps belongs inside the square root: std = sqrt(var + eps), not sqrt(var) + eps. Use the "
@@ -161,6 +161,18 @@ HINTS: dict[str, str] = {
     "running_swapped": (
         "The running averages use momentum and 1 - momentum the wrong way round: it is "
         "momentum * running + (1 - momentum) * batch_statistic."
+    ),
+    "momentum_ignored": (
+        "The running averages must use bn_param's momentum (bn_param.get('momentum', 0.9)), not a "
+        "fixed 0.9: callers set it."
+    ),
+    "eps_in_running_var": (
+        "running_var tracks the batch variance itself: eps is added only where the output is "
+        "normalised (sqrt(var + eps)), not to the variance that is stored."
+    ),
+    "output_transposed": (
+        "out must have the shape of x, (N, D): batch norm normalises each feature (column) over the "
+        "batch, and the output keeps the layout of the input. Yours is transposed."
     ),
     "running_not_written_back": (
         "The updated running averages must be stored back into bn_param "

@@ -3,7 +3,8 @@
 A correct solution must never lose a point, whatever the seed: the statistical
 dropout tests each fail correct code with probability at most 1e-9
 (docs/statistics.md), so 1,000 seeds losing nothing is the expected outcome and
-anything else needs a look. One warm Grader serves all gradings, as a worker would.
+anything else needs a look, and so does any mistake named (a hint) on it. One warm Grader
+serves all gradings, as a worker would.
 
     .venv/bin/python scripts/grade_reference_many.py [--n 1000] [--training] [--file PATH]
 """
@@ -37,6 +38,7 @@ def main() -> int:
     grader = Grader(args.assignment, dropout_convention=args.convention)
     lost_by_test: collections.Counter[str] = collections.Counter()
     examples: dict[str, str] = {}
+    hints: collections.Counter[str] = collections.Counter()  # a mistake named on a correct solution: a bug
     total_lost = 0.0
     started = time.perf_counter()
     try:
@@ -44,6 +46,7 @@ def main() -> int:
             grader.warm_up()
         for seed in range(args.first_seed, args.first_seed + args.n):
             report = grader.grade(source, seed=seed, training=args.training)
+            hints.update(t.hint for t in report.tests if t.hint)
             for t in report.tests:
                 # a test of handed-out code carries 0 points, but the reference must still pass it
                 if t.score < t.max_score or t.status.value != "passed":
@@ -58,7 +61,8 @@ def main() -> int:
     print(f"points lost in total: {total_lost:g}; tests not passed: {sum(lost_by_test.values())}")
     for name, count in lost_by_test.most_common():
         print(f"  {name}: lost in {count} gradings, e.g. {examples[name]}")
-    return 0 if not lost_by_test else 1
+    print(f"mistakes named (hints): {sum(hints.values())}" + "".join(f"\n  {h}: {n}" for h, n in hints.most_common()))
+    return 0 if not lost_by_test and not hints else 1
 
 
 if __name__ == "__main__":

@@ -12,14 +12,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import grades, lifecycle
-from service.db.models import Student, Submission, SubmissionStatus
+from service import lifecycle, schedule
+from service.db.models import Student, Submission, SubmissionStatus, utcnow
 from service.problems import PROBLEMS, Problem
 from service.settings import Settings
 from service.task_sender import TaskQueue
@@ -122,12 +123,24 @@ def submit(*, session: Session, queue: TaskQueue, settings: Settings, limiter: L
     sha = hashlib.sha256(content).hexdigest()
     if idempotency_key and (old := _by_key(session, who.id, idempotency_key)):
         return Accepted(_same_upload(old, sha, reused_key), False)
-    grades.refuse_if_closed(session, settings.schedule, assignment, who.id)
+    refuse_if_closed(session=session, settings=settings, assignment=assignment, student=who)
     limiter.hit(f"student:{who.id}")
     _check_waiting(session, who.id, settings.max_waiting_per_student)
     row, created = create(session=session, queue=queue, student=who, content=content, assignment=assignment,
                           filename=filename or "layers.py", idempotency_key=idempotency_key, reused_key=reused_key)
     return Accepted(row, created)
+
+
+def refuse_if_closed(*, session: Session, settings: Settings, assignment: str, student: Student,
+                     now: datetime | None = None) -> None:
+    """A 403 Problem when the assignment is closed for this student (their extension moves the close).
+
+    Instructors (trying the grader out) are never refused.
+    """
+    close = schedule.for_student(session, settings.schedule, assignment, student.id).close()
+    if close is not None and (now or utcnow()) > close and not student.is_instructor:
+        raise Problem(403, "Submissions closed", f"{assignment} closed at {close.isoformat()}",
+                      type=PROBLEMS + "closed", assignment=assignment, closed_at=close.isoformat())
 
 
 def _check_waiting(session: Session, student_id: int, max_waiting: int) -> None:

@@ -100,7 +100,7 @@ def release(session: Session, held: Claim, *, error: str, final: bool) -> bool:
         .values(**values)
     ).rowcount
     if done and final:
-        grades.refresh_submission(session, held.id)  # a regraded submission that failed no longer counts
+        grades.recompute_submission(session, held.id)  # a regraded submission that failed no longer counts
     session.commit()
     return bool(done)
 

@@ -1,10 +1,12 @@
 """When an assignment is due, what lateness costs, when it closes, and which submission counts.
 
 An assignment's schedule comes from three places, each winning over the one
-before: its data file (``[schedule]`` in ``reference/<id>/assignment.toml``),
-the environment (``AUTOGRADER_SCHEDULE``, JSON keyed by assignment id, field by
-field over the data file) and the dashboard (stored in the database, whole).
-No schedule means no deadline.
+before: its data file (``[schedule]`` in ``reference/<id>/assignment.toml``, read
+by :mod:`grader.assignments`), the environment (``AUTOGRADER_SCHEDULE``, JSON keyed
+by assignment id, field by field over the data file) and the dashboard (stored in
+the database, whole). No schedule means no deadline. The store at the end of this
+module keeps the dashboard's schedule, the one the counted grades were computed
+with (``applied``) and the students' extensions.
 
 The policy, exactly: lateness is measured when the upload is received, in
 started days (1 second late is 1 day); a late submission's grade is
@@ -21,15 +23,21 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.db.grade_models import Extension, ScheduleRow
+from service.db.models import utcnow
+from service.db.upsert import upsert
 
 DAY = timedelta(days=1)
+DASHBOARD, APPLIED = "dashboard", "applied"
+"""``ScheduleRow.source``: the dashboard's schedule, and the one the stored counted grades were computed with."""
 
 
 class Schedule(BaseModel):
@@ -112,22 +120,15 @@ def merge(base: Schedule | None, override: dict[str, Any]) -> Schedule:
 
 
 def from_data_file(assignment: str) -> Schedule | None:
-    """The ``[schedule]`` table of the assignment's data file (or of the one it extends)."""
-    raw = _data_file(assignment)
-    return Schedule.model_validate(raw) if raw is not None else None
+    """The ``[schedule]`` table of the assignment's data file (or of the one it extends), as
+    :mod:`grader.assignments` read it."""
+    from grader.assignments import UnknownAssignment, load
 
-
-@cache
-def _data_file(assignment: str) -> dict[str, Any] | None:
-    from grader.assignments import REFERENCE_DIR
-
-    path = REFERENCE_DIR / assignment / "assignment.toml"
-    if not path.is_file():
+    try:
+        raw = load(assignment).schedule
+    except UnknownAssignment:
         return None
-    raw = tomllib.loads(path.read_text())
-    if "schedule" in raw:
-        return dict(raw["schedule"])
-    return _data_file(raw["extends"]) if "extends" in raw else None
+    return Schedule.model_validate(raw) if raw is not None else None
 
 
 def parse(body: str | None) -> Schedule | None:
@@ -137,3 +138,74 @@ def parse(body: str | None) -> Schedule | None:
 def aware(t: datetime) -> datetime:
     # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+# --- the store: the dashboard's schedule, the applied one, extensions ------------------------------
+
+def effective(session: Session, env: dict[str, dict[str, Any]], assignment: str) -> Schedule:
+    """The schedule in force: the dashboard's override, else the environment's over the data file's."""
+    override = _row(session, assignment, DASHBOARD)
+    if override is not None:
+        return override
+    base = from_data_file(assignment)
+    return merge(base, env[assignment]) if assignment in env else (base or Schedule())
+
+
+def applied(session: Session, assignment: str) -> Schedule:
+    """The schedule the stored counted grades were computed with (the data file's before any)."""
+    return (_row(session, assignment, APPLIED) or _row(session, assignment, DASHBOARD)
+            or from_data_file(assignment) or Schedule())
+
+
+def is_applied(session: Session, assignment: str, schedule: Schedule) -> bool:
+    return _row(session, assignment, APPLIED) == schedule
+
+
+def write_applied(session: Session, assignment: str, schedule: Schedule) -> None:
+    """Record ``schedule`` as the one the counted grades are computed with (no commit)."""
+    upsert(session, ScheduleRow, [{"assignment": assignment, "source": APPLIED, "body": schedule.to_json(),
+                                   "updated_at": utcnow()}])
+
+
+def set_override(session: Session, assignment: str, schedule: Schedule | None) -> None:
+    """Store (or, with None, remove) the dashboard's schedule; commits. Applying it is the caller's."""
+    session.execute(delete(ScheduleRow).where(ScheduleRow.assignment == assignment,
+                                              ScheduleRow.source == DASHBOARD))
+    if schedule is not None:
+        session.add(ScheduleRow(assignment=assignment, source=DASHBOARD, body=schedule.to_json()))
+    session.commit()
+
+
+def has_override(session: Session, assignment: str) -> bool:
+    return _row(session, assignment, DASHBOARD) is not None
+
+
+def extension(session: Session, assignment: str, student_id: int) -> datetime | None:
+    """The student's extended due date, if they have one."""
+    return session.scalar(select(Extension.due_at).where(Extension.assignment == assignment,
+                                                         Extension.student_id == student_id))
+
+
+def extensions(session: Session, assignment: str) -> dict[int, datetime]:
+    """Every extended due date of the assignment, by student."""
+    rows = session.execute(select(Extension.student_id, Extension.due_at).where(Extension.assignment == assignment))
+    return {student_id: due for student_id, due in rows}
+
+
+def set_extension(session: Session, assignment: str, student_id: int, due_at: datetime | None) -> None:
+    """Grant (or with None withdraw) a student's extension (flushed, not committed)."""
+    session.execute(delete(Extension).where(Extension.assignment == assignment,
+                                            Extension.student_id == student_id))
+    if due_at is not None:
+        session.add(Extension(assignment=assignment, student_id=student_id, due_at=due_at))
+    session.flush()
+
+
+def for_student(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int) -> Schedule:
+    """The effective schedule with this student's extension applied."""
+    return effective(session, env, assignment).for_student(extension(session, assignment, student_id))
+
+
+def _row(session: Session, assignment: str, source: str) -> Schedule | None:
+    return parse(session.scalar(select(ScheduleRow.body).where(ScheduleRow.assignment == assignment,
+                                                               ScheduleRow.source == source)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MemoryQueue:
     """A :class:`service.task_sender.TaskQueue` that remembers what was sent; ``down=True`` plays a broker outage."""
@@ -22,8 +24,9 @@ class MemoryQueue:
         self.deliveries.append(delivery_id)
 
 
-class MemoryTransport:
-    """A :class:`service.lms.delivery.Transport` that records each POST and answers from ``answers``."""
+class MemoryHttp:
+    """The LMS webhook transport's HTTP client (``service.lms.delivery.Http``): records each POST, answers from
+    ``answers`` (a status, or an exception to raise), then 200."""
 
     def __init__(self, *answers: int | Exception) -> None:
         self.answers: list[int | Exception] = list(answers)
@@ -35,6 +38,20 @@ class MemoryTransport:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+class MemoryTransport:
+    """One integration's transport (``service.lms.delivery.Transport``: the webhook's, or LTI's AGS): records
+    which delivery it sent to which link, answers from ``answers`` (status, error), then delivered."""
+
+    def __init__(self, *answers: tuple[int | None, str | None]) -> None:
+        self.answers = list(answers)
+        self.sent: list[tuple[int, str, str]] = []
+        """(delivery id, link's integration, link's external id)."""
+
+    def send(self, session: Any, delivery: Any, link: Any) -> tuple[int | None, str | None]:
+        self.sent.append((delivery.id, link.integration, link.external_submission_id))
+        return self.answers.pop(0) if self.answers else (200, None)
 
 
 def one_test_report(*, score: float = 1.0, max_score: float = 1.0, name: str = "check", status: str = "passed"):

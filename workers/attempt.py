@@ -14,7 +14,6 @@ from grader.report import Report, Status, TestResult
 from service import lifecycle
 from service.report_view import test_summary
 from service.task_sender import TaskQueue
-from workers import hooks
 from workers.pool_process import Grader
 
 log = logging.getLogger(__name__)
@@ -33,6 +32,9 @@ class Attempt:
     training: bool = True
     queue: TaskQueue | None = None
     """Where the student's next held submission is sent once this one is done (fair queueing)."""
+    on_graded: Callable[[str], None] | None = None
+    """Called with the submission id once its report is committed (the LMS and LTI deliveries); it must be
+    idempotent and quick. A failing hook is logged and never undoes the grade."""
 
 
 def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
@@ -47,7 +49,7 @@ def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
         if report is not None and not report.internal_error:
             if not lifecycle.store(s, held, report=report):
                 return "superseded"
-            hooks.fire_graded(submission_id)
+            _fire_graded(ctx, submission_id)
             ctx.publish(submission_id, "graded", {"id": submission_id, "score": report.score})
             _advance(ctx, s, submission_id)
             return "graded"
@@ -55,6 +57,15 @@ def run(submission_id: str, *, task_id: str, ctx: Attempt) -> str:
         if lifecycle.release(s, held, error=error, final=final) and final:
             _advance(ctx, s, submission_id)
     return "failed" if final else "retry"
+
+
+def _fire_graded(ctx: Attempt, submission_id: str) -> None:
+    if ctx.on_graded is None:
+        return
+    try:
+        ctx.on_graded(submission_id)
+    except Exception:  # noqa: BLE001 - the grade is stored; the sweeper re-sends what was logged
+        log.exception("the on-graded hook failed for %s", submission_id)
 
 
 def _advance(ctx: Attempt, session: Session, submission_id: str) -> None:

@@ -1,4 +1,5 @@
-"""Grades back to the LMS: the ``on_graded`` hook logs a delivery and sends this task; it never blocks grading.
+"""Grades back to the LMS: the attempt's on-graded hook (:func:`on_graded`, injected by the pool process)
+logs a delivery and sends this task; it never blocks grading.
 
 ``autograder.deliver_callback(delivery_id)`` makes one signed POST
 (:func:`service.lms.delivery.attempt`) and, when it failed, sends itself again
@@ -8,13 +9,14 @@ after an exponential, jittered delay until ``lms_callback_max_attempts``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from service.db.session import session_factory
 from service.lms import delivery
 from service.settings import Settings
 from service.task_sender import DELIVER, TaskSender
-from workers import celery_app, hooks
+from workers import celery_app
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -24,16 +26,15 @@ def _sender(settings: Settings) -> TaskSender:
     return TaskSender(settings, app=app)
 
 
-@hooks.on_graded
-def schedule_callbacks(submission_id: str) -> None:
-    """The hook: a log row per LMS link of this submission, each handed to the task."""
-    settings = celery_app.CONFIG.settings
-    if settings is None:  # grading outside a configured worker (unit tests): nothing to send with
-        return
-    with session_factory(settings.database)() as s:
-        ids = delivery.schedule(s, submission_id)
-    for delivery_id in ids:
-        _sender(settings).deliver(delivery_id)
+def on_graded(settings: Settings) -> Callable[[str], None]:
+    """The hook of :class:`workers.attempt.Attempt`: a log row per LMS link (and LTI line item) of the graded
+    submission, each handed to the task."""
+    def schedule_callbacks(submission_id: str) -> None:
+        with session_factory(settings.database)() as s:
+            ids = delivery.schedule(s, submission_id)
+        for delivery_id in ids:
+            _sender(settings).deliver(delivery_id)
+    return schedule_callbacks
 
 
 def requeue_overdue(settings: Settings) -> list[int]:
@@ -52,7 +53,7 @@ def requeue_overdue(settings: Settings) -> list[int]:
 def deliver_callback(delivery_id: int) -> None:
     settings = celery_app.settings()
     with session_factory(settings.database)() as s:
-        wait = delivery.attempt(session=s, delivery_id=delivery_id, transport=delivery.HttpTransport(settings),
+        wait = delivery.attempt(session=s, delivery_id=delivery_id, transports=delivery.transports(settings),
                                 settings=settings)
     if wait is not None:
         log.info("delivery %s failed; retrying in %.1f s", delivery_id, wait)

@@ -13,7 +13,7 @@ from service import heartbeats, progress_events
 from service.db.session import after_fork, session_factory
 from service.settings import Settings
 from service.task_sender import GRADE, TaskSender
-from workers import attempt, pool_process
+from workers import attempt, lms_callbacks, pool_process
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def init_process(settings: Settings, make_grader: pool_process.MakeGrader) -> No
     publish = progress_events.Publisher(redis)
     _ctx = attempt.Attempt(sessions=session_factory(settings.database), grader_for=graders.get,
                            publish=publish, max_attempts=settings.max_attempts, training=settings.training,
-                           queue=TaskSender(settings, app=app))
+                           queue=TaskSender(settings, app=app), on_graded=lms_callbacks.on_graded(settings))
     log.info("worker process %s ready on %s", index, device or "cpu")
 
 

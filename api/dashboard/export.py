@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import InstructorDep
 from api.dashboard.gradebook import counted_tests, course_grades, tests_of
-from api.dashboard.schedule import refreshed
-from api.deps import QueueDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from service.db.grade_models import TestResultRow
 from service.db.models import Student
 
@@ -21,10 +20,8 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
 @router.get("/export.csv")
-def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, queue: QueueDep,
-           assignment: str = "") -> Response:
+def export(_w: InstructorDep, session: SessionDep, settings: SettingsDep, assignment: str = "") -> Response:
     assignment = assignment or settings.default_assignment
-    refreshed(session, settings, queue, assignment)
     return Response(csv_export(session, assignment), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{assignment}-scores.csv"',
                              "Cache-Control": "no-store"})

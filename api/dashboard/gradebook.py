@@ -16,13 +16,13 @@ from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from api.auth import InstructorDep
-from api.dashboard.schedule import refreshed
-from api.deps import QueueDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import paginate, sort
-from service.db.grade_models import CountedGrade, Extension, TestResultRow
+from service import schedule
+from service.course import course_member
+from service.db.grade_models import CountedGrade, TestResultRow
 from service.db.models import Student
-from service.grades import course_member
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 PAGE_SIZE = 50
@@ -61,19 +61,17 @@ class GradebookRow:
 
 @router.get("/gradebook", response_class=HTMLResponse)
 def gradebook_page(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                   queue: QueueDep, assignment: str = "", student: str = "", state: str = "", test: str = "",
+                   assignment: str = "", student: str = "", state: str = "", test: str = "",
                    hint: str = "", sort: str = "student", order: str = "asc",
                    page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    schedule = refreshed(session, settings, queue, assignment)
     f = GradebookFilters(assignment=assignment, student=student, state=state, test=test, hint=hint,
                          sort=sort if sort in SORTS else "student", order="desc" if order == "desc" else "asc",
                          page=page)
     rows, found = gradebook(session, f)
-    extended = dict(session.execute(select(Extension.student_id, Extension.due_at).where(
-        Extension.assignment == assignment, Extension.student_id.in_([r.student_id for r in rows]))).all())
-    return render(request, "gradebook.html", web, rows=rows, total=found.total, f=f, schedule=schedule,
-                  extended=extended,
+    return render(request, "gradebook.html", web, rows=rows, total=found.total, f=f,
+                  schedule=schedule.effective(session, settings.schedule, assignment),
+                  extended=schedule.extensions(session, assignment),
                   pages=found.pages, tests=tests_of(session, assignment), hints=hints_of(session, assignment),
                   states=STATES, query=dict(request.query_params), assignments=settings.assignment_ids)
 

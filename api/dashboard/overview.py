@@ -19,22 +19,20 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import InstructorDep
 from api.dashboard import plots
 from api.dashboard.gradebook import counted_tests, pass_rates
-from api.dashboard.schedule import refreshed
-from api.deps import QueueDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.pages import render
-from service import heartbeats
+from service import heartbeats, schedule
+from service.course import course_member
 from service.db.grade_models import CountedGrade, TestResultRow
 from service.db.models import Student, Submission
-from service.grades import course_member
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
 @router.get("", response_class=HTMLResponse)
 def overview_page(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                  queue: QueueDep, assignment: str = "") -> HTMLResponse:
+                  assignment: str = "") -> HTMLResponse:
     assignment = assignment or settings.default_assignment
-    schedule = refreshed(session, settings, queue, assignment)
     o = overview(session, assignment)
     charts = {
         "histogram": plots.bars([f"{i * 10}%" for i in range(11)], o["histogram"],
@@ -43,7 +41,8 @@ def overview_page(request: Request, web: InstructorDep, settings: SettingsDep, s
                               title="Submissions per day", color=plots.PALETTE[3]),
     }
     return render(request, "overview.html", web, o=o, charts=charts, assignment=assignment,
-                  assignments=settings.assignment_ids, schedule=schedule)
+                  assignments=settings.assignment_ids,
+                  schedule=schedule.effective(session, settings.schedule, assignment))
 
 
 @router.get("/live.json")

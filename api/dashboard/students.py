@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from api import forms
 from api.auth import CsrfDep, InstructorDep
 from api.dashboard import plots
-from api.dashboard.schedule import refreshed
-from api.deps import QueueDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import Page, paginate
 from service import grades, sign_in_codes
-from service.db.grade_models import CountedGrade
+from service import schedule as schedules
 from service.db.models import Student, Submission, Token, utcnow
 from service.problems import Problem
 from service.settings import Settings
@@ -96,14 +95,13 @@ def revoke_token(token_id: int, _w: InstructorDep, _: CsrfDep, session: SessionD
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(request: Request, student_id: int, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                 queue: QueueDep, assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
+                 assignment: str = "", a: str = "", b: str = "") -> HTMLResponse:
     """A student for TAs: every attempt with its score and grade, the score history, a diff of two sources."""
     assignment = assignment or settings.default_assignment
     who = session.get(Student, student_id)
     if who is None:
         raise Problem(404, "Not found", f"no student {student_id}")
-    refreshed(session, settings, queue, assignment)
-    schedule = grades.for_student(session, settings.schedule, assignment, student_id)
+    schedule = schedules.for_student(session, settings.schedule, assignment, student_id)
     rows = session.execute(select(Submission.id, Submission.received_at, Submission.status, Submission.score,
                                   Submission.max_score).where(Submission.student_id == student_id,
                                                               Submission.assignment == assignment)
@@ -112,7 +110,7 @@ def student_page(request: Request, student_id: int, web: InstructorDep, settings
                  schedule.grade(r.score, r.received_at) if r.score is not None else None) for r in rows]
     scored = [(r.received_at.strftime("%m-%d %H:%M"), r.score) for r in rows if r.score is not None]
     chart = plots.bars([t for t, _ in scored], [s for _, s in scored], title="Score per upload") if scored else None
-    counted = session.get(CountedGrade, (assignment, student_id))
+    counted = grades.counted_grade(session, assignment=assignment, student_id=student_id)
     return render(request, "student_detail.html", web, who=who, assignment=assignment, attempts=attempts,
                   chart=chart, counted=counted, diff=_diff(session, student_id, a, b), a=a, b=b)
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from api.auth import CsrfDep, InstructorDep
 from api.dashboard import plots
-from api.dashboard.schedule import refreshed
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import Page, paginate, sort
@@ -80,9 +79,8 @@ def submissions_table(request: Request, web: InstructorDep, session: SessionDep,
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(request: Request, submission_id: str, web: InstructorDep, session: SessionDep,
-                    settings: SettingsDep, queue: QueueDep) -> HTMLResponse:
+                    settings: SettingsDep) -> HTMLResponse:
     row = _submission(session, submission_id)
-    refreshed(session, settings, queue, row.assignment)  # its grade under the schedule in force, as the gradebook's
     report = report_view.parse(row.report)
     shown = report.to_dict() if report else None  # everything, hidden tests included
     deliveries = session.execute(select(LmsDelivery, LmsLink).join(LmsLink, LmsLink.id == LmsDelivery.link_id)

@@ -4,20 +4,24 @@ shows, the schedule (time left, closed), and the grade that counts now."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import WebSessionDep, current_student, session_assignment
 from api.dashboard import plots
 from api.deps import SessionDep, SettingsDep
 from api.pages import render
 from api.student.sign_in import back_to
-from service import grades, report_view, visibility
-from service.db.models import Submission
+from service import grades, report_view, schedule, visibility
+from service.db.grade_models import CountedGrade
+from service.db.models import Submission, utcnow
+from service.schedule import Schedule
 
 router = APIRouter(prefix="/student", include_in_schema=False)
 
@@ -29,7 +33,7 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
         return render(request, "student_login.html", web, next=back_to(request.query_params.get("next", "")))
     rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
-    course = grades.student_view(session, settings.schedule, session_assignment(web, settings), student.id)
+    course = student_view(session, settings.schedule, session_assignment(web, settings), student.id)
     if course.counted is not None and _hidden_points_differ(rows, settings):
         # Which submission counts, or that an earlier one scored higher, would tell hidden tests' points.
         course = replace(course, counted=None)
@@ -39,6 +43,38 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
                        color=plots.PALETTE[2]) if len(history) > 1 else None
     return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
                   chart=chart, hidden_pending=_hidden_pending(rows, settings))
+
+
+@dataclass
+class StudentView:
+    """What a student sees of the course: their schedule (extension applied) and what counts now."""
+
+    assignment: str
+    schedule: Schedule
+    close: datetime | None
+    counted: CountedGrade | None
+    now: datetime
+
+    @property
+    def closed(self) -> bool:
+        return self.close is not None and self.now > self.close
+
+    @property
+    def time_left(self) -> str:
+        """Until the due date (or, once it passed, the close), as "2 days 3 h" / "45 min"; empty: none."""
+        end = self.schedule.due_at if self.schedule.due_at and self.now <= self.schedule.due_at else self.close
+        if end is None or self.now > end:
+            return ""
+        left = end - self.now
+        hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+        days, hours = divmod(hours, 24)
+        return f"{days} days {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def student_view(session: Session, env: dict[str, dict[str, Any]], assignment: str, student_id: int) -> StudentView:
+    mine = schedule.for_student(session, env, assignment, student_id)
+    counted = grades.counted_grade(session, assignment=assignment, student_id=student_id)
+    return StudentView(assignment, mine, mine.close(), counted, utcnow())
 
 
 def _visible_scores(rows: Sequence[Submission], settings: Any) -> dict[str, tuple[float, float]]:

@@ -71,7 +71,12 @@ def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray
         raise
     expect_pair(result.handle, "batchnorm_forward", "(out, cache)")
     shape = (shape or getattr(x, "shape", None)) if out_shape else None
-    out = as_array(result.take(0), "The `out` returned by batchnorm_forward", shape)
+    value = result.take(0)
+    if shape is not None and len(shape) == 2 and shape[0] != shape[1] and type(value) is np.ndarray \
+            and value.shape == tuple(shape)[::-1]:
+        raise Fail(f"The `out` returned by batchnorm_forward should have shape {tuple(shape)}, but has shape "
+                   f"{value.shape}: it is transposed.", hint="output_transposed")
+    out = as_array(value, "The `out` returned by batchnorm_forward", shape)
     return out, result.handle
 
 
@@ -162,9 +167,9 @@ RUNNING_RULES = {  # name: (hint, what, update(running, batch_stat, momentum, is
     "stale": ("running_not_updated", "no update at all", lambda r, s, m, v, n, e: r),
     "unbiased": ("unbiased_variance", "the unbiased batch variance (N - 1) in running_var",
                  lambda r, s, m, v, n, e: m * r + (1 - m) * (s * n / (n - 1) if v else s)),
-    "fixed_momentum": ("", "momentum 0.9 instead of bn_param['momentum']",
+    "fixed_momentum": ("momentum_ignored", "momentum 0.9 instead of bn_param['momentum']",
                        lambda r, s, m, v, n, e: 0.9 * r + 0.1 * s),
-    "eps_in_var": ("", "var + eps in running_var", lambda r, s, m, v, n, e: m * r + (1 - m) * (s + e if v else s)),
+    "eps_in_var": ("eps_in_running_var", "var + eps in running_var", lambda r, s, m, v, n, e: m * r + (1 - m) * (s + e if v else s)),
 }
 
 
@@ -239,6 +244,17 @@ def writes_back(ctx: CheckContext) -> Verdict:
 TEST_TOL = 1e-9
 
 
+def _missing_affine(out: np.ndarray, x: np.ndarray, running: tuple[np.ndarray, np.ndarray], gamma: np.ndarray,
+                    beta: np.ndarray) -> str:
+    """How test mode's ``out`` leaves out gamma and/or beta (in words), or ""."""
+    ones, zeros = np.ones_like(gamma), np.zeros_like(beta)
+    for g, b, what in ((ones, beta, "plus beta, without gamma"), (gamma, zeros, "times gamma, without beta"),
+                       (ones, zeros, "without gamma and beta")):
+        if min(bm.norm_error(out, want) for want in bm.test_outputs(x, g, b, *running, 1e-5)) < TEST_TOL:
+            return what
+    return ""
+
+
 @check("batchnorm_forward.test_mode")
 def test_mode(ctx: CheckContext) -> Verdict:
     """Test mode normalises with bn_param's running statistics and leaves them unchanged."""
@@ -253,12 +269,13 @@ def test_mode(ctx: CheckContext) -> Verdict:
     if not err < TEST_TOL:
         batch_out = bm.forward(x, gamma, beta, 1e-5)
         uses_batch = bm.norm_error(out, batch_out) < 1e-6 or bm.norm_error(out, bm.forward(x, gamma, beta, 0.0)) < 1e-6
+        affine = _missing_affine(out, x, running, gamma, beta)
         detail = " Your output is the batch-normalised one, computed with this batch's mean and variance." \
-            if uses_batch else ""
+            if uses_batch else f" Your output is the normalised x {affine}." if affine else ""
         raise Fail(f"In test mode on a {n}x{d} batch (x = 3*randn + 5) with running_mean ~ randn and "
                    "running_var in [0.5, 2], out should be gamma * (x - running_mean) / sqrt(running_var "
                    f"[+ eps]) + beta: largest deviation {err:.2e} of the largest |out|, allowed {TEST_TOL:.0e}."
-                   + detail, hint="test_uses_batch_stats" if uses_batch else "")
+                   + detail, hint="test_uses_batch_stats" if uses_batch else "missing_gamma_beta" if affine else "")
     after = _running_state(ctx, handle, d, "a test-mode call")
     changed = [k for k, a, b in zip(("running_mean", "running_var"), after, running, strict=True)
                if bm.norm_error(a, b) > 1e-12]

@@ -94,9 +94,9 @@ def numeric_gradient(ctx: CheckContext) -> Verdict:
         dx = _backward(ctx, dout, cache, shape)
         err = rel_error(dx, expected)
         if not err < GRAD_TOL:
-            raise Fail(f"Numerical gradient check on a {shape} input with p = {p}: the relative error "
-                       f"of dx is {err:.2e}, expected below {GRAD_TOL:.0e}. dx must be dout times the "
-                       "same mask and scale your forward pass applied.", hint=_diagnose(dx, dout, out / x))
+            raise _named(f"Numerical gradient check on a {shape} input with p = {p}: the relative error "
+                         f"of dx is {err:.2e}, expected below {GRAD_TOL:.0e}. dx must be dout times the "
+                         "same mask and scale your forward pass applied.", _match(dx, dout, out / x))
     return Verdict(True, "dx matches the numerical gradient of your dropout_forward (relative error "
                          f"below {GRAD_TOL:.0e}).")
 
@@ -117,10 +117,10 @@ def matches_mask(ctx: CheckContext) -> Verdict:
         dx = _backward(ctx, dout, cache, shape)
         expected = dout * (out / x)
         if not np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
-            raise Fail(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
-                       f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
-                       "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
-                       hint=_diagnose(dx, dout, out / x))
+            raise _named(f"On a {shape} input with p = {p}, dx differs from {_scaled(ctx)} computed "
+                         f"from your own forward pass (largest difference {np.max(np.abs(dx - expected)):.3g}). "
+                         "Use the mask stored in the cache, with the same scaling as in dropout_forward.",
+                         _match(dx, dout, out / x))
     return Verdict(True, "dx equals dout times the mask and scale of your forward pass, on 2-D to 4-D inputs.")
 
 
@@ -141,12 +141,19 @@ def _require_dropout(out: np.ndarray, x: np.ndarray) -> None:
         raise Fail("your dropout_forward does not scale the kept units by one common factor")
 
 
-def _diagnose(dx: np.ndarray, dout: np.ndarray, multiplier: np.ndarray) -> str:
-    """The hint of the known mistake dx is exactly (dropout_candidates.py), against the forward whose
-    effective multiplier (mask times scale) is ``multiplier``; "" when none."""
+def _match(dx: np.ndarray, dout: np.ndarray, multiplier: np.ndarray) -> candidates.Match | None:
+    """The known mistake dx is exactly (dropout_candidates.py), against the forward whose effective
+    multiplier (mask times scale) is ``multiplier``; None when none."""
     v = dc.inputs(dout, multiplier)
-    match = candidates.diagnose("dropout_backward", v, {"dx": dx}, dc.correct(v), MATCH_TOL)
-    return match.candidate.hint if match else ""
+    return candidates.diagnose("dropout_backward", v, {"dx": dx}, dc.correct(v), MATCH_TOL)
+
+
+def _named(message: str, match: candidates.Match | None) -> Fail:
+    """A Fail with ``message``, and the mistake named when ``match`` found one."""
+    if match is None:
+        return Fail(message)
+    return Fail(f"{message} Your dx is exactly what a backward gives that {match.candidate.what}.",
+                hint=match.candidate.hint)
 
 
 @check("dropout_backward.test_mode")
@@ -170,7 +177,7 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
     dout = rng.standard_normal(shape)
     expected = dout * mask / keep
     param = {"mode": "train", "p": p}
-    hints = []
+    matches = []
     for stored in (mask.astype(np.float64), mask / keep):
         try:
             dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, (param, stored)))
@@ -180,14 +187,15 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
             return Verdict(True, "Your dropout_forward gave no usable cache, so dropout_backward was checked "
                                  "on the template's cache (dropout_param, mask): it is correct there.")
         if type(dx) is np.ndarray and dx.shape == shape and dx.dtype.kind == "f":
-            hints.append(_diagnose(dx, dout, mask / keep))
+            matches.append(_match(dx, dout, mask / keep))
     reason = why.message if isinstance(why, Fail) else str(why)
     # named only when both layouts of the mask give the same mistake (a backward made for the other layout
     # is correct on it, and was credited above)
-    hint = hints[0] if len(hints) == 2 and hints[0] == hints[1] else ""
-    raise Fail("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
-               f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.",
-               hint=hint)
+    hints = {m.candidate.hint if m else "" for m in matches}
+    same = len(matches) == 2 and len(hints) == 1 and "" not in hints
+    raise _named("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
+                 f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.",
+                 matches[0] if same else None)
 
 
 def _scaled(ctx: CheckContext) -> str:

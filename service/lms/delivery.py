@@ -1,9 +1,12 @@
-"""Grades back to the LMS: one signed POST per attempt, recorded in the delivery log.
+"""Grades back to the LMS and to LTI platforms: one send per attempt, recorded in the delivery log.
 
 :func:`schedule` makes a log row when a linked submission is graded,
-:func:`attempt` makes one POST and says when to try again. The worker task
-(``workers.lms_callbacks``) only loops these; the HTTP client is the
-:class:`Transport` boundary (tests/doubles.py has an in-memory one).
+:func:`attempt` makes one send through the link's :class:`Transport` and says
+when to try again. The worker task (``workers.lms_callbacks``) only loops these.
+Each integration has one transport (:func:`transports`): :class:`Webhook` (a
+signed JSON POST, its HTTP client :class:`PinnedHttp`) for every LMS webhook
+integration, ``service.lti.scores.AgsTransport`` (an AGS score) for LTI line
+items. ``tests/doubles.py`` has an in-memory double of each.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -18,8 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import report_view
-from service.db.grade_models import CountedGrade
+from service import grades, report_view
 from service.db.lms_models import DeliveryStatus, LmsDelivery, LmsLink
 from service.db.models import Submission, SubmissionStatus, utcnow
 from service.lms import callback_address, signing
@@ -27,16 +30,55 @@ from service.lti import scores as lti_scores
 from service.report_links import report_link
 from service.settings import Settings
 
+Sent = tuple[int | None, str | None]
+"""What one send got: the HTTP status (None: no answer) and the error (None: delivered)."""
+
 
 class Transport(Protocol):
+    """One integration's way of sending a grade."""
+
+    def send(self, session: Session, delivery: LmsDelivery, link: LmsLink) -> Sent:
+        """Send the grade ``delivery`` carries to ``link``'s other end, once; never raises for a failed send."""
+        ...
+
+
+@dataclass
+class Transports:
+    """The transport of each integration: ``by_integration``'s when it names the link's, else the webhook's."""
+
+    webhook: Transport
+    by_integration: dict[str, Transport] = field(default_factory=dict)
+
+    def of(self, link: LmsLink) -> Transport:
+        return self.by_integration.get(link.integration, self.webhook)
+
+
+def transports(settings: Settings) -> Transports:
+    """The real ones: the signed webhook for every LMS integration, AGS for LTI line items."""
+    return Transports(Webhook(settings), {lti_scores.INTEGRATION: lti_scores.AgsTransport(settings)})
+
+
+class Http(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
         """POST and return the HTTP status; raise on a network error (refused, timeout...)."""
         ...
 
 
-class HttpTransport:
-    """The real one: the URL checked again (DNS may have changed since intake), then POSTed to the address
-    that was checked; no redirects followed (a callback must not bounce us elsewhere)."""
+class Webhook:
+    """An LMS webhook integration's transport: the grade as signed JSON (:func:`payload`), POSTed to the
+    callback URL with the integration's secret."""
+
+    def __init__(self, settings: Settings, *, http: Http | None = None) -> None:
+        self.settings, self.http = settings, http or PinnedHttp(settings)
+
+    def send(self, session: Session, delivery: LmsDelivery, link: LmsLink) -> Sent:
+        body = json.dumps(payload(session, delivery, link, self.settings)).encode()
+        return _post(self.http, self.settings, link, body=body, delivery_id=delivery.id)
+
+
+class PinnedHttp:
+    """The webhook's HTTP client: the URL checked again (DNS may have changed since intake), then POSTed to
+    the address that was checked; no redirects followed (a callback must not bounce us elsewhere)."""
 
     def __init__(self, settings: Settings, *,
                  resolve: callback_address.Resolver = callback_address.system_resolver) -> None:
@@ -98,23 +140,19 @@ def schedule_changed(session: Session, assignment: str, student_ids: list[int]) 
     return [d.id for d in rows]
 
 
-def attempt(*, session: Session, delivery_id: int, transport: Transport, settings: Settings,
+def attempt(*, session: Session, delivery_id: int, transports: Transports, settings: Settings,
             rng: Callable[[], float] = random.random) -> float | None:
-    """POST once; the seconds until the next try, or None when delivered, failed for good, or unknown."""
+    """Send once; the seconds until the next try, or None when delivered, failed for good, or unknown."""
     delivery = session.get(LmsDelivery, delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
         return None
     link = session.get(LmsLink, delivery.link_id)
     assert link is not None
-    if link.integration == lti_scores.INTEGRATION:
-        code, error = lti_scores.post(session, link, settings)
-    else:
-        code, error = _post(transport, settings, link, delivery_id=delivery.id,
-                            body=json.dumps(payload(session, delivery, link, settings)).encode())
+    code, error = transports.of(link).send(session, delivery, link)
     return _record(session, delivery, code, error, settings, rng)
 
 
-def _post(transport: Transport, settings: Settings, link: LmsLink, *, body: bytes,
+def _post(http: Http, settings: Settings, link: LmsLink, *, body: bytes,
           delivery_id: int) -> tuple[int | None, str | None]:
     secret = settings.lms_integrations.get(link.integration)
     if secret is None:
@@ -122,7 +160,7 @@ def _post(transport: Transport, settings: Settings, link: LmsLink, *, body: byte
     headers = {"Content-Type": "application/json", signing.DELIVERY: str(delivery_id),
                **signing.sign(secret.get_secret_value(), body, integration=link.integration)}
     try:
-        code = transport.post(link.callback_url, body, headers, timeout=settings.lms_callback_timeout_s)
+        code = http.post(link.callback_url, body, headers, timeout=settings.lms_callback_timeout_s)
     except Exception as e:  # noqa: BLE001 - any network failure is one failed attempt
         return None, f"{type(e).__name__}: {e}"[:500]
     return code, None if 200 <= code < 300 else f"HTTP {code}"
@@ -198,6 +236,6 @@ def payload(session: Session, d: LmsDelivery, link: LmsLink, settings: Settings)
 
 def _counted(session: Session, row: Submission) -> dict[str, Any]:
     """The student's counted grade (late policy applied, :mod:`service.grades`): what the gradebook records."""
-    g = session.get(CountedGrade, (row.assignment, row.student_id))
+    g = grades.counted_grade(session, assignment=row.assignment, student_id=row.student_id)
     return {"grade": g.grade if g else None, "counted_submission_id": g.submission_id if g else None,
             "late_days": g.late_days if g else 0}

@@ -5,7 +5,7 @@ submission of a student with an AGS line item is graded, :func:`attach` adds
 an :class:`~service.db.lms_models.LmsLink` of integration ``lti`` per line
 item, :func:`service.lms.delivery.schedule` logs a delivery for it, the worker
 task ``autograder.deliver_callback`` makes the attempts with the same backoff,
-and :func:`service.lms.delivery.attempt` calls :func:`post` for these links.
+and :func:`service.lms.delivery.attempt` sends them through :class:`AgsTransport`.
 Each attempt posts the student's counted grade at that moment, so a regrade or
 a later submission sends the new grade.
 """
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grader.assignments import load
-from service.db.grade_models import CountedGrade
+from service import grades
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
@@ -86,18 +86,13 @@ def with_line_item(outcome: Outcome, claims: dict[str, Any], *, settings: Settin
 
 
 def counted(session: Session, *, student_id: int, assignment: str) -> tuple[float, float, str] | None:
-    """The student's counted grade (``service.grades``: late policy and latest/best applied), its maximum and a
-    summary; the latest graded score when no counted grade is stored."""
-    grade = session.get(CountedGrade, (assignment, student_id))
-    if grade is not None and grade.grade is not None and grade.max_score is not None:
-        late = f", {grade.late_days} day{'s' * (grade.late_days != 1)} late" if grade.late_days else ""
-        return grade.grade, grade.max_score, f"{grade.grade:g}/{grade.max_score:g} points ({assignment}{late})"
-    row = session.scalar(select(Submission).where(
-        Submission.student_id == student_id, Submission.assignment == assignment,
-        Submission.status == SubmissionStatus.GRADED.value).order_by(Submission.received_at.desc()).limit(1))
-    if row is None or row.score is None or row.max_score is None:
+    """The student's counted grade (:func:`service.grades.counted_grade`: late policy and latest/best applied),
+    its maximum and a summary; None before a graded submission."""
+    grade = grades.counted_grade(session, assignment=assignment, student_id=student_id)
+    if grade is None or grade.grade is None or grade.max_score is None:
         return None
-    return row.score, row.max_score, f"{row.score:g}/{row.max_score:g} points ({assignment})"
+    late = f", {grade.late_days} day{'s' * (grade.late_days != 1)} late" if grade.late_days else ""
+    return grade.grade, grade.max_score, f"{grade.grade:g}/{grade.max_score:g} points ({assignment}{late})"
 
 
 def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
@@ -106,6 +101,16 @@ def score(given: float, most: float, summary: str, *, user_id: str) -> Grade:
             .set_activity_progress("Completed").set_grading_progress("FullyGraded")
             .set_timestamp(datetime.now(UTC).isoformat(timespec="milliseconds"))
             .set_comment(f"Autograder: {summary}"))
+
+
+class AgsTransport:
+    """LTI's transport (``service.lms.delivery.Transport``): the student's counted grade as an AGS score."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, session: Session, delivery: Any, link: LmsLink) -> tuple[int | None, str | None]:
+        return post(session, link, self.settings)
 
 
 def post(session: Session, link: LmsLink, settings: Settings) -> tuple[int | None, str | None]:

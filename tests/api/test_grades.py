@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from service import grades, lifecycle
+from service import grades, intake, lifecycle
+from service import schedule as sched
+from service.course import course_member
 from service.db.grade_models import CountedGrade, TestResultRow
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission
@@ -121,21 +123,21 @@ def test_a_schedule_change_recomputes_every_grade_with_the_penalty_and_best(sess
     on_time = graded(session, "cid", 8, DUE - timedelta(hours=1))
     late = graded(session, "cid", 10, DUE + timedelta(hours=30))  # 2 started days late
     graded(session, "dee", 5, DUE + timedelta(minutes=1))
-    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3))
-    grades.refresh(session, {}, "ex08")
+    sched.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3))
+    grades.apply(session, {}, "ex08")
     g = counted(session, "cid")
     assert (g.submission_id, g.grade, g.late_days) == (late, 5.0, 2)  # latest: 10 x (1 - 0.25 x 2)
     assert counted(session, "dee").grade == pytest.approx(3.75)
-    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3,
+    sched.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.25, late_days_max=3,
                                                   counted="best"))
-    grades.refresh(session, {}, "ex08")
+    grades.apply(session, {}, "ex08")
     g = counted(session, "cid")
     assert (g.submission_id, g.grade, g.late_days) == (on_time, 8.0, 0)  # best after the penalty: 8 > 5
 
 
 def test_best_takes_the_later_one_on_a_tie(session):
-    grades.set_override(session, "ex08", Schedule(counted="best"))
-    grades.refresh(session, {}, "ex08")
+    sched.set_override(session, "ex08", Schedule(counted="best"))
+    grades.apply(session, {}, "ex08")
     graded(session, "eve", 9, DUE - timedelta(days=3))
     later = graded(session, "eve", 9, DUE - timedelta(days=2))
     graded(session, "eve", 4, DUE - timedelta(days=1))
@@ -164,29 +166,29 @@ def test_a_regrade_that_changes_the_score_changes_the_counted_grade(session):
     assert [(r.score, r.status) for r in rows] == [(10.0, "passed")]
 
 
-def test_an_extension_moves_the_due_date_and_the_close_for_one_student(session):
-    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.5, late_days_max=1))
-    grades.refresh(session, {}, "ex08")
+def test_an_extension_moves_the_due_date_and_the_close_for_one_student(session, settings):
+    sched.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.5, late_days_max=1))
+    grades.apply(session, {}, "ex08")
     graded(session, "hal", 10, DUE + timedelta(hours=5))
     assert counted(session, "hal").grade == 5.0
     hal = session.scalar(select(Student.id).where(Student.name == "hal"))
     grades.set_extension(session, "ex08", hal, DUE + timedelta(days=1))
     assert counted(session, "hal").grade == 10.0
-    grades.refuse_if_closed(session, {}, "ex08", hal, now=DUE + timedelta(days=1, hours=23))  # still open
+    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, hal), now=DUE + timedelta(days=1, hours=23))  # still open
     with pytest.raises(Problem) as closed:
-        grades.refuse_if_closed(session, {}, "ex08", hal, now=DUE + timedelta(days=2, seconds=1))
+        intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, hal), now=DUE + timedelta(days=2, seconds=1))
     assert closed.value.status == 403 and closed.value.extra["closed_at"] == (DUE + timedelta(days=2)).isoformat()
     create_token(session=session, student="prof", instructor=True)
     prof = session.scalar(select(Student.id).where(Student.name == "prof"))
-    grades.refuse_if_closed(session, {}, "ex08", prof, now=DUE + timedelta(days=9))  # instructors: never closed
+    intake.refuse_if_closed(session=session, settings=settings, assignment="ex08", student=session.get(Student, prof), now=DUE + timedelta(days=9))  # instructors: never closed
 
 
 def test_environment_over_data_file_and_the_dashboard_over_both(session):
     env = {"ex08": {"due_at": DUE.isoformat(), "late_penalty_per_day": 0.1}}
-    assert grades.effective(session, env, "ex08") == Schedule(due_at=DUE, late_penalty_per_day=0.1)
-    assert grades.effective(session, {}, "ex08") == Schedule()  # ex08's data file sets none
-    grades.set_override(session, "ex08", Schedule(counted="best"))
-    assert grades.effective(session, env, "ex08") == Schedule(counted="best")
+    assert sched.effective(session, env, "ex08") == Schedule(due_at=DUE, late_penalty_per_day=0.1)
+    assert sched.effective(session, {}, "ex08") == Schedule()  # ex08's data file sets none
+    sched.set_override(session, "ex08", Schedule(counted="best"))
+    assert sched.effective(session, env, "ex08") == Schedule(counted="best")
 
 
 def test_a_database_at_0002_upgrades_and_keeps_its_grades(blank_url):
@@ -213,7 +215,7 @@ def test_a_database_at_0002_upgrades_and_keeps_its_grades(blank_url):
         rows = s.execute(select(TestResultRow.submission_id, TestResultRow.number, TestResultRow.hint)
                          .order_by(TestResultRow.submission_id, TestResultRow.number)).all()
         assert [tuple(r) for r in rows] == [("s1", "1", ""), ("s1", "2", "keep_convention"), ("s2", "1", "")]
-        grades.refresh(s, {}, "ex08")  # what the first page read after the upgrade does
+        grades.apply(s, {}, "ex08")  # what the API's start-up does after the upgrade
         assert (counted(s, "old1").grade, counted(s, "old2").grade) == (5.0, 1.0)
 
 
@@ -221,9 +223,9 @@ def test_the_lms_receives_the_counted_grade_after_the_late_policy(session, setti
     from service.db.lms_models import LmsLink
     from service.lms import delivery
 
-    grades.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=5,
+    sched.set_override(session, "ex08", Schedule(due_at=DUE, late_penalty_per_day=0.1, late_days_max=5,
                                                   counted="best"))
-    grades.refresh(session, {}, "ex08")
+    grades.apply(session, {}, "ex08")
     best = graded(session, "lms:u1", 10, DUE - timedelta(hours=1))
     late = graded(session, "lms:u1", 9, DUE + timedelta(hours=1))  # 9 x 0.9 = 8.1 < 10
     session.add(LmsLink(integration="default", course_id="c", assignment_id="ex08", student_id="u1",
@@ -244,14 +246,14 @@ def test_only_the_counted_submissions_tests_are_flagged_and_instructors_never(se
     first = graded(session, "ida", 10, DUE - timedelta(days=2))
     second = graded(session, "ida", 4, DUE - timedelta(days=1))
     assert counted_flags(session) == {first: False, second: True}
-    grades.set_override(session, "ex08", Schedule(counted="best"))
-    grades.refresh(session, {}, "ex08")
+    sched.set_override(session, "ex08", Schedule(counted="best"))
+    grades.apply(session, {}, "ex08")
     assert counted_flags(session) == {first: True, second: False}
     create_token(session=session, student="prof", instructor=True)
     prof = graded(session, "prof", 10, DUE)
     assert counted_flags(session)[prof] is False
-    grades.set_override(session, "ex08", Schedule())
-    grades.refresh(session, {}, "ex08")
+    sched.set_override(session, "ex08", Schedule())
+    grades.apply(session, {}, "ex08")
     assert counted_flags(session) == {first: False, second: True, prof: False}
 
 
@@ -290,7 +292,7 @@ def test_the_course_is_every_non_instructor_with_a_token_an_lti_launch_or_a_subm
     session.add(LtiAccount(student_id=ids["launched"], issuer="https://lms", client_id="c", sub="s1"))
     session.commit()
     graded(session, "webhook:u1", 1, DUE)
-    members = session.scalars(select(Student.name).where(grades.course_member()).order_by(Student.name)).all()
+    members = session.scalars(select(Student.name).where(course_member()).order_by(Student.name)).all()
     assert members == ["launched", "tok", "webhook:u1"]
 
 
@@ -301,7 +303,7 @@ def test_the_environments_schedule_reaches_the_one_settings_object(monkeypatch, 
         "due_at": "2026-12-01T12:00:00+01:00", "closes_at": "2026-12-03T12:00:00+01:00",
         "late_penalty_per_day": 0.1, "counted": "latest"}}))
     env = Settings(env="development").schedule
-    s = grades.effective(session, env, "ex08")
+    s = sched.effective(session, env, "ex08")
     assert s.due_at == DUE and s.close() == DUE + timedelta(days=2) and s.late_penalty_per_day == 0.1
     monkeypatch.setenv("AUTOGRADER_SCHEDULE", '{"ex08": {"late_penalty_per_day": 2}}')
     with pytest.raises(ValueError, match="late_penalty_per_day"):
@@ -310,15 +312,14 @@ def test_the_environments_schedule_reaches_the_one_settings_object(monkeypatch, 
 
 def test_an_assignments_data_file_gives_the_default_schedule(monkeypatch, tmp_path):
     import grader.assignments
-    from service import schedule as sched
 
     (tmp_path / "hw1").mkdir()
     (tmp_path / "hw1" / "assignment.toml").write_text(
-        'id = "hw1"\n[schedule]\ndue_at = "2026-12-01T12:00:00+01:00"\nlate_days_max = 2\ncounted = "best"\n')
+        'id = "hw1"\ntitle = "hw1"\ntests = []\n[schedule]\ndue_at = "2026-12-01T12:00:00+01:00"\nlate_days_max = 2\ncounted = "best"\n')
     (tmp_path / "hw1_v2").mkdir()
     (tmp_path / "hw1_v2" / "assignment.toml").write_text('id = "hw1_v2"\nextends = "hw1"\n')
     monkeypatch.setattr(grader.assignments, "REFERENCE_DIR", tmp_path)
-    sched._data_file.cache_clear()
+    grader.assignments.load.cache_clear()  # the data file is read once, by grader.assignments
     try:
         for name in ("hw1", "hw1_v2"):  # a variant inherits the schedule of what it extends
             assert sched.from_data_file(name) == Schedule(due_at=DUE, late_days_max=2, counted="best")
@@ -326,4 +327,4 @@ def test_an_assignments_data_file_gives_the_default_schedule(monkeypatch, tmp_pa
         assert sched.merge(sched.from_data_file("hw1"), env["hw1"]).late_penalty_per_day == 0.5
         assert sched.merge(sched.from_data_file("hw1"), env["hw1"]).counted == "best"
     finally:
-        sched._data_file.cache_clear()
+        grader.assignments.load.cache_clear()

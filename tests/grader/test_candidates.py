@@ -19,6 +19,7 @@ from grader.checks.support import batchnorm_math as bm
 from grader.checks.support import candidates
 from grader.checks.support import dropout_candidates as dc
 from grader.feedback import HINTS
+from tests.conftest import ROOT
 
 CASES = [(table, tol) for table, tol in ((bb.NUMERIC_CASES, bb.NUMERIC_TOL), (bb.REFERENCE_CASES, bb.REFERENCE_TOL))]
 
@@ -55,7 +56,7 @@ FUNCTIONS = ["batchnorm_backward", "dropout_backward"]
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_the_reference_is_never_named_and_its_round_off_neither(function):
-    for seed in range(10):
+    for seed in range(100):
         for v, grads, tol in _cases(function, seed):
             rng = np.random.default_rng(seed)
             assert candidates.diagnose(function, v, grads, grads, tol) is None
@@ -63,9 +64,13 @@ def test_the_reference_is_never_named_and_its_round_off_neither(function):
             assert candidates.diagnose(function, v, noisy, grads, tol) is None
 
 
+SEEDS = [pytest.param(range(6), id="6-seeds"), pytest.param(range(6, 206), id="200-seeds", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("seeds", SEEDS)
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_candidate_is_named_by_its_hint_and_only_on_its_own_numbers(function):
-    for seed in range(6):
+def test_each_candidate_is_named_by_its_hint_and_only_on_its_own_numbers(function, seeds):
+    for seed in seeds:
         for v, grads, tol in _cases(function, seed):
             for c, predicted in candidates.predictions(function, v, grads, tol):
                 found = candidates.diagnose(function, v, predicted, grads, tol)
@@ -94,6 +99,11 @@ def test_the_candidates_cover_the_classic_slips_of_a_batchnorm_backward():
             "eps_outside_sqrt", "centred_not_normalised", "dx_sum_over_wrong_axis", "missing_mean_path",
             "missing_var_path", "missing_eps"} <= hints
     assert all(c.hint in HINTS for c in bc.CANDIDATES + dc.CANDIDATES)
+
+
+def test_every_hint_of_a_candidate_is_in_the_docs():
+    text = (ROOT / "docs" / "hints.md").read_text()
+    assert [c.hint for c in bc.CANDIDATES + dc.CANDIDATES if f"`{c.hint}`" not in text] == []
 
 
 def test_the_inputs_rebuild_the_reference_gradient():
@@ -133,3 +143,26 @@ def test_where_it_differs_gives_the_entry_the_values_and_the_ratio():
         "first at row 1, column 0: 6 where the reference has 3 (2 times it)"
     assert "entry 2" in candidates.where_it_differs(np.array([1.0, 2.0, 3.1]), np.array([1.0, 2.0, 3.0]), 1e-6)
     assert candidates.where_it_differs(want, want, 1e-6) == ""
+
+
+def test_the_checks_the_hints_suggest_hold_for_a_correct_dx_and_fail_for_the_slip():
+    rng = np.random.default_rng(5)
+    x, gamma, _ = bm.batch(rng, 6, 4, 2.0, 1.0)
+    dout = rng.standard_normal((6, 4))
+    v = bc.inputs(x, gamma, dout, 0.0)
+    dx = bc.correct(v)["dx"]
+    scale = np.abs(dx).max()
+    assert np.abs(dx.sum(axis=0)).max() < 1e-12 * scale
+    assert np.abs((dx * v["x_norm"]).sum(axis=0)).max() < 1e-12 * scale
+    missing_mean = bc.paths(mean=0)(v)["dx"]
+    doubled_var = bc.paths(var=2.0)(v)["dx"]
+    assert np.abs(missing_mean.sum(axis=0)).max() > 1e-3 * scale
+    assert np.abs((doubled_var * v["x_norm"]).sum(axis=0)).max() > 1e-3 * scale
+    # compact_form_n_misplaced: gamma = 1 and dout = one 1 gives ivar * (1 - 1/N - x_norm**2 / N) at that 1
+    one = np.zeros((6, 4))
+    one[2, 1] = 1.0
+    w = bc.inputs(x, np.ones(4), one, 1e-5)
+    n = 6
+    assert np.isclose(bc.correct(w)["dx"][2, 1], w["ivar"][1] * (1 - 1 / n - w["x_norm"][2, 1] ** 2 / n))
+    # averaged_not_summed: dout = ones gives dbeta = N everywhere
+    assert np.all(bc.inputs(x, gamma, np.ones((6, 4)), 1e-5)["dbeta"] == 6)

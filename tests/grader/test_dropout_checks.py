@@ -224,6 +224,26 @@ def test_seeding_fails_code_that_ignores_or_fixes_the_seed(factory):
         assert seeding[0].status is Status.FAILED and words in seeding[0].output
 
 
+BROKEN_FORWARD_IGNORED_MASK = """
+def dropout_forward(x, dropout_param):
+    return None
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    return dout if dropout_param['mode'] == 'test' else dout / (1 - dropout_param['p'])
+"""
+
+
+def test_a_backward_judged_on_the_template_cache_still_gets_its_mistake_named(factory):
+    # no usable forward: the backward is tried on the template's cache, with both layouts of the mask
+    source = (REFERENCE.decode() + BROKEN_FORWARD_IGNORED_MASK).encode()
+    results = grade_dropout(factory, source, tags=("dropout_backward",))
+    numeric = next(r for r in results if r.check == "dropout_backward.numeric_gradient")
+    assert numeric.status is Status.FAILED and numeric.hint == "backward_ignores_mask"
+    assert "template's cache" in numeric.output and "scales dout but applies no mask" in numeric.output
+
+
 # --- golden files: the student-facing texts of a few failures ----------------------------------------
 
 GOLDEN_CASES = {

@@ -223,7 +223,7 @@ MATRIX = {
         "batchnorm_forward: normalised feature statistics": (0, "missing_gamma_beta"),
     },
     "wrong/batchnorm_forward__ignores_momentum.py": {
-        "batchnorm_forward: running averages": (3, ""),
+        "batchnorm_forward: running averages": (3, "momentum_ignored"),
     },
     "wrong/batchnorm_forward__missing_eps.py": {
         "batchnorm_forward: train-mode output": (3, "missing_eps"),
@@ -261,7 +261,7 @@ MATRIX = {
         "batchnorm_forward: running averages": (3, "running_swapped"),
     },
     "wrong/batchnorm_forward__test_mode_forgets_gamma.py": {
-        "batchnorm_forward: test mode": (2, ""),
+        "batchnorm_forward: test mode": (2, "missing_gamma_beta"),
     },
     "wrong/batchnorm_forward__test_mode_updates_running.py": {
         "batchnorm_forward: test mode": (2, "test_updates_running"),
@@ -274,8 +274,8 @@ MATRIX = {
         "batchnorm_forward: normalised feature statistics": (0, "unbiased_variance"),
     },
     "wrong/batchnorm_forward__wrong_output_shape.py": {
-        "batchnorm_forward: train-mode output": (3, ""),
-        "batchnorm_forward: normalised feature statistics": (0, ""),
+        "batchnorm_forward: train-mode output": (3, "output_transposed"),
+        "batchnorm_forward: normalised feature statistics": (0, "output_transposed"),
     },
     "wrong/dropout_backward__divides_by_p.py": {
         "dropout_backward: numerical gradient check": (3, "backward_wrong_scale"),

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from api.app import create_app
 from service.lms import signing
 from service.lms.callback_address import Refused, check
-from service.lms.delivery import HttpTransport
+from service.lms.delivery import PinnedHttp
 from service.passwords import hash_password
 from service.settings import Settings
 from tests.dashboard.live import uvicorn_server
@@ -114,7 +114,7 @@ def test_delivery_goes_to_the_address_that_was_checked(tmp_path, lms_server):
     port, seen = lms_server
     settings = Settings(env="development", data_dir=tmp_path, lms_callback_hosts="lms.test")
     resolve = dns({"lms.test": ["127.0.0.1"]})  # a name the system's DNS does not know
-    code = HttpTransport(settings, resolve=resolve).post(f"http://lms.test:{port}/grades", b"{}", {}, timeout=5)
+    code = PinnedHttp(settings, resolve=resolve).post(f"http://lms.test:{port}/grades", b"{}", {}, timeout=5)
     assert code == 204 and resolve.calls == ["lms.test"]
     assert seen == [{"host": f"lms.test:{port}", "body": b"{}"}]
 
@@ -125,5 +125,5 @@ def test_a_rebinding_between_intake_and_delivery_is_refused_before_connecting(tm
     resolve = dns({"lms.test": [["127.0.0.1"], ["169.254.169.254"]]})
     check(f"http://lms.test:{port}/grades", settings, resolve=resolve)  # intake: fine
     with pytest.raises(Refused, match="cloud metadata"):
-        HttpTransport(settings, resolve=resolve).post(f"http://lms.test:{port}/grades", b"{}", {}, timeout=5)
+        PinnedHttp(settings, resolve=resolve).post(f"http://lms.test:{port}/grades", b"{}", {}, timeout=5)
     assert seen == []

@@ -13,7 +13,7 @@ from service.db.models import Student, Submission
 from service.db.session import session_factory
 from service.lms import delivery, signing
 from service.tokens import create_token
-from tests.doubles import MemoryTransport
+from tests.doubles import MemoryHttp, MemoryTransport
 from tests.lms.receiver import create_app as receiver_app
 
 SECRET = "moodle-secret"
@@ -67,11 +67,12 @@ def test_schedule_is_idempotent_per_graded_attempt_and_skips_plain_uploads(sessi
 
 
 def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, lms_settings):
-    transport = MemoryTransport(200)
+    http = MemoryHttp(200)
     with sessions() as s:
         [did] = delivery.schedule(s, graded)
-        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
-    url, body, headers = transport.sent[0]
+        assert delivery.attempt(session=s, delivery_id=did, transports=webhook(lms_settings, http),
+                                settings=lms_settings) is None
+    url, body, headers = http.sent[0]
     signing.verify(SECRET, body, timestamp=headers[signing.TIMESTAMP], sig=headers[signing.SIGNATURE], window_s=60)
     sent = json.loads(body)
     assert url == "http://127.0.0.1:9/g" and headers[signing.INTEGRATION] == "moodle"
@@ -84,22 +85,41 @@ def test_delivered_payload_is_signed_and_summarises_the_grade(sessions, graded, 
 
 
 def test_failures_back_off_with_jitter_then_fail_and_resend_starts_over(sessions, graded, lms_settings):
-    transport = MemoryTransport(503, ConnectionRefusedError("refused"), 500, 200)
+    http = MemoryHttp(503, ConnectionRefusedError("refused"), 500, 200)
+    transport = webhook(lms_settings, http)
     with sessions() as s:
         [did] = delivery.schedule(s, graded)
-        waits = [delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings,
+        waits = [delivery.attempt(session=s, delivery_id=did, transports=transport, settings=lms_settings,
                                   rng=lambda: 1.0) for _ in range(3)]
     assert waits == [2.0, 4.0, None]  # 2 s, doubled, then the limit of 3 attempts
     d = log(sessions, did)
     assert (d.status, d.attempts, d.status_codes) == ("failed", 3, "503 - 500")
     assert d.last_status_code == 500 and d.last_error == "HTTP 500" and d.delivered_at is None
     with sessions() as s:
-        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
-        assert len(transport.sent) == 3  # a failed delivery is not retried by itself
+        assert delivery.attempt(session=s, delivery_id=did, transports=transport, settings=lms_settings) is None
+        assert len(http.sent) == 3  # a failed delivery is not retried by itself
         assert delivery.resend(s, did)
-        assert delivery.attempt(session=s, delivery_id=did, transport=transport, settings=lms_settings) is None
+        assert delivery.attempt(session=s, delivery_id=did, transports=transport, settings=lms_settings) is None
     d = log(sessions, did)
     assert (d.status, d.attempts, d.status_codes) == ("delivered", 1, "503 - 500 | 200")
+
+
+def webhook(settings, http: MemoryHttp) -> delivery.Transports:
+    return delivery.Transports(delivery.Webhook(settings, http=http))
+
+
+def test_each_integration_sends_through_its_own_transport(sessions, graded, lms_settings):
+    lms, lti = MemoryTransport(), MemoryTransport((503, "HTTP 503"))
+    transports = delivery.Transports(lms, {"lti": lti})
+    with sessions() as s:
+        s.add(LmsLink(integration="lti", course_id="https://platform", assignment_id="ex08", student_id="sub-1",
+                      external_submission_id=f"1:{graded}", submission_id=graded, callback_url="http://li/1"))
+        s.commit()
+        ids = delivery.schedule(s, graded)
+        waits = [delivery.attempt(session=s, delivery_id=i, transports=transports, settings=lms_settings)
+                 for i in ids]
+    assert [x[1:] for x in lms.sent] == [("moodle", "e1")] and [x[1:] for x in lti.sent] == [("lti", f"1:{graded}")]
+    assert sorted(w is None for w in waits) == [False, True]  # the LTI one is retried, by the same log
 
 
 def test_backoff_is_capped_and_jittered():

@@ -38,7 +38,7 @@ def graded(settings, student: str, score: float, *, assignment: str = "ex08") ->
                          finished_at=utcnow(), report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
         s.add(row)
         s.flush()
-        grades.refresh_submission(s, row.id)  # as lifecycle.store does
+        grades.recompute_submission(s, row.id)  # as lifecycle.store does
         s.commit()
         return row.id
 
@@ -47,7 +47,7 @@ def deliver(settings, submission_id: str) -> list[float | None]:
     """What the worker does when a submission is graded: log, then one attempt per delivery."""
     with session_factory(settings.database)() as s:
         ids = delivery.schedule(s, submission_id)
-        return [delivery.attempt(session=s, delivery_id=i, transport=None, settings=settings)  # type: ignore[arg-type]
+        return [delivery.attempt(session=s, delivery_id=i, transports=delivery.transports(settings), settings=settings)
                 for i in ids]
 
 
@@ -88,7 +88,7 @@ def test_a_regrade_posts_again_and_a_repeated_hook_does_not(client, platform, lt
     with session_factory(lti_settings.database)() as s:
         row = s.get(Submission, sid)
         row.attempts, row.score = 2, 10.0  # regraded
-        grades.refresh_submission(s, sid)
+        grades.recompute_submission(s, sid)
         s.commit()
     deliver(lti_settings, sid)
     assert [s["scoreGiven"] for s in platform.scores] == [8.0, 10.0]
@@ -103,7 +103,7 @@ def test_the_platform_down_is_retried_and_the_score_arrives_once(client, platfor
     with session_factory(lti_settings.database)() as s:
         d = s.scalar(select(LmsDelivery))
         assert (d.status, d.status_codes) == ("pending", "503") and "503" in d.last_error
-        assert delivery.attempt(session=s, delivery_id=d.id, transport=None, settings=lti_settings) is None  # type: ignore[arg-type]
+        assert delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings), settings=lti_settings) is None
         s.refresh(d)
         assert (d.status, d.status_codes) == ("delivered", "503 200")
     assert [x["scoreGiven"] for x in platform.scores] == [14.0]
@@ -128,18 +128,19 @@ def test_a_refused_token_is_fetched_again(client, platform, lti_settings):
     assert wait is not None  # 401 once
     with session_factory(lti_settings.database)() as s:
         d = s.scalars(select(LmsDelivery).order_by(LmsDelivery.id.desc())).first()
-        delivery.attempt(session=s, delivery_id=d.id, transport=None, settings=lti_settings)  # type: ignore[arg-type]
+        delivery.attempt(session=s, delivery_id=d.id, transports=delivery.transports(lti_settings), settings=lti_settings)
     assert [x["scoreGiven"] for x in platform.scores] == [3.0, 6.0] and len(platform.token_requests) == 2
 
 
 
 def test_the_counted_grade_is_posted_not_the_last_score(client, platform, lti_settings):
+    from service import schedule
     from service.schedule import Schedule
 
     launched(client, platform)
     with session_factory(lti_settings.database)() as s:
-        grades.set_override(s, "ex08", Schedule(counted="best"))
-        grades.refresh(s, {}, "ex08")
+        schedule.set_override(s, "ex08", Schedule(counted="best"))
+        grades.apply(s, {}, "ex08")
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 14.0))
     deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 6.0))  # worse: the best still counts
     assert [x["scoreGiven"] for x in platform.scores] == [14.0, 14.0]
@@ -157,7 +158,7 @@ def test_without_the_tool_key_the_attempt_fails_and_says_why(client, platform, l
     production = lti_settings.model_copy(update={"env": "production", "lti_private_key": None})
     with session_factory(lti_settings.database)() as s:
         [delivery_id] = delivery.schedule(s, graded(lti_settings, "sim:alice-sub-1", 9.0))
-        assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=production) is not None  # type: ignore[arg-type]
+        assert delivery.attempt(session=s, delivery_id=delivery_id, transports=delivery.transports(production), settings=production) is not None
         assert "AUTOGRADER_LTI_PRIVATE_KEY" in s.get(LmsDelivery, delivery_id).last_error
     assert platform.scores == []
 
@@ -175,7 +176,7 @@ def test_the_dashboard_shows_the_score_post_and_re_sends_it(client, platform, lt
     r = client.post(f"/dashboard/deliveries/{delivery_id}/resend", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303 and client.app.state.queue.deliveries == [delivery_id]
     with session_factory(lti_settings.database)() as s:  # what the worker does with the re-sent task
-        assert delivery.attempt(session=s, delivery_id=delivery_id, transport=None, settings=lti_settings) is None  # type: ignore[arg-type]
+        assert delivery.attempt(session=s, delivery_id=delivery_id, transports=delivery.transports(lti_settings), settings=lti_settings) is None
     assert [x["scoreGiven"] for x in platform.scores] == [11.0, 11.0]
 
 

@@ -10,7 +10,7 @@ from service.db.models import Student, Submission
 from service.db.session import session_factory
 from service.tokens import create_token
 from tests.workers.fake_grader import FakeGrader
-from workers import attempt, hooks
+from workers import attempt
 
 
 @pytest.fixture
@@ -45,14 +45,11 @@ def status(sessions, sid):
 
 
 def test_graded_report_is_stored_with_progress_and_hook(ctx, sessions, published):
-    seen = []
-    hooks.on_graded(seen.append)
-    try:
-        sid = add(sessions, b"x = 1\n")
-        assert attempt.run(sid, task_id="t", ctx=ctx) == "graded"
-        assert attempt.run(sid, task_id="t2", ctx=ctx) == "skipped"
-    finally:
-        hooks._on_graded.remove(seen.append)
+    seen: list[str] = []
+    ctx.on_graded = seen.append
+    sid = add(sessions, b"x = 1\n")
+    assert attempt.run(sid, task_id="t", ctx=ctx) == "graded"
+    assert attempt.run(sid, task_id="t2", ctx=ctx) == "skipped"
     row = status(sessions, sid)
     assert row.status == "graded" and json.loads(row.report)["tests"][0]["status"] == "passed"
     assert published == ["running", "test", "graded"] and seen == [sid]
@@ -87,3 +84,13 @@ def test_worker_grader_takes_the_training_data_setting(settings, tmp_path):
         assert made[0].options["device"] == "cpu"
     finally:
         graders.close()
+
+
+def test_a_failing_on_graded_hook_is_logged_and_never_undoes_the_grade(ctx, sessions, caplog):
+    def broken(submission_id: str) -> None:
+        raise ConnectionError("broker down")
+
+    ctx.on_graded = broken
+    sid = add(sessions, b"x = 1\n")
+    assert attempt.run(sid, task_id="t", ctx=ctx) == "graded"
+    assert status(sessions, sid).status == "graded" and "on-graded hook failed" in caplog.text

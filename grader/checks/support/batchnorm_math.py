@@ -1,10 +1,12 @@
-"""Judge-side batch-norm arithmetic: exact values, the variants known mistakes produce, and the error measure.
+"""Judge-side batch-norm arithmetic: exact values, the forward's known variants, numerical gradients, test data.
 
 The batch-norm checks score a student's numbers against the reference
 (``ctx.reference``) and *name* a mistake only when the student's numbers match
-one of the variants below to within the check's tolerance while missing the
-correct value: a hint is a measurement, never a guess. Everything here is
-float64, computed from the very inputs the student received.
+one of the known variants to within the check's tolerance while missing the
+correct value: a hint is a measurement, never a guess. The forward's variants are
+below; the backward's are candidates (``batchnorm_candidates.py``), built on
+:func:`backward_dx`. Everything here is float64, computed from the very inputs the
+student received.
 """
 
 from __future__ import annotations
@@ -13,24 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+# the error measure of every batch-norm check (defined with the candidate engine, which shares it)
+from grader.checks.support.candidates import norm_error as norm_error
+
 Array = np.ndarray
-
-
-def norm_error(actual: Array, expected: Array) -> float:
-    """``max |actual - expected| / max |expected|``: the error relative to the array's own scale.
-
-    The notebook's elementwise ``rel_error`` divides by ``|a| + |b|`` entry by
-    entry, so a dx entry that happens to be ~1e-9 turns harmless round-off
-    into a "relative error" of 1e-3 and would fail correct code on unlucky
-    data. Scaling by the largest entry cannot.
-    """
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    if a.shape != e.shape:
-        return float("inf")
-    if e.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - e)) / max(float(np.max(np.abs(e))), 1e-300))
 
 
 def batch_stats(x: Array, ddof: int = 0) -> tuple[Array, Array]:

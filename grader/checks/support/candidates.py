@@ -113,7 +113,13 @@ def candidates_of(function: str) -> CandidateSet | None:
 
 
 def norm_error(actual: Array, expected: Array) -> float:
-    """``max |actual - expected| / max |expected|``; infinite for different shapes."""
+    """``max |actual - expected| / max |expected|``: the error relative to the array's own scale; infinite for
+    different shapes.
+
+    The notebook's elementwise ``rel_error`` divides by ``|a| + |b|`` entry by entry, so an entry that
+    happens to be ~1e-9 turns harmless round-off into a "relative error" of 1e-3 and would fail correct
+    code on unlucky data. Scaling by the largest entry cannot.
+    """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=momentum_ignored
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=missing_gamma_beta
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=output_transposed
 import numpy as np
 
 

@@ -1,4 +1,4 @@
-# expect: hint=
+# expect: hint=output_dtype
 import numpy as np
 
 

@@ -2,8 +2,8 @@
 
 Backfills ``test_results`` from every stored report (today's format and the
 previous one: a test without ``hint`` or ``number`` still reads). The counted
-grades are computed by the API on its first read after the upgrade
-(:func:`service.grades.refresh`: no schedule has been applied yet).
+grades are computed by the API's start-up after the upgrade
+(:func:`service.schedule_changes.apply_all`: no schedule has been applied yet).
 
 Revision ID: 0003
 Revises: 0002
