@@ -34,6 +34,15 @@ def hint_title(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
+def without_hint(output: str, hint: str) -> str:
+    """A test's feedback without the hint the grader appended to it (``grader/runner.py``): the page shows each
+    recognised mistake's explanation once, above the tests it cost."""
+    from grader.feedback import HINTS
+
+    tail = f"\n\nHint: {HINTS.get(hint, '')}"
+    return output[: -len(tail)] if hint in HINTS and output.endswith(tail) else output
+
+
 def zero_point_why(assignment: str) -> dict[str, str]:
     """Why each 0-point test of ``assignment`` is worth nothing, by test number (empty if unknown)."""
     from grader.assignments import UnknownAssignment, load
@@ -58,7 +67,7 @@ def one_cause(report: dict[str, Any] | None) -> str:
 
 
 def install(env: Any) -> None:
-    """Add the filters (``when``, ``points``, ``hint_title``) and globals (``zero_point_why``, ``one_cause``)."""
-    env.filters.update(when=when, points=points, hint_title=hint_title)
+    """Add the filters (``when``, ``points``, ``hint_title``, ``without_hint``) and globals (``zero_point_why``, ``one_cause``)."""
+    env.filters.update(when=when, points=points, hint_title=hint_title, without_hint=without_hint)
     env.globals.update(zero_point_why=zero_point_why, one_cause=one_cause)
 
