@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from service import grades
+from service import grades, schedule
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
@@ -49,8 +49,9 @@ def course(tmp_path_factory):
     now = datetime.now(UTC)
     with sessions() as s:
         tokens = {n: create_token(session=s, student=n) for n in ("alice", "bob", "carl", "dora", "erin")}
-        grades.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
-                                                late_days_max=7))
+        schedule.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
+                                                  late_days_max=7))
+        grades.apply(s, settings.schedule, "ex08")  # as the dashboard's save does: grades use it from now on
     ids = {"alice": add_graded(sessions, "alice", b"ok\n", received_at=now - timedelta(days=2)),
            "bob": add_graded(sessions, "bob", b"# canned: keep_convention\n"),
            "carl": add_graded(sessions, "carl", b"# canned: import_error\n", received_at=now - timedelta(days=2))}
