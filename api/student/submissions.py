@@ -105,8 +105,10 @@ def _report(request: Request, web: dict[str, Any], settings: Any, session: Sessi
     """
     report = visibility.for_student(report_view.parse(row.report), release_at=settings.hidden_tests_release_at)
     grade = grades.of_submission(session, settings.schedule, row) if report and not report.get("hidden_count") else None
+    waiting = row.status in ("held", "queued")
     return render(request, "student_report.html", web, row=row, report=report, live=earlier is not None,
-                  earlier=earlier or [], total_tests=_test_count(row.assignment), grade=grade)
+                  earlier=earlier or [], total_tests=_test_count(row.assignment), grade=grade,
+                  position=intake.queue_position(session, row) if waiting else None)
 
 
 def _test_count(assignment: str) -> int | None:
