@@ -1,4 +1,4 @@
-"""``autograder``: the service commands, plus ``grade`` and ``doctor`` from the grading library.
+"""``autograder``: the service commands, plus ``grade``, ``doctor`` and ``similarity`` from the grading library.
 
 This module is the composition root: the one place that names the API, the
 workers and the grader together (it hands the worker its grader). Imports stay
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-GRADER_COMMANDS = ("grade", "doctor")
+GRADER_COMMANDS = ("grade", "doctor", "similarity")
 
 
 class Group(click.Group):

@@ -1,4 +1,4 @@
-"""The grading library's commands: ``autograder grade`` and ``autograder doctor``.
+"""The grading library's commands: ``autograder grade``, ``autograder doctor`` and ``autograder similarity``.
 
 The ``autograder`` entry point (autograder/cli.py) adds the service's commands to
 this group; these two work without any service dependency.
@@ -60,6 +60,46 @@ def doctor() -> None:
     from grader.sandbox import doctor as sandbox_doctor
 
     click.echo(sandbox_doctor.report_text())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", default=None, help="Subtract what this assignment hands out (its starter, given code).")
+@click.option("--known", "known_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of known solutions (previous years, public): every file is compared with each.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: threshold and pairs.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Show pairs scoring at least this much [default: the threshold].")
+def similarity(paths: tuple[Path, ...], assignment: str | None, known_dir: Path | None, as_json: bool,
+               min_score: float | None) -> None:
+    """Compare the files PATH... (folders: every .py file in them) with each other, highest score first."""
+    import json
+
+    from grader.assignments import UnknownAssignment
+    from grader.similarity import compare
+
+    submissions = _python_files(paths)
+    known = _python_files((known_dir,)) if known_dir else {}
+    try:
+        result = compare(submissions, known=known, assignment=assignment, min_score=min_score)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="--assignment") from None
+    for name, why in result.skipped.items():
+        click.echo(f"skipped {name}: {why}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    click.echo(f"{len(result.pairs)} pair(s) at or above {result.threshold if min_score is None else min_score:g}"
+               f" (flagged from {result.threshold:g}); a flag is a reason to look, not a verdict")
+    for p in result.pairs:
+        where = ", ".join(f"{m.a_lines[0]}-{m.a_lines[1]}~{m.b_lines[0]}-{m.b_lines[1]}" for m in p.matches[:6])
+        click.echo(f"{p.score:5.2f} {'FLAG' if p.score >= result.threshold else '    '} {p.a}  {p.b}  [{where}]")
+
+
+def _python_files(paths: tuple[Path, ...]) -> dict[str, str]:
+    """Path (as given) -> source, for each file and each .py file under each folder; undecodable bytes replaced."""
+    files = [f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p])]
+    return {str(f): f.read_text(encoding="utf-8", errors="replace") for f in files}
 
 
 def render(report: Report) -> str:
