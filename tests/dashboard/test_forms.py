@@ -41,7 +41,7 @@ def test_a_penalty_in_percent_and_a_date_as_the_pages_write_it_are_understood(in
     due = (NOW + timedelta(days=1)).replace(second=0, microsecond=0)
     assert schedule(instructor, due_at=f"{due:%Y-%m-%d %H:%M} UTC", late_penalty_per_day="10 %").status_code == 303
     page = instructor.get("/dashboard/schedule").text
-    assert 'value="0.1"' in page and f'value="{due.isoformat()}"' in page
+    assert 'value="0.1"' in page and f'value="{due:%Y-%m-%d %H:%M} UTC"' in page  # as the pages write dates
 
 
 def test_a_close_before_the_due_date_is_refused(instructor):

@@ -345,8 +345,9 @@ def test_the_student_sees_the_hint_as_a_title_once(dash_settings, sessions):
     with student_client(dash_settings, sessions, "hinted") as c:
         sid = add_graded(sessions, "hinted", WRONG)
         html = c.get(f"/student/submissions/{sid}").text
-        assert '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b></p>' in html
-        assert "Hint: <code>" not in html
+        assert '<p class="hint" data-hint="keep_convention">Recognised mistake: <b>Keep convention</b>' in html
+        assert html.count("<b>Keep convention</b>") == 2  # the mistake above, and the test it cost
+        assert 'id="mistake-keep_convention"' in html and "Hint: <code>" not in html
 
 
 def test_the_attempts_list_shows_each_visible_score_and_their_history(dash_settings, sessions):
