@@ -1,7 +1,7 @@
-"""The grading library's commands: ``autograder grade`` and ``autograder doctor``.
+"""The grading library's commands: ``autograder grade``, ``doctor``, ``similarity`` and ``check-assignment``.
 
 The ``autograder`` entry point (autograder/cli.py) adds the service's commands to
-this group; these two work without any service dependency.
+this group; these work without any service dependency.
 """
 
 from __future__ import annotations
@@ -61,6 +61,83 @@ def doctor() -> None:
     from grader.sandbox import doctor as sandbox_doctor
 
     click.echo(sandbox_doctor.report_text())
+
+
+@cli.command("check-assignment")
+@click.argument("assignment_id", metavar="ID")
+@click.option("--seeds", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Grading seeds the solution must earn full marks at.")
+@click.option("--no-training", is_flag=True, help="Skip the training checks (they run once otherwise).")
+@click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
+def check_assignment(assignment_id: str, seeds: int, no_training: bool, insecure: bool) -> None:
+    """Check the exercise ID before students see it: solution, starter and every fixture.
+
+    The solution must earn full marks at every seed, the starter nothing, each correct/ fixture full
+    marks, each wrong/ fixture lose points in its own function only. Exits with 1 when anything fails.
+    """
+    _single_threaded()
+    from grader import assignment_check
+    from grader.assignments import UnknownAssignment
+
+    def show(finding: assignment_check.Finding) -> None:
+        click.echo(f"  {'ok' if finding.ok else 'FAIL':<5} {finding.what}: {finding.detail}")
+
+    click.echo(f"check-assignment {assignment_id}")
+    try:
+        findings = assignment_check.check(assignment_id, seeds=seeds, training=not no_training,
+                                          insecure=insecure, progress=show)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="ID") from None
+    failed = [f for f in findings if not f.ok]
+    click.echo(f"{assignment_id}: {len(findings) - len(failed)} of {len(findings)} checks passed")
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", default=None,
+              help="Subtract what this assignment hands out (its starter, given code).")
+@click.option("--known", "known_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None,
+              help="Folder of known solutions (previous years, public): every file is compared with each.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: threshold and pairs.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Show pairs scoring at least this much [default: the threshold].")
+def similarity(paths: tuple[Path, ...], assignment: str | None, known_dir: Path | None, as_json: bool,
+               min_score: float | None) -> None:
+    """Compare the files PATH... (folders: every .py file in them) with each other, highest score first."""
+    import json
+
+    from grader.assignments import UnknownAssignment
+    from grader.similarity import compare
+
+    submissions = _python_files(paths)
+    known = _python_files((known_dir,)) if known_dir else {}
+    try:
+        result = compare(submissions, known=known, assignment=assignment, min_score=min_score)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="--assignment") from None
+    for name, why in result.skipped.items():
+        click.echo(f"skipped {name}: {why}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    click.echo(f"{len(result.pairs)} pair(s) at or above "
+               f"{result.threshold if min_score is None else min_score:g}"
+               f" (flagged from {result.threshold:g}); a flag is a reason to look, not a verdict")
+    for p in result.pairs:
+        where = ", ".join(f"{m.a_lines[0]}-{m.a_lines[1]}~{m.b_lines[0]}-{m.b_lines[1]}"
+                          for m in p.matches[:6])
+        click.echo(f"{p.score:5.2f} {'FLAG' if p.score >= result.threshold else '    '} {p.a}  {p.b}  "
+                   f"[{where}]")
+
+
+def _python_files(paths: tuple[Path, ...]) -> dict[str, str]:
+    """Path (as given) -> source, for each file and each .py file under each folder; undecodable bytes
+    replaced."""
+    files = [f for p in paths for f in (sorted(p.rglob("*.py")) if p.is_dir() else [p])]
+    return {str(f): f.read_text(encoding="utf-8", errors="replace") for f in files}
 
 
 def render(report: Report) -> str:

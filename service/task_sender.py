@@ -1,7 +1,8 @@
 """Sending work to the workers: the one place that knows task names and how messages travel.
 
-Two tasks exist, ``autograder.grade_submission(id)`` and
-``autograder.deliver_callback(delivery_id)``. The API, the dashboard, the
+Three tasks exist, ``autograder.grade_submission(id)``,
+``autograder.deliver_callback(delivery_id)`` and ``autograder.refresh_roster(context_pk)``
+(an LTI course's roster, :mod:`service.lti.roster`). The API, the dashboard, the
 sweeper and the workers themselves all send through :class:`TaskSender`, by
 name, so no sender imports the task modules (nor, through them, the grader).
 :func:`celery_options` is the configuration both the sending app and the
@@ -18,6 +19,7 @@ from service.settings import Settings
 
 GRADE = "autograder.grade_submission"
 DELIVER = "autograder.deliver_callback"
+ROSTER = "autograder.refresh_roster"
 
 
 class TaskQueue(Protocol):
@@ -29,6 +31,10 @@ class TaskQueue(Protocol):
 
     def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
         """Ask a worker to attempt this LMS delivery (after ``countdown`` seconds)."""
+        ...
+
+    def refresh_roster(self, context_pk: int) -> None:
+        """Ask a worker to fetch this LTI course's roster (Names and Roles)."""
         ...
 
 
@@ -55,6 +61,9 @@ class TaskSender:
 
     def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
         self.app.send_task(DELIVER, (delivery_id,), countdown=countdown, retry=False)
+
+    def refresh_roster(self, context_pk: int) -> None:
+        self.app.send_task(ROSTER, (context_pk,), retry=False)
 
     def waiting_messages(self) -> int | None:
         """Messages waiting in the grading queue (not yet taken by a worker); None when the broker can't say.

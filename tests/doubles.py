@@ -12,6 +12,7 @@ class MemoryQueue:
     def __init__(self, down: bool = False) -> None:
         self.sent: list[str] = []
         self.deliveries: list[int] = []
+        self.rosters: list[int] = []
         self.down = down
 
     def enqueue(self, submission_id: str) -> None:
@@ -23,6 +24,11 @@ class MemoryQueue:
         if self.down:
             raise ConnectionError("broker down")
         self.deliveries.append(delivery_id)
+
+    def refresh_roster(self, context_pk: int) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.rosters.append(context_pk)
 
 
 class MemoryHttp:

@@ -4,6 +4,7 @@ two canned sources, a page's CSRF token, a signed-in student's client."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
@@ -29,3 +30,15 @@ def student_client(dash_settings, sessions, name):
     page = c.get("/student")
     c.post("/student/login", data={"token": token, "csrf_token": csrf_of(page.text)})
     return c
+
+
+NOW = datetime.now(UTC)
+
+
+def set_schedule(instructor, **fields) -> None:
+    page = instructor.get("/dashboard/schedule")
+    form = {"csrf_token": csrf_of(page.text), "assignment": "ex08", "due_at": "", "closes_at": "",
+            "late_penalty_per_day": "", "late_days_max": "", "counted": "latest", "confirm_past_close": "1",
+            **fields}
+    r = instructor.post("/dashboard/schedule", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text

@@ -6,8 +6,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from tests.lti.simulator import Platform, login_params, parse_form
+from service.db.models import Student
+from service.db.session import session_factory
+from tests.lti.simulator import Platform, cross_site_cookies, login_params, parse_form
 
 LAUNCH_URL = "http://127.0.0.1:8000/lti/launch"
 """The tool's redirect URI under the test settings' base URL."""
@@ -17,8 +20,12 @@ def login(client: TestClient, platform: Platform, user: str = "alice") -> dict[s
     """The tool's answer to the platform's login: the auth request's parameters (state, nonce...)."""
     r = client.get("/lti/login", params=login_params(platform, user), follow_redirects=False)
     assert r.status_code == 302, r.text
-    assert "set-cookie" not in r.headers  # state and nonce are kept server-side
     location = r.headers["location"]
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    cookie = r.headers["set-cookie"]  # the state is bound to this browser (service.lti.binding)
+    assert cookie.startswith(f"lti1p3-{state}=") and "ag_session" not in cookie
+    assert all(a in cookie.lower() for a in ("samesite=none", "secure", "httponly", "max-age=600",
+                                             "path=/lti/"))
     assert location.startswith(f"{platform.url}/auth?")
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
@@ -34,5 +41,12 @@ def platform_form(client: TestClient, platform: Platform, user: str = "alice") -
 
 
 def post_launch(client: TestClient, fields: dict[str, str]) -> httpx.Response:
-    client.cookies.clear()  # a cross-site POST carries no SameSite=Lax cookie of ours
-    return client.post("/lti/launch", data=fields, follow_redirects=False)
+    """The platform's cross-site form POST: the login's state cookie goes with it, the session does not."""
+    headers = cross_site_cookies(client.cookies)
+    client.cookies.clear()
+    return client.post("/lti/launch", data=fields, headers=headers, follow_redirects=False)
+
+
+def students(settings) -> list[str]:
+    with session_factory(settings.database)() as s:
+        return list(s.scalars(select(Student.name)))

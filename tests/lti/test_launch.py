@@ -22,13 +22,8 @@ from service.db.models import Student, Submission
 from service.db.session import session_factory
 from service.lti.keys import generate_pem
 from tests.doubles import MemoryQueue
-from tests.lti.launches import LAUNCH_URL, login, platform_form, post_launch
+from tests.lti.launches import LAUNCH_URL, login, platform_form, post_launch, students
 from tests.lti.simulator import INSTRUCTOR, LTI, login_params, new_key
-
-
-def students(settings) -> list[str]:
-    with session_factory(settings.database)() as s:
-        return list(s.scalars(select(Student.name)))
 
 
 def test_login_sends_the_browser_to_the_platform_with_state_and_nonce(client, platform):
@@ -126,7 +121,7 @@ def test_forged_launches_get_an_error_page_and_no_session(client, platform, lti_
     r = post_launch(client, make(client, platform))
     assert r.status_code == 401 and "text/html" in r.headers["content-type"]
     assert reason in r.text and "LTI launch refused" in r.text
-    assert "set-cookie" not in r.headers
+    assert "set-cookie" not in r.headers  # no session, and the state's cookie stays (the state is not spent)
     assert students(lti_settings) == []
     assert "Hello" not in client.get("/student").text
 

@@ -7,20 +7,18 @@ against ``/lti/jwks``; its scores endpoint records what arrives.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 
 from service import grades
 from service.db.lms_models import LmsDelivery, LmsLink
-from service.db.models import Student, Submission, SubmissionStatus, utcnow
+from service.db.models import Submission
 from service.db.session import session_factory
 from service.lms import delivery
 from service.lti import scores
 from service.lti.scores import LINEITEM_SCOPE
-from tests.doubles import one_test_report
 from tests.lti.launches import platform_form, post_launch
+from tests.lti.scoring import deliver, graded, launched
 from tests.lti.simulator import SCORE_SCOPE
 
 pytestmark = pytest.mark.usefixtures("client")
@@ -29,33 +27,6 @@ pytestmark = pytest.mark.usefixtures("client")
 @pytest.fixture(autouse=True)
 def no_cached_tokens():
     scores._tokens.clear()  # per process; each test's platform is new
-
-
-def graded(settings, student: str, score: float, *, assignment: str = "ex08") -> str:
-    with session_factory(settings.database)() as s:
-        sid = s.scalar(select(Student.id).where(Student.name == student))
-        row = Submission(student_id=sid, assignment=assignment, content=b"x", sha256="0" * 64, score=score,
-                         max_score=16.0, status=SubmissionStatus.GRADED.value, attempts=1,
-                         finished_at=utcnow(),
-                         report=json.dumps(one_test_report(score=score, max_score=16.0).to_dict()))
-        s.add(row)
-        s.flush()
-        grades.recompute_submission(s, row.id)  # as lifecycle.store does
-        s.commit()
-        return row.id
-
-
-def deliver(settings, submission_id: str) -> list[float | None]:
-    """What the worker does when a submission is graded: log, then one attempt per delivery."""
-    with session_factory(settings.database)() as s:
-        ids = delivery.schedule(s, submission_id)
-        return [delivery.attempt(session=s, delivery_id=i, transports=delivery.transports(settings),
-                                 settings=settings)
-                for i in ids]
-
-
-def launched(client, platform, user: str = "alice") -> None:
-    assert post_launch(client, platform_form(client, platform, user)).status_code == 303
 
 
 def test_the_counted_grade_reaches_the_line_item(client, platform, lti_settings):
@@ -117,7 +88,10 @@ def test_students_without_a_line_item_and_other_assignments_send_nothing(client,
     q = platform.claims  # a launch without the AGS claim
     platform.claims = lambda user, **kw: {k: v for k, v in q(user, **kw).items() if "lti-ags" not in k}  # type: ignore[method-assign]
     launched(client, platform, "bob")
-    platform.claims = q  # type: ignore[method-assign]
+    # alice's: her line item only, no container
+    ags = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+    platform.claims = lambda user, **kw: {  # type: ignore[method-assign]
+        **q(user, **kw), ags: {"scope": [SCORE_SCOPE], "lineitem": platform.lineitem(1)}}
     launched(client, platform, "alice")
     assert deliver(lti_settings, graded(lti_settings, "sim:bob-sub-2", 5.0)) == []
     assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 5.0, assignment="ex08_2020")) == []

@@ -133,4 +133,4 @@ def test_the_grader_reports_the_students_fault_as_the_students(quick_grader, nam
     # its exception *is* named ValueError once cleaned: the invalid-mode test may pass
     if name != "terminal_escapes":
         assert report.score == 0
-    assert "\x1b" not in report.output and all("\x1b" not in t.output for t in report.tests)
+    assert "\x1b" not in report.output + report.printed and all("\x1b" not in t.output for t in report.tests)
