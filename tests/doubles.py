@@ -11,6 +11,7 @@ class MemoryQueue:
     def __init__(self, down: bool = False) -> None:
         self.sent: list[str] = []
         self.deliveries: list[int] = []
+        self.similarity_runs: list[int] = []
         self.down = down
 
     def enqueue(self, submission_id: str) -> None:
@@ -22,6 +23,11 @@ class MemoryQueue:
         if self.down:
             raise ConnectionError("broker down")
         self.deliveries.append(delivery_id)
+
+    def similarity(self, run_id: int) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.similarity_runs.append(run_id)
 
 
 class MemoryHttp:
