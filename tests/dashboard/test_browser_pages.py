@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from service import grades
+from service import schedule
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission
 from service.db.session import session_factory
+from service.db.similarity_models import SimilarityPair, SimilarityRun
 from service.passwords import hash_password
 from service.schedule import Schedule
 from service.settings import Settings
@@ -49,7 +50,7 @@ def course(tmp_path_factory):
     now = datetime.now(UTC)
     with sessions() as s:
         tokens = {n: create_token(session=s, student=n) for n in ("alice", "bob", "carl", "dora", "erin")}
-        grades.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
+        schedule.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
                                                 late_days_max=7))
     ids = {"alice": add_graded(sessions, "alice", b"ok\n", received_at=now - timedelta(days=2)),
            "bob": add_graded(sessions, "bob", b"# canned: keep_convention\n"),
@@ -62,6 +63,14 @@ def course(tmp_path_factory):
             s.add(row)
             s.commit()
             ids[f"erin-{status}"] = row.id
+        run = SimilarityRun(assignment="ex08", reason="on demand", status="done", done=3, total=3, threshold=0.75)
+        s.add(run)
+        s.flush()
+        pair = SimilarityPair(run_id=run.id, a_submission=ids["alice"], b_submission=ids["bob"], score=0.91,
+                              matches='[{"a_lines": [1, 1], "b_lines": [1, 1]}]')
+        s.add(pair)
+        s.commit()
+        ids["pair"] = str(pair.id)
     port = free_port()
     with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()), port) as base:
         yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids}
@@ -106,7 +115,8 @@ def student_login(page, token: str) -> None:
 
 INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions", "/dashboard/submissions/{bob}",
                     "/dashboard/submissions/{carl}", "/dashboard/students", "/dashboard/students/{bob_id}",
-                    "/dashboard/schedule", "/dashboard/regrade-all", "/dashboard/lti", "/lti/config"]
+                    "/dashboard/schedule", "/dashboard/regrade-all", "/dashboard/lti", "/lti/config",
+                    "/dashboard/similarity", "/dashboard/similarity/pairs/{pair}"]
 STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
 
 
@@ -114,7 +124,7 @@ def _fill(path: str, course) -> str:
     ids = course["ids"]
     with session_factory(course["settings"].database)() as s:
         bob_id = s.query(Student).filter_by(name="bob").one().id
-    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id)
+    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id, pair=ids["pair"])
 
 
 @pytest.mark.parametrize("size", list(WIDTHS))
