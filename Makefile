@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
 
-.PHONY: all install run test test-slow test-all test-installed bench lint browsers clean
+.PHONY: all install run test test-slow test-all test-installed bench lint browsers clean \
+	deploy-up deploy-down deploy-purge test-deploy
 
 all: install
 
@@ -37,6 +38,25 @@ test-all: $(STAMP) browsers
 # sandbox mode (root; a non-root user with user namespaces; namespaces denied: Landlock only). Needs root.
 test-installed: $(STAMP)
 	PY=$(PY) tests/sandbox/installed.sh
+
+# The compose stack on this machine's Docker engine (docs/deploy.md): engine and Compose from Debian when
+# missing (root), stand-ins for base images Docker Hub cannot give, .env with fresh secrets when there is
+# none, build, up, healthy. deploy-down keeps the volumes (the course's data); deploy-purge removes them.
+deploy-up:
+	deploy/up.sh
+
+deploy-down:
+	@test -f .env || { echo "deploy: no .env here, so no stack was deployed from this checkout"; exit 0; }; \
+	  docker compose down && echo "deploy: stack down; volumes kept (make deploy-purge removes them)"
+
+deploy-purge:
+	@test -f .env || { echo "deploy: no .env here, so no stack was deployed from this checkout"; exit 0; }; \
+	  echo "deploy: removing the containers AND the volumes (every submission, grade and token)"; \
+	  docker compose down -v
+
+# The deployed stack, end to end (tests/deploy/test_stack.py); brings it up first, leaves it up.
+test-deploy: $(STAMP) deploy-up
+	AUTOGRADER_TEST_DEPLOY=1 $(PYTEST) tests/deploy/test_stack.py -v -p no:cacheprovider
 
 # Debian's Chromium for the Playwright tests (Playwright's own download is unreachable here).
 # Without root (a laptop), a missing Chromium only skips the browser tests; in CI they install it or fail.

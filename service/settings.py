@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     """LTI 1.3 platform registrations, JSON list (docs/lti.md); the dashboard can add more."""
     lti_private_key: SecretStr | None = None
     """The LTI tool's RSA private key (PEM); unset: generated under ``data_dir`` in development only."""
+    lti_roster_refresh_s: float = 3600.0
+    """A course's roster (LTI Names and Roles) is fetched again by the sweeper when older than this."""
+    lti_roster_min_interval_s: float = 300.0
+    """Launches ask for a roster refresh at most this often per course."""
     hidden_tests_release_at: datetime | None = None
     """When students may see hidden/after-due-date tests; unset: never (instructors always do)."""
     schedule: dict[str, dict[str, Any]] = {}

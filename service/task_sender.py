@@ -1,7 +1,9 @@
 """Sending work to the workers: the one place that knows task names and how messages travel.
 
-Three tasks exist, ``autograder.grade_submission(id)``,
-``autograder.deliver_callback(delivery_id)`` and ``autograder.similarity_run(run_id)``. The API, the dashboard, the
+Four tasks exist, ``autograder.grade_submission(id)``,
+``autograder.deliver_callback(delivery_id)``, ``autograder.refresh_roster(context_pk)``
+(an LTI course's roster, :mod:`service.lti.roster`) and ``autograder.similarity_run(run_id)``
+(:mod:`service.similarity`). The API, the dashboard, the
 sweeper and the workers themselves all send through :class:`TaskSender`, by
 name, so no sender imports the task modules (nor, through them, the grader).
 :func:`celery_options` is the configuration both the sending app and the
@@ -18,6 +20,7 @@ from service.settings import Settings
 
 GRADE = "autograder.grade_submission"
 DELIVER = "autograder.deliver_callback"
+ROSTER = "autograder.refresh_roster"
 SIMILARITY = "autograder.similarity_run"
 
 
@@ -30,6 +33,10 @@ class TaskQueue(Protocol):
 
     def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
         """Ask a worker to attempt this LMS delivery (after ``countdown`` seconds)."""
+        ...
+
+    def refresh_roster(self, context_pk: int) -> None:
+        """Ask a worker to fetch this LTI course's roster (Names and Roles)."""
         ...
 
     def similarity(self, run_id: int) -> None:
@@ -60,6 +67,9 @@ class TaskSender:
 
     def deliver(self, delivery_id: int, *, countdown: float | None = None) -> None:
         self.app.send_task(DELIVER, (delivery_id,), countdown=countdown, retry=False)
+
+    def refresh_roster(self, context_pk: int) -> None:
+        self.app.send_task(ROSTER, (context_pk,), retry=False)
 
     def similarity(self, run_id: int) -> None:
         self.app.send_task(SIMILARITY, (run_id,), retry=False)
@@ -102,7 +112,7 @@ def celery_options(settings: Settings) -> dict[str, Any]:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_default_queue=settings.queue,
-        task_routes={name: {"queue": settings.queue} for name in (GRADE, DELIVER, SIMILARITY)},
+        task_routes={name: {"queue": settings.queue} for name in (GRADE, DELIVER, ROSTER, SIMILARITY)},
         task_soft_time_limit=settings.task_soft_time_limit_s,
         task_time_limit=settings.task_time_limit_s,
         # a similarity run reads every counted submission: its own budget, not a grading's

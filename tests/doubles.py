@@ -11,6 +11,7 @@ class MemoryQueue:
     def __init__(self, down: bool = False) -> None:
         self.sent: list[str] = []
         self.deliveries: list[int] = []
+        self.rosters: list[int] = []
         self.similarity_runs: list[int] = []
         self.down = down
 
@@ -23,6 +24,11 @@ class MemoryQueue:
         if self.down:
             raise ConnectionError("broker down")
         self.deliveries.append(delivery_id)
+
+    def refresh_roster(self, context_pk: int) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.rosters.append(context_pk)
 
     def similarity(self, run_id: int) -> None:
         if self.down:

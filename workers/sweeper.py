@@ -76,7 +76,7 @@ def live_tasks(redis: Any) -> set[str] | None:
 
 def start(settings: Settings) -> threading.Event:
     """Sweep every ``sweep_interval_s`` in a daemon thread until the returned event is set."""
-    from workers import lms_callbacks
+    from workers import lms_callbacks, lti_roster
     from workers.celery_app import app
 
     queue = TaskSender(settings, app=app)
@@ -89,6 +89,7 @@ def start(settings: Settings) -> threading.Event:
                 sweep_once(settings, queue.enqueue, live_tasks(redis), queue.waiting_messages())
                 lms_callbacks.requeue_overdue(settings)
                 similarity_after_close(settings, queue.similarity)
+                lti_roster.request_due(settings)  # LTI course rosters older than lti_roster_refresh_s
             except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")
 

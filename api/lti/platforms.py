@@ -1,4 +1,5 @@
-"""``/dashboard/lti``: the LTI registrations, for instructors. Those from the environment are shown read-only."""
+"""``/dashboard/lti``: the LTI registrations, for instructors (those from the environment read-only), and the
+courses launches came from, with their rosters and a button to fetch one again."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import CsrfDep, InstructorDep
-from api.deps import SessionDep, SettingsDep
+from api.deps import QueueDep, SessionDep, SettingsDep
 from api.lti.pages import templates, tool_urls
-from service.lti import registrations
+from service.lti import course, registrations, roster
 
 router = APIRouter(prefix="/dashboard/lti", include_in_schema=False)
 
@@ -24,7 +25,7 @@ def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDe
         from_env, env_error = [], str(e)
     return templates.TemplateResponse(request, "lti_platforms.html", {
         "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env, "urls": tool_urls(settings),
-        "error": error or env_error}, status_code=status_code)
+        "error": error or env_error, "courses": roster.courses(session)}, status_code=status_code)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -53,4 +54,12 @@ def add(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep,
 @router.post("/{platform_id}/delete")
 def remove(platform_id: int, web: InstructorDep, _: CsrfDep, session: SessionDep) -> Response:
     registrations.delete(session, platform_id)
+    return RedirectResponse("/dashboard/lti", status_code=303)
+
+
+@router.post("/courses/{context_pk}/refresh")
+def refresh_roster(context_pk: int, web: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep) -> Response:
+    """Fetch this course's roster now (a worker does; the page shows when it did)."""
+    if roster.claim(session, context_pk, every_s=0):
+        course.request_refresh(queue, context_pk)
     return RedirectResponse("/dashboard/lti", status_code=303)

@@ -19,16 +19,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
-from api.deps import SettingsDep
+from api.deps import QueueDep, SettingsDep
 from api.lti.pages import error_page, page, tool_urls
 from service.db.session import session_factory
-from service.lti import accounts, deep_link, launch, scores
+from service.lti import accounts, binding, course, deep_link, launch
 from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
 from service.lti.registrations import BadPlatform, ToolConf, all_platforms
 from service.lti.store import DatabaseStorage
 from service.problems import Problem
 from service.settings import Settings
+from service.task_sender import TaskQueue
 from service.tokens import digest
 
 router = APIRouter(prefix="/lti", include_in_schema=False)
@@ -49,60 +50,81 @@ def _tool(settings: Settings) -> tuple[ToolConf, DatabaseStorage]:
     return ToolConf(platforms, tool_key(settings)), DatabaseStorage(sessions)
 
 
-def _login(settings: Settings, params: dict[str, str]) -> str:
+def _login(settings: Settings, params: dict[str, str]) -> binding.Binding:
     tool, storage = _tool(settings)
-    return launch.login_redirect(params=params, secure=settings.base_url.startswith("https://"), tool=tool,
-                                 storage=storage, launch_url=tool_urls(settings)["launch"], base_url=settings.base_url)
+    url = launch.login_redirect(params=params, secure=settings.base_url.startswith("https://"), tool=tool,
+                                storage=storage, launch_url=tool_urls(settings)["launch"], base_url=settings.base_url)
+    return binding.bind(storage, auth_url=url, params=params)
 
 
 @router.api_route("/login", methods=["GET", "POST"])
 async def login(request: Request, settings: SettingsDep) -> Response:
     try:
-        url = await run_in_threadpool(_login, settings, await _params(request))
+        bound = await run_in_threadpool(_login, settings, await _params(request))
     except launch.Refused as e:
         log.warning("LTI login refused: %s", e)
         return error_page(request, str(e), status_code=400, title="LTI login refused")
     except (KeyMissing, BadPlatform) as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
-    return RedirectResponse(url, status_code=302)
+    response: Response = RedirectResponse(bound.auth_url, status_code=302)
+    if bound.storage_target:  # the platform keeps the secret too, for a browser that drops our cookie
+        response = page(request, "lti_storage.html", put=True, target=bound.storage_target, key=bound.storage_key,
+                        value=bound.secret, origin=bound.platform_origin, next_url=bound.auth_url, fields={})
+    # SameSite=None: the cookie must come back with the platform's cross-site form POST of the launch
+    response.set_cookie(bound.cookie, bound.secret, max_age=bound.max_age, path="/lti/", secure=True,
+                        httponly=True, samesite="none")
+    return response
 
 
-def _launch(settings: Settings, params: dict[str, str]) -> tuple[launch.Outcome | None, dict[str, Any]]:
+def _launch(settings: Settings, params: dict[str, str], queue: TaskQueue, cookies: dict[str, str],
+            origin: str | None) -> tuple[launch.Outcome | binding.AskStorage | None, dict[str, Any]]:
     """Validate, then sign in: the outcome and what the session cookie holds; for deep linking, no outcome
-    and the launch id to pick with."""
+    and the launch id to pick with; :class:`~service.lti.binding.AskStorage` when the browser must prove
+    with the platform's storage that it started this launch."""
     tool, storage = _tool(settings)
+    ask = binding.check(storage, params=params, cookies=cookies, request_origin=origin,
+                        own_origin=binding.origin(settings.base_url))
+    if ask is not None:
+        return ask, {}
     claims, launch_id = launch.validate(params=params, tool=tool, storage=storage,
                                         http=TimeoutSession(settings.lms_callback_timeout_s))
+    binding.spent(storage, params["state"])
     if claims.get(launch.MESSAGE_TYPE_CLAIM) == launch.DEEP_LINKING:
         if not launch.is_staff(claims):
             raise launch.Refused("only course staff may add this tool to a course")
         return None, {"launch_id": launch_id}
     outcome = launch.outcome(claims, tool=tool, settings=settings)
-    try:
-        outcome = scores.with_line_item(outcome, claims, settings=settings)
-    except Exception as e:  # noqa: BLE001 - the student still works here; only the grade stays local
-        log.warning("LTI: no line item for %s: %s", outcome.student_name, e)
-    if outcome.instructor:
-        return outcome, {"role": "instructor"}
     with session_factory(settings.database)() as s:
+        outcome = course.entered(s, outcome=outcome, claims=claims, settings=settings, queue=queue)
+        if outcome.instructor:
+            return outcome, {"role": "instructor"}
         student, token = accounts.sign_in(session=s, outcome=outcome)
     return outcome, {"role": "student", "sid": student.id, "token": digest(token), "assignment": outcome.assignment}
 
 
 @router.post("/launch")
-async def launch_(request: Request, settings: SettingsDep) -> Response:
+async def launch_(request: Request, settings: SettingsDep, queue: QueueDep) -> Response:
+    params = await _params(request)
     try:
-        outcome, data = await run_in_threadpool(_launch, settings, await _params(request))
+        outcome, data = await run_in_threadpool(_launch, settings, params, queue, dict(request.cookies),
+                                                request.headers.get("origin"))
     except launch.Refused as e:
         log.warning("LTI launch refused: %s", e)
         return error_page(request, str(e), status_code=401)
     except (KeyMissing, BadPlatform) as e:
         return error_page(request, str(e), status_code=503, title="LTI is not configured")
+    if isinstance(outcome, binding.AskStorage):  # no cookie came back: the platform's storage has the secret
+        fields = {k: params.get(k, "") for k in ("id_token", "state")}
+        return page(request, "lti_storage.html", put=False, target=outcome.storage_target, key=outcome.storage_key,
+                    value="", origin=outcome.platform_origin, next_url=tool_urls(settings)["launch"], fields=fields)
     if outcome is None:  # deep linking: the picker; no session, the launch id is the (single-use) key
-        return page(request, "lti_pick.html", launch_id=data["launch_id"],
-                    choices=deep_link.choices(settings.assignment_ids))
-    response = RedirectResponse("/dashboard" if outcome.instructor else "/student", status_code=303)
-    auth.start(response, settings, **data)
+        response: Response = page(request, "lti_pick.html", launch_id=data["launch_id"],
+                                  choices=deep_link.choices(settings.assignment_ids))
+    else:
+        response = RedirectResponse("/dashboard" if outcome.instructor else "/student", status_code=303)
+        auth.start(response, settings, **data)
+    response.delete_cookie(binding.COOKIE_PREFIX + params["state"], path="/lti/", secure=True, httponly=True,
+                           samesite="none")
     return response
 
 

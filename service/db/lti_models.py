@@ -1,10 +1,11 @@
-"""Tables of the LTI 1.3 integration: platforms added on the dashboard, one-time login values, launched users, line items."""
+"""Tables of the LTI 1.3 integration: platforms added on the dashboard, one-time login values, launched users,
+line items, and the courses (contexts) with their rosters (Names and Roles) and per-assignment line items."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.models import Base, utcnow
@@ -71,5 +72,64 @@ class LtiLineItem(Base):
     client_id: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(255))
     """The platform's id of the student (the launch's ``sub``): the score's ``userId``."""
+    lineitem_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiContext(Base):
+    """A course (LTI context) some launch came from, with its Names and Roles and line item endpoints."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", "context_id", name="uq_lti_context"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    memberships_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    """NRPS ``context_memberships_url``; None when the platform does not share the roster."""
+    differences_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    """The ``rel="differences"`` link of the last full fetch: the changes since then."""
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    """AGS line item container, when the launch granted the line item scope."""
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    full_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When a refresh was last sent to a worker (at most one every few minutes)."""
+    sync_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiMember(Base):
+    """A member of a context, as Names and Roles says; a learner is a student of the course."""
+
+    __tablename__ = "lti_members"
+    __table_args__ = (UniqueConstraint("context_pk", "user_id", name="uq_lti_member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    context_pk: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    """The platform's id of the member (a launch's ``sub``)."""
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), nullable=True, index=True)
+    """Learners only; course staff are not students."""
+    roles: Mapped[str] = mapped_column(Text, default="")
+    learner: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False once the platform lists them as Inactive or Deleted, or no more: left the course (kept)."""
+    full_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiContextLineItem(Base):
+    """The line item (gradebook column) of one of our assignments in a context: every member's grade goes there."""
+
+    __tablename__ = "lti_context_line_items"
+    __table_args__ = (UniqueConstraint("context_pk", "assignment", name="uq_lti_context_line_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    context_pk: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"), index=True)
+    assignment: Mapped[str] = mapped_column(String(64))
     lineitem_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,24 +22,23 @@ import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.grade import Grade
-from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grader.assignments import load
 from service import grades
 from service.db.lms_models import LmsLink
 from service.db.lti_models import LtiLineItem
 from service.db.models import Submission, SubmissionStatus
+from service.lti import line_items
 from service.lti.http import TimeoutSession
 from service.lti.keys import KeyMissing, tool_key
-from service.lti.launch import AGS_CLAIM, RESOURCE_LINK_CLAIM, SCORE_SCOPE, Outcome
+from service.lti.launch import SCORE_SCOPE
 from service.lti.registrations import BadPlatform, all_platforms, find
 from service.settings import Settings
 
-LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINEITEM_SCOPE = line_items.LINEITEM_SCOPE
 INTEGRATION = "lti"
 """``LmsLink.integration`` of a line item's deliveries."""
 
@@ -50,6 +48,7 @@ def attach(session: Session, submission_id: str) -> None:
     row = session.get(Submission, submission_id)
     if row is None or row.status != SubmissionStatus.GRADED.value:
         return
+    line_items.for_members(session, row.student_id, row.assignment)  # the course's column per assignment
     items = session.scalars(select(LtiLineItem).where(LtiLineItem.student_id == row.student_id,
                                                       LtiLineItem.assignment == row.assignment)).all()
     for item in items:
@@ -64,25 +63,6 @@ def attach(session: Session, submission_id: str) -> None:
             session.commit()
         except IntegrityError:  # attached by a concurrent hook
             session.rollback()
-
-
-def with_line_item(outcome: Outcome, claims: dict[str, Any], *, settings: Settings) -> Outcome:
-    """The outcome with its line item: the launch's, else the resource link's on the platform, found or created
-    (when the launch grants the line item scope); unchanged when neither is possible."""
-    ags = claims.get(AGS_CLAIM) or {}
-    scopes = list(ags.get("scope") or [])
-    if outcome.lineitem or outcome.instructor or not ags.get("lineitems") or not (
-            SCORE_SCOPE in scopes and LINEITEM_SCOPE in scopes):
-        return outcome
-    spec = load(outcome.assignment)
-    link = str((claims.get(RESOURCE_LINK_CLAIM) or {}).get("id", ""))
-    wanted = (LineItem().set_label(f"{spec.title} (autograded)").set_score_maximum(spec.max_score)
-              .set_resource_id(outcome.assignment).set_resource_link_id(link).set_tag(f"autograder:{outcome.assignment}"))
-    connector = CachingConnector(outcome.platform.registration(tool_key(settings)),
-                                 TimeoutSession(settings.lms_callback_timeout_s))
-    service = AssignmentsGradesService(connector, {"scope": scopes, "lineitems": ags["lineitems"]})
-    item = service.find_or_create_lineitem(wanted, find_by="resource_link_id")
-    return replace(outcome, lineitem=item.get_id()) if item.get_id() else outcome
 
 
 def counted(session: Session, *, student_id: int, assignment: str) -> tuple[float, float, str] | None:

@@ -1,4 +1,5 @@
-"""docker-compose.yml against the Compose Specification JSON schema (no Docker engine here).
+"""docker-compose.yml and docker-compose.cpu.yml against the Compose Specification JSON schema, and the
+Dockerfile's shape, without a Docker engine (``make test-deploy`` runs the stack itself: test_stack.py).
 
 ``compose_spec.json`` is the Compose Specification schema as shipped in the
 ``docker-compose`` 1.29.2 wheel on PyPI (``compose/config/compose_spec.json``),
@@ -17,12 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(__file__).parent / "compose_spec.json").read_text())
 
 
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose(name: str = "docker-compose.yml") -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
 
 
-def test_compose_file_follows_the_specification():
+def test_compose_files_follow_the_specification():
     jsonschema.Draft7Validator(SCHEMA).validate(compose())
+    jsonschema.Draft7Validator(SCHEMA).validate(compose("docker-compose.cpu.yml"))
 
 
 def test_schema_catches_a_misspelt_key():
@@ -59,9 +61,44 @@ def test_the_worker_is_unprivileged():
 
 def test_the_image_installs_the_wheel_and_runs_unprivileged():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip wheel" in dockerfile and "pip install /tmp/dist/autograder-*.whl" in dockerfile
+    assert "pip wheel" in dockerfile and "pip install --no-deps /tmp/dist/autograder-*.whl" in dockerfile
     assert " -e " not in dockerfile and "SYS_ADMIN" not in dockerfile
     users = [ln.split()[1] for ln in dockerfile.splitlines() if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
+
+
+def test_the_cpu_worker_is_the_gpu_worker_without_the_gpu():
+    """Compose cannot delete a key in an override: the CPU file repeats the worker, and must not drift."""
+    base, cpu = compose()["services"], compose("docker-compose.cpu.yml")["services"]
+    assert cpu["worker-gpu"] == {"profiles": ["gpu"]}  # never started on a CPU host
+    gpu = {k: v for k, v in base["worker-gpu"].items() if k not in ("deploy", "build", "image")}
+    worker = {k: v for k, v in cpu["worker"].items() if k not in ("build", "image")}
+    gpu["environment"] = {k: v for k, v in gpu["environment"].items() if k != "AUTOGRADER_GPUS"}
+    assert worker.pop("environment") == {**gpu.pop("environment"), "AUTOGRADER_GPUS": ""}  # no GPU to pin
+    assert worker == gpu
+    assert "deploy" not in cpu["worker"] and cpu["worker"]["image"] == cpu["api"]["image"] == "autograder:cpu"
+    assert cpu["api"]["build"]["args"]["TORCH"].startswith("${AUTOGRADER_TORCH:-torch==")
+
+
+def test_the_wheel_stage_copies_every_package_the_wheel_holds():
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = {ln.split()[1] for ln in (ROOT / "Dockerfile").read_text().splitlines() if ln.startswith("COPY ")}
+    assert {p.rstrip("*") for p in include} <= copied
+
+
+def test_the_cpu_image_requirements_swap_torch_and_drop_torchvision():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("requirements", ROOT / "deploy" / "requirements.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pinned = module.requirements(ROOT / "pyproject.toml", "")
+    assert "torch==2.14.1" in pinned and "torchvision==0.29.1" in pinned
+    cpu = module.requirements(ROOT / "pyproject.toml", "torch==2.13.0+cpu")
+    assert cpu[0] == "torch==2.13.0+cpu" and not [r for r in cpu[1:] if r.startswith(("torch", "torchvision"))]
+    assert len(cpu) == len(pinned) - 1

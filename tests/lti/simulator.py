@@ -16,12 +16,15 @@ thread (like ``tests.lms.receiver``):
   type; records each score (``down = True`` answers 503 instead, recording nothing);
 - ``GET|POST /lineitems``: the course's line item container (bearer token needed):
   lists them, or creates one (``application/vnd.ims.lis.v2.lineitem+json``);
+- ``GET /memberships``: the course's roster, Names and Roles 2.0 (``tests.lti.memberships``);
 - ``POST /deep-link-return``: the tool's deep-linking response; verifies its JWT
   against the tool's JWKS (``iss`` = client id, ``aud`` = issuer, deployment, the
   request's ``data`` echoed) and records the content items.
 
 ``GET /start?user=alice`` is the course page's link: it redirects the browser to the tool's
-login URL, as a platform starts a third-party-initiated login. A login with
+login URL, as a platform starts a third-party-initiated login. ``GET /course?user=alice`` is a
+course page that embeds the tool in an iframe (login with ``lti_storage_target=_parent``) and
+offers the LTI platform storage over postMessage. A login with
 ``lti_message_hint=deep-link`` gets a deep-linking request instead of a resource link launch.
 """
 
@@ -45,11 +48,15 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from tests.http_server import ThreadedServer, free_port
+from tests.lti.memberships import NRPS_CLAIM, NRPS_SCOPE, Memberships
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPES = {SCORE_SCOPE, LINEITEM_SCOPE, NRPS_SCOPE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+          "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"}
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
@@ -89,8 +96,13 @@ class Platform:
         self.plain_score_answer = False
         self.jwks_requests = 0
         self.lineitems: list[dict[str, Any]] = []
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, set[str]] = {}
+        """Access tokens issued, with their scopes."""
         self._http: ThreadedServer | None = None
+        self.roster = Memberships(self.url, self.authorized)
+        """The course's members (Names and Roles): the users above to start with."""
+        for u in self.users.values():
+            self.roster.add(u["sub"], *u["roles"], name=u.get("name"), email=u.get("email"))
 
     # -- what the tool is told -------------------------------------------------------------------
     def registration(self) -> dict[str, Any]:
@@ -112,8 +124,9 @@ class Platform:
             LTI + "resource_link": {"id": "resource-link-1", "title": "Exercise 8"},
             LTI + "roles": u["roles"], LTI + "custom": {"assignment": "ex08"},
             LTI + "context": {"id": "course-1", "label": "I2DL"},
-            AGS: {"scope": [SCORE_SCOPE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+            AGS: {"scope": [SCORE_SCOPE, LINEITEM_SCOPE],
                   "lineitems": f"{self.url}/lineitems", "lineitem": self.lineitem(1)},
+            NRPS_CLAIM: self.roster.claim(),
         }
         claims.update({k: v for k, v in u.items() if k in ("name", "email")})
         for k, v in overrides.items():
@@ -150,6 +163,15 @@ class Platform:
         login_url = self.launch_url.removesuffix("/launch") + "/login"
         return RedirectResponse(f"{login_url}?{urlencode(login_params(self, user))}", status_code=302)
 
+    async def _course(self, request: Request) -> HTMLResponse:
+        """The course page with the tool in an iframe, and the LTI platform storage the tool may use
+        (``lti.put_data`` / ``lti.get_data`` over postMessage, kept per tool origin)."""
+        user = request.query_params.get("user", "alice")
+        login_url = self.launch_url.removesuffix("/launch") + "/login"
+        src = f"{login_url}?{urlencode(login_params(self, user, lti_storage_target='_parent'))}"
+        return HTMLResponse(f'<!doctype html><title>Course</title><iframe id="tool" src="{html.escape(src)}" '
+                            f'width="900" height="600"></iframe><script>{PLATFORM_STORAGE_JS}</script>')
+
     async def _auth(self, request: Request) -> Response:
         q = dict(request.query_params)
         self.auth_requests.append(q)
@@ -180,19 +202,23 @@ class Platform:
                                 options={"require": ["exp", "iat", "jti"]})
         except Exception as e:  # noqa: BLE001 - any bad assertion is refused
             return JSONResponse({"error": "invalid_client", "detail": str(e)}, status_code=401)
-        if claims["sub"] != self.client_id or SCORE_SCOPE not in str(form.get("scope", "")).split():
+        scopes = set(str(form.get("scope", "")).split())
+        if claims["sub"] != self.client_id or not scopes or not scopes <= SCOPES:
             return JSONResponse({"error": "invalid_scope"}, status_code=400)
         token = secrets.token_urlsafe(16)
-        self._tokens.add(token)
+        self._tokens[token] = scopes
         return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 3600,
-                             "scope": SCORE_SCOPE})
+                             "scope": " ".join(sorted(scopes))})
+
+    def authorized(self, request: Request, scope: str) -> bool:
+        """A bearer token we issued, for ``scope``."""
+        return scope in self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "), set())
 
     async def _scores(self, request: Request) -> JSONResponse:
         self.score_attempts += 1
         if self.down:
             return JSONResponse({"error": "maintenance"}, status_code=503)
-        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if bearer not in self._tokens:
+        if not self.authorized(request, SCORE_SCOPE):
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         if request.headers.get("content-type") != SCORE_TYPE:
             return JSONResponse({"error": "unsupported media type"}, status_code=415)
@@ -202,7 +228,7 @@ class Platform:
         return JSONResponse({})
 
     async def _lineitems(self, request: Request) -> Response:
-        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self._tokens:
+        if not self.authorized(request, LINEITEM_SCOPE):
             return JSONResponse({"error": "invalid_token"}, status_code=401)
         if request.method == "GET":
             return JSONResponse(self.lineitems, media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
@@ -229,9 +255,12 @@ class Platform:
 
     def start(self) -> Platform:
         app = Starlette(routes=[Route("/jwks", self._jwks), Route("/start", self._start), Route("/auth", self._auth),
+                                Route("/course", self._course),
                                 Route("/token", self._token, methods=["POST"]),
                                 Route("/lineitems/{n}/scores", self._scores, methods=["POST"]),
                                 Route("/lineitems", self._lineitems, methods=["GET", "POST"]),
+                                Route("/memberships", self.roster.handle),
+                                Route("/memberships/differences", self.roster.handle),
                                 Route("/deep-link-return", self._deep_link_return, methods=["POST"])])
         self._http = ThreadedServer(app, self.port, name="lti-platform", lifespan="off").start(timeout=10)
         return self
@@ -240,6 +269,21 @@ class Platform:
         if self._http is not None:
             self._http.stop()
         self._http = None
+
+
+PLATFORM_STORAGE_JS = """
+var store = {}; window.storageLog = [];
+window.addEventListener("message", function (e) {
+  var m = e.data || {}, reply = {subject: m.subject + ".response", message_id: m.message_id, key: m.key};
+  if (m.subject === "lti.put_data") { store[e.origin + " " + m.key] = m.value; reply.value = m.value; }
+  else if (m.subject === "lti.get_data") {
+    var v = store[e.origin + " " + m.key];
+    if (v === undefined) { reply.error = {code: "bad_request", message: "no such key"}; } else { reply.value = v; }
+  } else { return; }
+  window.storageLog.push(m.subject + " " + e.origin);
+  e.source.postMessage(reply, e.origin);
+});
+"""
 
 
 def auto_post_form(action: str, fields: dict[str, str]) -> str:
@@ -255,6 +299,14 @@ def parse_form(page: str) -> tuple[str, dict[str, str]]:
     action = html.unescape(re.search(r'action="([^"]*)"', page).group(1))  # type: ignore[union-attr]
     fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'name="([^"]*)" value="([^"]*)"', page)}
     return action, fields
+
+
+def cross_site_cookies(cookies: Any) -> dict[str, str]:
+    """The headers of a cross-site form POST to the tool from a browser holding ``cookies`` (an httpx jar):
+    the login's ``SameSite=None`` state cookies go with it, the ``SameSite=Lax`` session does not. (Set by
+    hand: httpx sends no ``Secure`` cookie over plain http, where browsers do for localhost.)"""
+    sent = "; ".join(f"{c.name}={c.value}" for c in cookies.jar if c.name.startswith("lti1p3-"))
+    return {"cookie": sent} if sent else {}
 
 
 def login_params(platform: Platform, user: str, **extra: str) -> dict[str, str]:

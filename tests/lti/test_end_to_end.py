@@ -5,7 +5,7 @@ The real app on uvicorn, a real worker grading with the real grader and sandbox
 server: login -> platform auth -> launch (posted without our cookies) -> the
 student page -> upload -> graded -> the score posted to the line item; then the
 platform's scores endpoint is down for a while and the next score still arrives,
-exactly once.
+exactly once. A launch also has the worker fetch the course's roster (Names and Roles).
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from service.db.lms_models import LmsDelivery
+from service.db.lti_models import LtiMember
 from service.db.models import Submission
 from service.db.session import session_factory
 from service.settings import Settings
 from tests.dashboard.live import RIGHT, WRONG
 from tests.lti.live import running_course
-from tests.lti.simulator import Platform, login_params, parse_form
+from tests.lti.memberships import NRPS_SCOPE
+from tests.lti.simulator import SCORE_SCOPE, Platform, cross_site_cookies, login_params, parse_form
 
 pytestmark = pytest.mark.service
 FULL = 16.0
@@ -49,8 +52,9 @@ def launch(browser: httpx.Client, platform: Platform, user: str) -> str:
     r = browser.get("/lti/login", params=login_params(platform, user))
     assert r.status_code == 302
     action, fields = parse_form(httpx.get(r.headers["location"], timeout=10).text)
-    browser.cookies.clear()  # the platform's form POST is cross-site: no cookie of ours goes with it
-    r = browser.post(action, data=fields)
+    headers = cross_site_cookies(browser.cookies)  # the form POST is cross-site: only the state cookie goes
+    browser.cookies.clear()
+    r = browser.post(action, data=fields, headers=headers)
     assert r.status_code == 303 and r.headers["location"] == "/student"
     page = browser.get("/student")
     assert page.status_code == 200 and f"Hello {platform.name}:{platform.users[user]['sub']}" in page.text
@@ -92,4 +96,20 @@ def test_launch_upload_grade_and_the_score_reaches_the_platform(course):
         last = deliveries(settings)[-1]
         assert last.status == "delivered" and last.status_codes.startswith("503 503 503")
         assert last.status_codes.endswith("200")
-        assert len(platform.token_requests) == 1  # the worker kept its access token
+        scored = [t for t in platform.token_requests if t["scope"] == SCORE_SCOPE]
+        assert len(scored) == 1  # the worker kept its access token
+
+
+def test_the_launch_has_a_worker_fetch_the_course_roster(course):
+    url, platform, settings = course
+    platform.roster.learners(25)  # two pages
+    with httpx.Client(base_url=url, timeout=10) as browser:
+        launch(browser, platform, "alice")
+    wait_for(lambda: learners(settings) == 27, what="the roster (alice, bob and 25 more)")
+    assert [t["scope"] for t in platform.token_requests] == [NRPS_SCOPE]
+    assert platform.roster.requests[1].endswith("cursor=P1")
+
+
+def learners(settings) -> int:  # type: ignore[no-untyped-def]
+    with session_factory(settings.database)() as s:
+        return len(s.scalars(select(LtiMember).where(LtiMember.learner == True, LtiMember.active == True)).all())  # noqa: E712

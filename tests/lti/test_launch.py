@@ -25,15 +25,26 @@ from service.db.session import session_factory
 from service.lti.keys import generate_pem
 from tests.doubles import MemoryQueue
 from tests.lti.conftest import LAUNCH_URL
-from tests.lti.simulator import INSTRUCTOR, LTI, Platform, login_params, new_key, parse_form
+from tests.lti.simulator import (
+    INSTRUCTOR,
+    LTI,
+    Platform,
+    cross_site_cookies,
+    login_params,
+    new_key,
+    parse_form,
+)
 
 
 def login(client: TestClient, platform: Platform, user: str = "alice") -> dict[str, str]:
     """The tool's answer to the platform's login: the auth request's parameters (state, nonce...)."""
     r = client.get("/lti/login", params=login_params(platform, user), follow_redirects=False)
     assert r.status_code == 302, r.text
-    assert "set-cookie" not in r.headers  # state and nonce are kept server-side
     location = r.headers["location"]
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    cookie = r.headers["set-cookie"]  # the state is bound to this browser (service.lti.binding)
+    assert cookie.startswith(f"lti1p3-{state}=") and "ag_session" not in cookie
+    assert all(a in cookie.lower() for a in ("samesite=none", "secure", "httponly", "max-age=600", "path=/lti/"))
     assert location.startswith(f"{platform.url}/auth?")
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
@@ -49,8 +60,10 @@ def platform_form(client: TestClient, platform: Platform, user: str = "alice") -
 
 
 def post_launch(client: TestClient, fields: dict[str, str]) -> httpx.Response:
-    client.cookies.clear()  # a cross-site POST carries no SameSite=Lax cookie of ours
-    return client.post("/lti/launch", data=fields, follow_redirects=False)
+    """The platform's cross-site form POST: the login's state cookie goes with it, the session does not."""
+    headers = cross_site_cookies(client.cookies)
+    client.cookies.clear()
+    return client.post("/lti/launch", data=fields, headers=headers, follow_redirects=False)
 
 
 def students(settings) -> list[str]:
@@ -149,7 +162,7 @@ def test_forged_launches_get_an_error_page_and_no_session(client, platform, lti_
     r = post_launch(client, make(client, platform))
     assert r.status_code == 401 and "text/html" in r.headers["content-type"]
     assert reason in r.text and "LTI launch refused" in r.text
-    assert "set-cookie" not in r.headers
+    assert "set-cookie" not in r.headers  # no session, and the state's cookie stays (the state is not spent)
     assert students(lti_settings) == []
     assert "Hello" not in client.get("/student").text
 

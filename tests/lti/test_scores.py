@@ -113,7 +113,9 @@ def test_students_without_a_line_item_and_other_assignments_send_nothing(client,
     q = platform.claims  # a launch without the AGS claim
     platform.claims = lambda user, **kw: {k: v for k, v in q(user, **kw).items() if "lti-ags" not in k}  # type: ignore[method-assign]
     launched(client, platform, "bob")
-    platform.claims = q  # type: ignore[method-assign]
+    ags = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"  # alice's: her line item only, no container
+    platform.claims = lambda user, **kw: {  # type: ignore[method-assign]
+        **q(user, **kw), ags: {"scope": [SCORE_SCOPE], "lineitem": platform.lineitem(1)}}
     launched(client, platform, "alice")
     assert deliver(lti_settings, graded(lti_settings, "sim:bob-sub-2", 5.0)) == []
     assert deliver(lti_settings, graded(lti_settings, "sim:alice-sub-1", 5.0, assignment="ex08_2020")) == []

@@ -1,7 +1,7 @@
 """Similarity runs, their flagged pairs and the TAs' verdicts (issue 20)
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0009 (main's 0009 landed on 0007 first: databases already at 0009 must still get this one)
 Create Date: 2026-12-06 09:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
