@@ -137,8 +137,8 @@ def _execute(s: Session, job: SimilarityRun, library: Library, known_dir: Path |
     for i, (name, source, known) in enumerate(files, start=1):
         try:
             documents.append(library.document(name, source, assignment=given, known=known))
-        except (SyntaxError, ValueError):  # an upload that parses is all intake checks; a known file may not
-            log.info("similarity run %s: %s does not parse, left out", job.id, name)
+        except (SyntaxError, ValueError, RecursionError):  # a known file may not parse; nesting past the stack
+            log.info("similarity run %s: %s cannot be compared, left out", job.id, name)
         if i % every == 0:
             job.done = i
             s.commit()

@@ -68,6 +68,8 @@ def compare(submissions: Mapping[str, str], *, known: Mapping[str, str] | None =
                 documents.append(document(name, source, assignment=given, known=is_known))
             except (SyntaxError, ValueError) as e:  # ValueError: a null byte in the source
                 skipped[name] = f"does not parse: {e}"
+            except RecursionError:  # thousands of nested operations: one odd file must not end the comparison
+                skipped[name] = "too deeply nested to compare"
     floor = threshold if min_score is None else min_score
     return Result(threshold=threshold, pairs=ranked(documents, min_score=floor), skipped=skipped)
 

@@ -177,3 +177,15 @@ def test_progress_is_stored_while_the_files_are_read(sessions):
     assert seen == [(0, 3), (1, 3), (2, 3)]
     with sessions() as s:
         assert (similarity.latest_run(s, "ex08").done, similarity.latest_run(s, "ex08").status) == (3, "done")
+
+
+def test_a_file_the_library_cannot_read_is_left_out_and_the_run_still_ends(sessions):
+    seed_class(sessions)
+    add_graded(sessions, "mallory", ("def f(a):\n    return " + " + ".join(["a"] * 5000) + "\n").encode())
+    with sessions() as s:
+        run_id = similarity.request_run(s, assignment="ex08", reason="on demand", send=lambda _: None).id
+    assert similarity.run(sessions, run_id, library=grader.similarity, known_dir=None) == "done"
+    with sessions() as s:
+        (pair,) = similarity.pairs(s, run_id)
+        assert {pair.a_student, pair.b_student} == {"alice", "bob"}
+        assert similarity.latest_run(s, "ex08").total == 4
