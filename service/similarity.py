@@ -20,11 +20,11 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, aliased
 
 from service import schedule as sched
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 VERDICTS = ("dismissed", "confirmed")
 KNOWN = "known:"
 PENDING = ("queued", "running")
+LOST_AFTER = timedelta(hours=1)
+"""A pending run silent this long was lost (progress is stored every 25 files, a few seconds apart)."""
 
 
 class Library(Protocol):
@@ -67,15 +69,20 @@ class PairView:
     note: str = ""
 
 
-def request_run(session: Session, *, assignment: str, reason: str, send: Callable[[int], None]) -> SimilarityRun:
+def request_run(session: Session, *, assignment: str, reason: str, send: Callable[[int], None],
+                lost_after: timedelta = LOST_AFTER) -> SimilarityRun:
     """A new run, queued and sent to the workers; the pending one instead when there is one.
 
-    When the broker cannot be reached the run is marked failed (saying so) and the error raised.
+    A pending run with no sign of life for ``lost_after`` (its message or its worker was
+    lost) is marked failed, and a new one starts. When the broker cannot be reached the
+    new run is marked failed (saying so) and the error raised.
     """
     pending = session.scalar(select(SimilarityRun).where(SimilarityRun.assignment == assignment,
                                                          SimilarityRun.status.in_(PENDING)))
-    if pending is not None:
+    if pending is not None and _aware(pending.updated_at) > utcnow() - lost_after:
         return pending
+    if pending is not None:
+        pending.status, pending.error, pending.finished_at = "failed", "lost: no sign of life from a worker", utcnow()
     run = SimilarityRun(assignment=assignment, reason=reason, status="queued", done=0, total=0)
     session.add(run)
     session.commit()
@@ -110,11 +117,15 @@ def run(sessions: Callable[[], Session], run_id: int, *, library: Library, known
         progress_every: int = 25) -> str:
     """The worker's task: fingerprint every file (saying how far it got), rank the pairs, store the flagged ones.
 
-    A message delivered again (its worker died) runs the check again from the start.
+    Only the first worker to claim the queued run runs it: a message delivered twice (the
+    broker's visibility timeout passed during a long run) does nothing the second time.
     """
     with sessions() as s:
+        claimed = s.execute(update(SimilarityRun).where(SimilarityRun.id == run_id, SimilarityRun.status == "queued")
+                            .values(status="running", updated_at=utcnow()))
+        s.commit()
         job = s.get(SimilarityRun, run_id)
-        if job is None or job.status not in PENDING:
+        if job is None or claimed.rowcount != 1:  # type: ignore[attr-defined]
             return "nothing to do"
         try:
             _execute(s, job, library, known_dir, progress_every)
@@ -130,7 +141,7 @@ def run(sessions: Callable[[], Session], run_id: int, *, library: Library, known
 def _execute(s: Session, job: SimilarityRun, library: Library, known_dir: Path | None, every: int) -> None:
     files = [(sid, source, False) for sid, source in counted_sources(s, job.assignment)]
     files += [(KNOWN + name, source, True) for name, source in known_sources(known_dir, job.assignment)]
-    job.status, job.done, job.total, job.error = "running", 0, len(files), None
+    job.done, job.total, job.error = 0, len(files), None
     s.commit()
     given = library.handout(job.assignment)
     documents = []
@@ -140,7 +151,7 @@ def _execute(s: Session, job: SimilarityRun, library: Library, known_dir: Path |
         except (SyntaxError, ValueError, RecursionError):  # a known file may not parse; nesting past the stack
             log.info("similarity run %s: %s cannot be compared, left out", job.id, name)
         if i % every == 0:
-            job.done = i
+            job.done, job.updated_at = i, utcnow()
             s.commit()
     pairs = library.ranked(documents, min_score=library.THRESHOLD)
     s.execute(delete(SimilarityPair).where(SimilarityPair.run_id == job.id))
@@ -267,6 +278,10 @@ def _b_key(row: SimilarityPair) -> str:
 def _verdicts(session: Session, assignment: str) -> dict[tuple[str, str], SimilarityVerdict]:
     rows = session.scalars(select(SimilarityVerdict).where(SimilarityVerdict.assignment == assignment))
     return {(v.a_submission, v.b_key): v for v in rows}
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite gives naive UTC back
 
 
 def _source(session: Session, submission_id: str | None) -> str:

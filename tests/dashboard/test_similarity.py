@@ -189,3 +189,21 @@ def test_a_file_the_library_cannot_read_is_left_out_and_the_run_still_ends(sessi
         (pair,) = similarity.pairs(s, run_id)
         assert {pair.a_student, pair.b_student} == {"alice", "bob"}
         assert similarity.latest_run(s, "ex08").total == 4
+
+
+def test_a_message_delivered_twice_runs_once_and_a_lost_run_does_not_block_the_next(sessions):
+    seed_class(sessions)
+    with sessions() as s:
+        run_id = similarity.request_run(s, assignment="ex08", reason="on demand", send=lambda _: None).id
+    assert similarity.run(sessions, run_id, library=grader.similarity, known_dir=None) == "done"
+    assert similarity.run(sessions, run_id, library=grader.similarity, known_dir=None) == "nothing to do"
+    sent: list[int] = []
+    with sessions() as s:
+        stuck = similarity.request_run(s, assignment="ex08", reason="on demand", send=sent.append)
+        assert similarity.request_run(s, assignment="ex08", reason="on demand", send=sent.append).id == stuck.id
+        stuck.updated_at = datetime.now(UTC) - timedelta(hours=2)  # its message, or its worker, was lost
+        s.commit()
+        fresh = similarity.request_run(s, assignment="ex08", reason="on demand", send=sent.append)
+        assert fresh.id != stuck.id and sent == [stuck.id, fresh.id]
+        s.refresh(stuck)
+        assert stuck.status == "failed" and "lost" in stuck.error

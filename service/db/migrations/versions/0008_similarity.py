@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column('threshold', sa.Float(), nullable=True),
         sa.Column('error', sa.Text(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id'))
     op.create_index('ix_similarity_runs_assignment', 'similarity_runs', ['assignment', 'id'], unique=False)
