@@ -20,7 +20,7 @@ from api.metrics import DatabaseCollector
 from api.pages import STATIC
 from api.problems import HANDLERS
 from api.ratelimit import UploadLimiter
-from api.routes import health, submissions
+from api.routes import docs, health, submissions
 from service import schedule_changes
 from service.settings import Settings, get_settings
 from service.task_sender import TaskQueue, TaskSender
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     """Build the app; ``queue`` and ``rate_limiter`` default to the real ones on the settings' broker and Redis."""
     settings = settings or get_settings()
     app = FastAPI(title="autograder", version="0.1.0", lifespan=_lifespan,
+                  docs_url=None, redoc_url=None,  # /docs: served offline (api/routes/docs.py)
                   description="Upload a layers.py; get it graded. Errors are application/problem+json.")
     app.state.settings = settings
     app.state.queue = queue or TaskSender(settings)
@@ -43,10 +44,11 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     app.state.registry.register(DatabaseCollector(settings.database))
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
-    for router in (submissions.router, health.router, lms.router, *dashboard.routers, *student.routers,
+    for router in (submissions.router, docs.router, health.router, lms.router, *dashboard.routers, *student.routers,
                    lti.router, lti_platforms.router):
         app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(docs.ASSETS_URL, docs.assets(), name="docs-static")
     app.add_middleware(body_limit.BodyLimit, limits=body_limit.limits(settings),
                        file_limit=settings.max_upload_bytes)
     access_log.install()

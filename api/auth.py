@@ -120,7 +120,8 @@ def signed_in_student(web: WebSessionDep, session: SessionDep) -> Student:
     """:func:`current_student`, or a 401 for a page request that needs one."""
     student = current_student(web, session)
     if student is None:
-        raise Problem(401, "Unauthorized", "sign in on /student with your token first")
+        raise Problem(401, "Unauthorized", "sign in first: open the sign-in link from your instructor, or paste "
+                      "the token they gave you on /student")
     return student
 
 
@@ -140,8 +141,9 @@ def token_student(request: Request, session: SessionDep) -> Student:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     student = tokens.authenticate(session=session, token=token.strip()) if scheme.lower() == "bearer" else None
     if student is None:
-        raise Problem(401, "Unauthorized", "send `Authorization: Bearer <token>` with a valid token "
-                      "(`autograder token create NAME` makes one)", headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(401, "Unauthorized", "send `Authorization: Bearer <token>` with the token your instructor "
+                      "gave you; on the web, open the sign-in link from your instructor or paste the token on "
+                      "/student", headers={"WWW-Authenticate": "Bearer"})
     return student
 
 

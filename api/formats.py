@@ -24,6 +24,14 @@ def when(value: datetime | None, seconds: bool = False) -> Markup:
     return Markup(f'<time datetime="{at.isoformat()}">{shown}</time>')
 
 
+def when_typed(value: datetime | None) -> str:
+    """A date as a form shows it for editing, in the same format (seconds only when there are some)."""
+    if value is None:
+        return ""
+    at = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC" if at.second else "%Y-%m-%d %H:%M UTC")
+
+
 def points(value: float | None) -> str:
     """``18.9``, ``21``, ``0.5``: at most two decimals, no trailing zeros; ``–`` for none."""
     return "–" if value is None else f"{round(float(value), 2):g}"
@@ -32,6 +40,15 @@ def points(value: float | None) -> str:
 def hint_title(key: str) -> str:
     """A recognised mistake's title as students read it: ``keep_convention`` -> ``Keep convention``."""
     return key.replace("_", " ").capitalize()
+
+
+def without_hint(output: str, hint: str) -> str:
+    """A test's feedback without the hint the grader appended to it (``grader/runner.py``): the page shows each
+    recognised mistake's explanation once, above the tests it cost."""
+    from grader.feedback import HINTS
+
+    tail = f"\n\nHint: {HINTS.get(hint, '')}"
+    return output[: -len(tail)] if hint in HINTS and output.endswith(tail) else output
 
 
 def zero_point_why(assignment: str) -> dict[str, str]:
@@ -58,7 +75,7 @@ def one_cause(report: dict[str, Any] | None) -> str:
 
 
 def install(env: Any) -> None:
-    """Add the filters (``when``, ``points``, ``hint_title``) and globals (``zero_point_why``, ``one_cause``)."""
-    env.filters.update(when=when, points=points, hint_title=hint_title)
+    """Add the filters (``when``, ``points``, ``hint_title``, ``without_hint``) and globals (``zero_point_why``, ``one_cause``)."""
+    env.filters.update(when=when, when_typed=when_typed, points=points, hint_title=hint_title, without_hint=without_hint)
     env.globals.update(zero_point_why=zero_point_why, one_cause=one_cause)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.problems import Problem
@@ -16,20 +16,45 @@ def _response(p: Problem) -> JSONResponse:
     return JSONResponse(p.body(), status_code=p.status, headers=p.headers, media_type=MEDIA_TYPE)
 
 
-async def problem_handler(_: Request, exc: Exception) -> JSONResponse:
+async def problem_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return _response(exc)
+    return _page_404(request, exc) or _response(exc)
 
 
-async def http_handler(_: Request, exc: Exception) -> JSONResponse:
+async def http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return _response(Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {})))
+    problem = Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    return _page_404(request, problem) or _response(problem)
 
 
 async def validation_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-    return _response(Problem(422, "Invalid request", "see `errors`", errors=errors))
+    return _response(Problem(422, "Invalid request", "; ".join(_said(e) for e in exc.errors()) or "see `errors`",
+                             errors=errors))
+
+
+def _said(error: dict) -> str:
+    """One validation error in words: a missing upload says which field it looked for."""
+    where, name = error.get("loc", ("",))[0], str(error.get("loc", ("", ""))[-1])
+    if error.get("type") == "missing" and where == "body":
+        return f"no {'file ' if name == 'file' else ''}field named `{name}`" + (
+            " (send the upload as multipart/form-data: `-F file=@layers.py`)" if name == "file" else "")
+    return f"`{name}`: {error.get('msg', '')}"
+
+
+def _page_404(request: Request, problem: Problem) -> HTMLResponse | None:
+    """A browser asking for a missing student or dashboard page gets a page that says so, not JSON."""
+    path = request.url.path
+    if problem.status != 404 or not path.startswith(("/student", "/dashboard")) or path.endswith("/events") \
+            or "text/html" not in request.headers.get("accept", ""):
+        return None
+    from api.pages import templates
+
+    home = "/student" if path.startswith("/student") else "/dashboard"
+    return templates.TemplateResponse(request, "not_found.html", {"session": {}, "csrf": "", "home": home,
+                                                                  "detail": problem.body().get("detail")},
+                                      status_code=404)
 
 
 HANDLERS = {Problem: problem_handler, StarletteHTTPException: http_handler,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -162,3 +163,35 @@ def set_extension(session: Session, assignment: str, student_id: int, due_at: da
     recompute_student(session, student_id, assignment)
     session.commit()
     return _counted_now(session, assignment, student_id) != before
+
+
+@dataclass(frozen=True)
+class SubmissionGrade:
+    """One graded submission under its student's schedule: what its pages show beside the score."""
+
+    score: float
+    max_score: float
+    late_days: int
+    penalty: float
+    """Share of the score the late policy takes (0 when on time)."""
+    grade: float
+    """After the penalty; for the counted submission, the stored counted grade (the gradebook's, CSV's, LMS's)."""
+    counts: bool
+    counted_id: str | None
+    """The submission that counts now (this one or another); None when none does yet."""
+
+
+def of_submission(session: Session, env: dict[str, dict[str, Any]], row: Submission) -> SubmissionGrade | None:
+    """``row``'s lateness, penalty and grade, and whether it is the one that counts; None until it is graded."""
+    if row.score is None or row.status != GRADED:
+        return None
+    schedule = sched.for_student(session, env, row.assignment, row.student_id)
+    counted = counted_grade(session, assignment=row.assignment, student_id=row.student_id)
+    counts = counted is not None and counted.submission_id == row.id and counted.grade is not None
+    late = schedule.late_days(row.received_at)
+    stored_grade = counted.grade if counts and counted is not None else None
+    return SubmissionGrade(
+        score=float(row.score), max_score=float(row.max_score or 0), late_days=late,
+        penalty=min(1.0, schedule.late_penalty_per_day * late),
+        grade=float(stored_grade) if stored_grade is not None else schedule.grade(row.score, row.received_at),
+        counts=counts, counted_id=counted.submission_id if counted is not None else None)

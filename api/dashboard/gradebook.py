@@ -71,6 +71,7 @@ def gradebook_page(request: Request, web: InstructorDep, settings: SettingsDep, 
     rows, found = gradebook(session, f)
     return render(request, "gradebook.html", web, rows=rows, total=found.total, f=f,
                   schedule=schedule.effective(session, settings.schedule, assignment),
+                  extended=schedule.extensions(session, assignment),
                   pages=found.pages, tests=tests_of(session, assignment), hints=hints_of(session, assignment),
                   states=STATES, query=dict(request.query_params), assignments=settings.assignment_ids)
 

@@ -3,81 +3,83 @@ counts) and the students' extensions."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import select
 
+from api import forms
 from api.auth import CsrfDep, InstructorDep
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from service import grades, schedule, schedule_changes
 from service.db.grade_models import Extension
-from service.db.models import Student
+from service.db.models import Student, utcnow
 from service.problems import Problem
-from service.schedule import Schedule
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
 @router.get("/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, web: InstructorDep, settings: SettingsDep, session: SessionDep,
-                  assignment: str = "", error: str = "") -> HTMLResponse:
-    assignment = assignment or settings.default_assignment
+                  assignment: str = "") -> HTMLResponse:
+    return _page(request, web, settings, session, assignment or settings.default_assignment)
+
+
+def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDep, assignment: str,
+          status_code: int = 200, **refused: Any) -> HTMLResponse:
+    """The page; after a refused form, ``refused`` holds its messages and what was typed (shown in place)."""
     exts = session.execute(select(Extension, Student.name).join(Student, Student.id == Extension.student_id)
                            .where(Extension.assignment == assignment).order_by(Student.name)).all()
-    return render(request, "schedule.html", web, assignment=assignment, extensions=exts, error=error,
+    return render(request, "schedule.html", web, status_code=status_code, assignment=assignment, extensions=exts,
                   s=schedule.effective(session, settings.schedule, assignment),
                   overridden=schedule.has_override(session, assignment),
-                  assignments=settings.assignment_ids)
+                  assignments=settings.assignment_ids, **refused)
 
 
 @router.post("/schedule")
-def save_schedule(_w: InstructorDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-                  queue: QueueDep, assignment: Annotated[str, Form()], due_at: Annotated[str, Form()] = "",
-                  closes_at: Annotated[str, Form()] = "", late_penalty_per_day: Annotated[str, Form()] = "",
-                  late_days_max: Annotated[str, Form()] = "", counted: Annotated[str, Form()] = "latest",
-                  reset: Annotated[str, Form()] = "") -> Response:
+async def save_schedule(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep,
+                        session: SessionDep, queue: QueueDep) -> Response:
     """The dashboard's schedule (wins over the data file and the environment); ``reset`` removes it.
 
+    A wrong field is shown beside it (422); a save that closes uploads now asks to be confirmed first.
     The grades it changes are recomputed now, and the LMS gets the new ones.
     """
-    if reset:
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    assignment = _known(form.get("assignment", ""), settings)
+    if form.get("reset"):
         schedule.set_override(session, assignment, None)
     else:
-        try:
-            saved = Schedule(due_at=_when(due_at), closes_at=_when(closes_at),
-                                late_penalty_per_day=float(late_penalty_per_day or 0),
-                                late_days_max=int(late_days_max) if late_days_max.strip() else None,
-                                counted=counted)  # type: ignore[arg-type]
-        except (ValidationError, ValueError) as e:
-            raise Problem(422, "Invalid schedule", str(e)[:500]) from None
-        schedule.set_override(session, assignment, saved)
+        in_force = schedule.effective(session, settings.schedule, assignment).close()
+        checked = forms.schedule(form, now=utcnow(), open_until=in_force)
+        if checked.errors or checked.confirm:
+            return _page(request, web, settings, session, assignment, status_code=422, form=form,
+                         errors=checked.errors, confirm_past_close=checked.confirm)
+        schedule.set_override(session, assignment, checked.value)
     schedule_changes.apply(session=session, queue=queue, settings=settings, assignment=assignment)
     return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
 
 
 @router.post("/extensions")
-def save_extension(_w: InstructorDep, _: CsrfDep, session: SessionDep, queue: QueueDep,
-                   assignment: Annotated[str, Form()], student: Annotated[str, Form(min_length=1)],
-                   due_at: Annotated[str, Form()] = "") -> Response:
+async def save_extension(request: Request, web: InstructorDep, _: CsrfDep, session: SessionDep,
+                         settings: SettingsDep, queue: QueueDep) -> Response:
     """Grant a student a later due date (an empty date withdraws it); their grade is recomputed (and sent)."""
-    who = session.scalar(select(Student).where(Student.name == student.strip()))
-    if who is None:
-        raise Problem(404, "Not found", f"no student named {student.strip()!r}")
-    if grades.set_extension(session, assignment, who.id, _when(due_at)):
-        schedule_changes.send(session=session, queue=queue, assignment=assignment, students=[who.id])
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    assignment = _known(form.get("assignment", ""), settings)
+    errors: dict[str, str] = {}
+    names = list(session.scalars(select(Student.name).order_by(Student.name).limit(5000)))
+    name = forms.student_name(form.get("student", ""), names, errors)
+    due = forms.when(form.get("due_at", ""), errors, "due_at")
+    if errors:
+        return _page(request, web, settings, session, assignment, status_code=422, ext_form=form, ext_errors=errors)
+    who = session.scalars(select(Student.id).where(Student.name == name)).one()
+    if grades.set_extension(session, assignment, who, due):
+        schedule_changes.send(session=session, queue=queue, assignment=assignment, students=[who])
     return RedirectResponse(f"/dashboard/schedule?assignment={assignment}&saved=1", status_code=303)
 
 
-def _when(text: str) -> datetime | None:
-    """A date-time from the form; without a zone it is UTC."""
-    if not text.strip():
-        return None
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise Problem(422, "Invalid date", f"`{text}` is not a date and time (YYYY-MM-DDTHH:MM)") from None
+def _known(assignment: str, settings: SettingsDep) -> str:
+    if assignment and assignment not in settings.assignment_ids:
+        raise Problem(404, "Unknown assignment", f"{assignment!r} is not one of {', '.join(settings.assignment_ids)}")
+    return assignment or settings.default_assignment

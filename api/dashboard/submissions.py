@@ -21,7 +21,7 @@ from api.dashboard import plots
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import Page, paginate, sort
-from service import lifecycle, report_links, report_view
+from service import grades, lifecycle, report_links, report_view
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Student, Submission
 from service.lms import delivery
@@ -87,7 +87,8 @@ def submission_page(request: Request, submission_id: str, web: InstructorDep, se
                                  .where(LmsDelivery.submission_id == row.id).order_by(LmsDelivery.id)).all()
     return render(request, "submission.html", web, row=row, student=session.get(Student, row.student_id),
                   report=shown, source=source_html(row.content), charts=curve_charts(shown),
-                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session))
+                  deliveries=deliveries, report_link=report_links.report_link(settings, row.id, session=session),
+                  grade=grades.of_submission(session, settings.schedule, row))
 
 
 @router.post("/submissions/{submission_id}/report-links/revoke")

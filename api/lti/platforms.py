@@ -3,11 +3,10 @@ courses launches came from, with their rosters and a button to fetch one again."
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api import forms
 from api.auth import CsrfDep, InstructorDep
 from api.deps import QueueDep, SessionDep, SettingsDep
 from api.lti.pages import templates, tool_urls
@@ -17,7 +16,8 @@ router = APIRouter(prefix="/dashboard/lti", include_in_schema=False)
 
 
 def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDep, *,
-          status_code: int = 200, error: str = "") -> HTMLResponse:
+          status_code: int = 200, errors: dict[str, str] | None = None, form: dict[str, str] | None = None
+          ) -> HTMLResponse:
     stored = registrations.from_database(session)
     try:
         from_env, env_error = registrations.from_settings(settings), ""
@@ -25,7 +25,8 @@ def _page(request: Request, web: dict, settings: SettingsDep, session: SessionDe
         from_env, env_error = [], str(e)
     return templates.TemplateResponse(request, "lti_platforms.html", {
         "session": web, "csrf": web["csrf"], "stored": stored, "from_env": from_env, "urls": tool_urls(settings),
-        "error": error or env_error, "courses": roster.courses(session)}, status_code=status_code)
+        "error": env_error, "errors": errors or {}, "form": form or {}, "courses": roster.courses(session)},
+        status_code=status_code)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -34,20 +35,14 @@ def platforms(request: Request, web: InstructorDep, settings: SettingsDep, sessi
 
 
 @router.post("")
-def add(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep, session: SessionDep,
-        issuer: Annotated[str, Form()], client_id: Annotated[str, Form()],
-        deployment_ids: Annotated[str, Form()], auth_login_url: Annotated[str, Form()],
-        auth_token_url: Annotated[str, Form()], key_set_url: Annotated[str, Form()],
-        name: Annotated[str, Form()] = "") -> Response:
-    try:
-        platform = registrations.parse({
-            "issuer": issuer.strip(), "client_id": client_id.strip(), "name": name.strip(),
-            "deployment_ids": [d.strip() for d in deployment_ids.replace(",", " ").split() if d.strip()],
-            "auth_login_url": auth_login_url.strip(), "auth_token_url": auth_token_url.strip(),
-            "key_set_url": key_set_url.strip()})
-    except registrations.BadPlatform as e:
-        return _page(request, web, settings, session, status_code=422, error=str(e))
-    registrations.save(session, platform)
+async def add(request: Request, web: InstructorDep, _: CsrfDep, settings: SettingsDep,
+              session: SessionDep) -> Response:
+    """Add or replace a platform; a wrong or missing field is shown beside it, the rest kept (422)."""
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    checked = forms.platform(form)
+    if checked.errors:
+        return _page(request, web, settings, session, status_code=422, errors=checked.errors, form=form)
+    registrations.save(session, checked.value)
     return RedirectResponse("/dashboard/lti", status_code=303)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse
@@ -25,13 +25,14 @@ router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, off the event loop
     settings: SettingsDep, session: SessionDep, queue: QueueDep, limiter: RateLimiterDep,
     student: StudentDep, file: Annotated[UploadFile, File(description="your layers.py")],
-    assignment: Annotated[str | None, Query()] = None,
+    assignment: Annotated[str | None, Query(description="the assignment id (or the form field)")] = None,
+    assignment_field: Annotated[str | None, Form(alias="assignment", description="the assignment id")] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter, student=student,
                          content=file.file.read(settings.max_upload_bytes + 1),  # never more than we keep
-                         size=file.size, filename=file.filename, assignment=assignment or settings.default_assignment,
-                         idempotency_key=idempotency_key)
+                         size=file.size, filename=file.filename, idempotency_key=idempotency_key,
+                         assignment=_one_assignment(assignment, assignment_field) or settings.default_assignment)
     body = _body(done.submission, student, settings, with_report=False)  # a replay may answer a graded one
     return JSONResponse(body, status_code=202 if done.created else 200, headers={"Location": body["links"]["self"]})
 
@@ -57,6 +58,13 @@ def events(submission_id: str, settings: SettingsDep, session: SessionDep, stude
         sse_stream.redact_hidden(release_at=settings.hidden_tests_release_at)
     return sse_stream.response(sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis,
                                                  redact=redact))
+
+
+def _one_assignment(query: str | None, field: str | None) -> str | None:
+    """``?assignment=`` or ``-F assignment=``; both with different values is refused, not guessed."""
+    if query and field and query != field:
+        raise Problem(422, "Two assignments", f"the query names `{query}` and the form field `{field}`: send one")
+    return query or field
 
 
 def _body(row: Submission, student: Student, settings: Settings, *, with_report: bool = True) -> dict:

@@ -39,10 +39,10 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
         course = replace(course, counted=None)
     scores = _visible_scores(rows, settings)
     history = [(r.received_at.strftime("%m-%d %H:%M"), scores[r.id][0]) for r in reversed(rows) if r.id in scores]
-    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per attempt (visible tests)",
+    chart = plots.bars([t for t, _ in history], [s for _, s in history], title="Your score per upload (visible tests)",
                        color=plots.PALETTE[2]) if len(history) > 1 else None
     return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
-                  chart=chart)
+                  chart=chart, hidden_pending=_hidden_pending(rows, settings))
 
 
 @dataclass
@@ -85,6 +85,12 @@ def _visible_scores(rows: Sequence[Submission], settings: Any) -> dict[str, tupl
         if r.status == "graded" and shown is not None:
             out[r.id] = (float(shown["score"]), float(shown["max_score"]))
     return out
+
+
+def _hidden_pending(rows: Sequence[Submission], settings: Any) -> bool:
+    """Whether any of the student's reports has a test they may not see yet (the counted grade would tell it)."""
+    return any(visibility.hidden(t.visibility, release_at=settings.hidden_tests_release_at)
+               for report in (report_view.parse(r.report) for r in rows) if report is not None for t in report.tests)
 
 
 def _hidden_points_differ(rows: Sequence[Submission], settings: Any) -> bool:

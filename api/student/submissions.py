@@ -24,7 +24,7 @@ from api import sse_stream
 from api.auth import CsrfDep, SignedInStudentDep, WebSessionDep, current_student
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.pages import render
-from service import intake, report_view, visibility
+from service import grades, intake, report_view, visibility
 from service.db.models import Submission
 from service.problems import Problem
 from service.report_links import submission_from_link
@@ -58,7 +58,7 @@ def report_page(request: Request, submission_id: str, web: WebSessionDep, settin
     row = session.get(Submission, submission_id)
     if row is None or row.student_id != student.id:
         return render(request, "student_missing.html", web, status_code=404)
-    return _report(request, web, settings, row, earlier=_earlier(session, row))
+    return _report(request, web, settings, session, row, earlier=_earlier(session, row))
 
 
 @router.get("/reports/{link}", response_class=HTMLResponse)
@@ -68,7 +68,7 @@ def report_by_link(request: Request, link: str, web: WebSessionDep, settings: Se
     row = session.get(Submission, sid) if sid else None
     if row is None:
         raise Problem(404, "Not found", "this report link is not valid")
-    return _report(request, web, settings, row, earlier=None)
+    return _report(request, web, settings, session, row, earlier=None)
 
 
 @router.get("/submissions/{submission_id}/events")
@@ -96,12 +96,19 @@ async def _without_reports(events: AsyncIterator[sse_stream.Event]) -> AsyncIter
         yield name, data
 
 
-def _report(request: Request, web: dict[str, Any], settings: Any, row: Submission, *,
+def _report(request: Request, web: dict[str, Any], settings: Any, session: Session, row: Submission, *,
             earlier: list[Submission] | None) -> HTMLResponse:
-    """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page."""
+    """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page.
+
+    Beside the score: lateness, penalty and the grade that counts (the gradebook's, CSV's and LMS's number),
+    unless hidden tests are still hidden (that grade would tell their points).
+    """
     report = visibility.for_student(report_view.parse(row.report), release_at=settings.hidden_tests_release_at)
+    grade = grades.of_submission(session, settings.schedule, row) if report and not report.get("hidden_count") else None
+    waiting = row.status in ("held", "queued")
     return render(request, "student_report.html", web, row=row, report=report, live=earlier is not None,
-                  earlier=earlier or [], total_tests=_test_count(row.assignment))
+                  earlier=earlier or [], total_tests=_test_count(row.assignment), grade=grade,
+                  position=intake.queue_position(session, row) if waiting else None)
 
 
 def _test_count(assignment: str) -> int | None:

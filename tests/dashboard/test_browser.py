@@ -136,9 +136,13 @@ def test_instructor_finds_the_failing_tests_regrades_and_exports(page, service, 
     assert failing.locator("summary").all_inner_texts() == WRONG_FAILS
     assert page.locator("tr.test.status-passed").count() == 24 - len(WRONG_FAILS)  # 24 tests in ex08
     for text in failing.all_inner_texts():
-        assert "Recognised mistake: Keep convention" in text and HINTS["keep_convention"] in text
+        assert "Recognised mistake: Keep convention" in text and "explained above" in text
+    assert page.inner_text("main").count(HINTS["keep_convention"]) == 1  # once, above the tests it cost
+    assert HINTS["keep_convention"] in page.inner_text("#mistake-keep_convention")
     outputs = {t["name"]: t["output"] for t in stored_report(service[1], graded["bob"])["tests"]}
-    assert failing.locator("pre.output").all_inner_texts() == [outputs[n] for n in WRONG_FAILS]  # measurements
+    hint_tail = "\n\nHint: " + HINTS["keep_convention"]
+    assert failing.locator("pre.output").all_inner_texts() == [outputs[n].removesuffix(hint_tail)
+                                                              for n in WRONG_FAILS]  # measurements
     assert page.locator(".source-wrap .source").inner_text().count("def dropout_forward") == 1
 
     page.once("dialog", lambda d: d.accept())

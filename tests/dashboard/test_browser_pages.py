@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from service import schedule
+from service import grades, schedule
 from service.db.migrate import upgrade
-from service.db.models import Student, Submission
+from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
 from service.db.similarity_models import SimilarityPair, SimilarityRun
 from service.passwords import hash_password
@@ -26,7 +26,7 @@ from service.settings import Settings
 from service.tokens import create_token
 from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
 from tests.dashboard.live import uvicorn_server
-from tests.dashboard.reports import add_graded
+from tests.dashboard.reports import IMPORT_ERROR, add_graded
 from tests.dashboard.test_browser import ARGS, _chromium
 from tests.doubles import MemoryQueue
 from tests.http_server import free_port
@@ -51,7 +51,8 @@ def course(tmp_path_factory):
     with sessions() as s:
         tokens = {n: create_token(session=s, student=n) for n in ("alice", "bob", "carl", "dora", "erin")}
         schedule.set_override(s, "ex08", Schedule(due_at=now - timedelta(hours=30), late_penalty_per_day=0.1,
-                                                late_days_max=7))
+                                                  late_days_max=7))
+        grades.apply(s, settings.schedule, "ex08")  # as the dashboard's save does: grades use it from now on
     ids = {"alice": add_graded(sessions, "alice", b"ok\n", received_at=now - timedelta(days=2)),
            "bob": add_graded(sessions, "bob", b"# canned: keep_convention\n"),
            "carl": add_graded(sessions, "carl", b"# canned: import_error\n", received_at=now - timedelta(days=2))}
@@ -116,6 +117,7 @@ def student_login(page, token: str) -> None:
 INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions", "/dashboard/submissions/{bob}",
                     "/dashboard/submissions/{carl}", "/dashboard/students", "/dashboard/students/{bob_id}",
                     "/dashboard/schedule", "/dashboard/regrade-all", "/dashboard/lti", "/lti/config",
+                    "/dashboard/students/{bob_id}/sign-in", "/dashboard/no-such-page",
                     "/dashboard/similarity", "/dashboard/similarity/pairs/{pair}"]
 STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
 
@@ -162,4 +164,57 @@ def test_student_pages_fit_and_pass_axe(browser, course, size):
     student_login(page, course["tokens"]["erin"])
     page.goto(f"/student/submissions/{course['ids']['erin-held']}")
     check(page, f"erin's held report at {size}")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_each_form_answers_in_place_and_keeps_what_was_typed(browser, course, size):
+    context = _context(browser, course, size)
+    page = context.new_page()
+    instructor_login(page)
+    page.goto("/dashboard/schedule")
+    page.fill("#due_at", "yesterday noon")
+    page.fill("#late_penalty_per_day", "10")
+    page.click("#save-schedule")
+    page.wait_for_selector("#due_at-error")
+    assert page.input_value("#due_at") == "yesterday noon" and page.input_value("#late_penalty_per_day") == "10"
+    assert "is not a date and time" in page.inner_text("#due_at-error")
+    assert page.get_attribute("#due_at", "aria-describedby") == "due_at-error"
+    check(page, f"schedule refused at {size}")
+    page.fill("#ext-student", "bobb")
+    page.click("#extension-form button[type=submit]")
+    page.wait_for_selector("#ext-student-error")
+    assert "Did you mean bob?" in page.inner_text("#ext-student-error") and page.input_value("#ext-student") == "bobb"
+    page.goto("/dashboard/students")
+    page.click("#token-form button[type=submit]")  # empty: the browser is not asked to check (novalidate)
+    page.wait_for_selector("#new-student-error")
+    check(page, f"token form refused at {size}")
+    page.goto("/dashboard/lti")
+    page.fill("#lti-issuer", "https://lms.example")
+    page.click("#lti-add button")
+    page.wait_for_selector("#lti-client_id-error")
+    assert page.input_value("#lti-issuer") == "https://lms.example"
+    check(page, f"LTI form refused at {size}")
+    context.close()
+
+
+def test_an_import_error_is_shown_once_and_a_new_token_survives_a_reload(browser, course):
+    context = _context(browser, course, "phone")
+    page = context.new_page()
+    student_login(page, course["tokens"]["carl"])
+    page.goto(f"/student/submissions/{course['ids']['carl']}")
+    assert page.locator("#one-cause").count() == 1 and page.inner_text("main").count(IMPORT_ERROR) == 1
+    assert page.locator("tr.test .badge.not-run").count() == 3  # the hidden one stays hidden
+    page.context.clear_cookies()
+    instructor_login(page)
+    page.goto("/dashboard/students")
+    page.fill("#new-student", "fay")
+    page.click("#token-form button[type=submit]")
+    page.wait_for_selector("#new-token")
+    check(page, "new token at phone")
+    page.reload()  # the address is now a GET: no second token, a fresh sign-in link instead
+    assert page.locator("#new-token").count() == 0 and "/student/signin#" in page.input_value("#new-link")
+    with session_factory(course["settings"].database)() as s:
+        fay = s.query(Student).filter_by(name="fay").one()
+        assert s.query(Token).filter_by(student_id=fay.id).count() == 1
     context.close()

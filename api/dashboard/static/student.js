@@ -40,6 +40,8 @@
   // Live progress: each state in words (the same as the server's, templates/_progress.html). The tests done
   // so far are kept per upload in sessionStorage: after a reload the count goes on from there, not from 0.
   var progress = document.getElementById("progress");
+  // A page without the event stream (a shared report link) looks again every few seconds until it is final.
+  if (progress && progress.dataset.poll) setTimeout(function () { window.location.reload(); }, Number(progress.dataset.poll));
   if (progress && progress.dataset.events && window.EventSource) {
     var status = document.getElementById("status"), textEl = document.getElementById("progress-text");
     var store = "progress:" + progress.dataset.id, total = progress.dataset.total ? " of " + progress.dataset.total : "";
