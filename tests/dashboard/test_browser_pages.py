@@ -11,11 +11,12 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
 
-from service import grades, schedule
+from service import grades, report_links, schedule
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
@@ -123,9 +124,11 @@ def _fill(path: str, course) -> str:
 def test_signed_out_pages_fit_and_pass_axe(browser, course, size):
     context = _context(browser, course, size)
     page = context.new_page()
-    for path in ("/dashboard/login", "/student", "/student/signin"):
-        page.goto(path)
-        check(page, f"{path} at {size}")
+    with session_factory(course["settings"].database)() as s:
+        link = urlsplit(report_links.report_link(course["settings"], course["ids"]["bob"], session=s)).path
+    for path in ("/dashboard/login", "/student", "/student/signin", "/lti/login", link):
+        page.goto(path)  # /lti/login without a platform's parameters: the LTI error page
+        check(page, f"{'a report link' if path == link else path} at {size}")
     context.close()
 
 
