@@ -1,4 +1,5 @@
-"""``autograder``: the service commands, plus ``grade``, ``doctor`` and ``similarity`` from the grading library.
+"""``autograder``: the service commands, plus ``grade``, ``doctor``, ``similarity`` and ``check-assignment`` from the
+grading library.
 
 This module is the composition root: the one place that names the API, the
 workers and the grader together (it hands the worker its grader). Imports stay
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-GRADER_COMMANDS = ("grade", "doctor", "similarity")
+GRADER_COMMANDS = ("grade", "doctor", "similarity", "check-assignment")
 
 
 class Group(click.Group):
@@ -43,7 +44,7 @@ def _unavailable(name: str, error: Exception) -> click.Command:
 
 @click.group(cls=Group)
 def cli() -> None:
-    """Autograder for the batch-norm & dropout exercise."""
+    """Autograder for deep-learning exercises (ex08: batch norm & dropout; cs231n_conv: convolutional layers)."""
 
 
 def _address(fn):  # type: ignore[no-untyped-def]

@@ -21,6 +21,13 @@ if [ -z "$wheel" ] && src=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head 
 fi
 
 if [ ! -f .env ]; then
+  # Postgres takes its password once, when its volume is made: fresh secrets over an old volume lock the API out
+  if docker volume inspect autograder_postgres >/dev/null 2>&1; then
+    echo "deploy: no .env here, but the volume autograder_postgres of an earlier deployment exists: put that" \
+         "deployment's .env back (its POSTGRES_PASSWORD opens the volume), or remove its data: docker volume rm" \
+         "autograder_postgres autograder_redis autograder_data" >&2
+    exit 1
+  fi
   secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
   if docker info -f '{{json .Runtimes}}' | grep -q nvidia; then files=docker-compose.yml
   else files=docker-compose.yml:docker-compose.cpu.yml; log "no nvidia runtime in this engine: the CPU image and worker"

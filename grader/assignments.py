@@ -16,9 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
+REPO_DIR = Path(__file__).resolve().parent.parent
+REFERENCE_DIR = REPO_DIR / "reference"
 AREAS = frozenset(["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
                    "dropout_forward", "dropout_backward", "training"])
+"""ex08's areas: the tags an assignment may use unless its file lists its own (``areas = [...]``)."""
 VISIBILITIES = frozenset(["visible", "hidden", "after_due_date", "after_published"])
 
 
@@ -78,6 +80,14 @@ class Assignment:
     """Dotted name of the trusted reference solution (a variant uses the one of the assignment it extends)."""
     given: tuple[str, ...] = ()
     """Check-name patterns of the code the template hands out (their tests carry 0 points)."""
+    solution: Path | None = None
+    """A correct solution that must earn every point (``autograder check-assignment``): the reference module's
+    file, unless the data names another (``solution = "..."``, relative to the repository)."""
+    fixtures: Path | None = None
+    """Folder of the exercise's fixtures (``correct/``, ``wrong/``): ``fixtures = "..."`` (relative to the
+    repository, ``""`` for none), else ``tests/submissions/<id>`` where it exists."""
+    kit: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The exercise's contract for the check kit (grader/checks/kit/): ``layers``, ``cases``, ``mistakes``."""
     schedule: dict[str, Any] | None = None
     """The ``[schedule]`` table (due date, late policy, close...), inherited by a variant; the service
     validates it (``service.schedule``)."""
@@ -97,7 +107,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
     """Read and validate an assignment; ``dropout_convention`` overrides the file's."""
     raw, base = _raw(assignment_id)
     given = tuple(raw.get("given", ()))
-    tests = tuple(_test(i, t, given) for i, t in enumerate(raw["tests"], start=1))
+    areas = frozenset(raw.get("areas", AREAS))
+    tests = tuple(_test(i, t, given, areas) for i, t in enumerate(raw["tests"], start=1))
     convention = dropout_convention or raw.get("dropout_convention", "drop")
     if convention not in ("drop", "keep"):
         raise ValueError(f"dropout_convention must be 'drop' or 'keep', not {convention!r}")
@@ -106,6 +117,8 @@ def load(assignment_id: str, *, dropout_convention: str | None = None) -> Assign
                       submission_timeout=float(raw.get("submission_timeout", 120.0)),
                       tests=tests, directory=REFERENCE_DIR / assignment_id,
                       reference_module=f"reference.{base}.layers", given=given,
+                      solution=REPO_DIR / raw.get("solution", f"reference/{base}/layers.py"),
+                      fixtures=_fixtures(assignment_id, raw), kit={k: raw[k] for k in ("layers", "mistakes") if k in raw},
                       schedule=dict(raw["schedule"]) if "schedule" in raw else None)
 
 
@@ -123,14 +136,21 @@ def _raw(assignment_id: str) -> tuple[dict[str, Any], str]:
     return {**parent, **{k: v for k, v in raw.items() if k != "extends"}}, base
 
 
-def _test(number: int, raw: dict[str, Any], given: tuple[str, ...]) -> TestSpec:
+def _fixtures(assignment_id: str, raw: dict[str, Any]) -> Path | None:
+    if "fixtures" in raw:
+        return REPO_DIR / raw["fixtures"] if raw["fixtures"] else None
+    default = REPO_DIR / "tests" / "submissions" / assignment_id
+    return default if default.is_dir() else None
+
+
+def _test(number: int, raw: dict[str, Any], given: tuple[str, ...], areas: frozenset[str]) -> TestSpec:
     handed_out = any(fnmatch.fnmatchcase(raw["check"], pattern) for pattern in given)
     spec = TestSpec(number=str(number), name=raw["name"], check=raw["check"], tag=raw["tag"],
                     points=0.0 if handed_out else float(raw["points"]), visibility=raw.get("visibility", "visible"),
                     training=bool(raw.get("training", False)), params=dict(raw.get("params", {})),
                     given=handed_out, requires=raw.get("requires", ""))
-    if spec.tag not in AREAS:
-        raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(AREAS)}")
+    if spec.tag not in areas:
+        raise ValueError(f"test {spec.name!r}: tag {spec.tag!r} is not one of {sorted(areas)}")
     if spec.visibility not in VISIBILITIES:
         raise ValueError(f"test {spec.name!r}: visibility {spec.visibility!r} is not one of {sorted(VISIBILITIES)}")
     return spec

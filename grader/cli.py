@@ -1,7 +1,7 @@
-"""The grading library's commands: ``autograder grade``, ``autograder doctor`` and ``autograder similarity``.
+"""The grading library's commands: ``autograder grade``, ``doctor``, ``similarity`` and ``check-assignment``.
 
 The ``autograder`` entry point (autograder/cli.py) adds the service's commands to
-this group; these two work without any service dependency.
+this group; these work without any service dependency.
 """
 
 from __future__ import annotations
@@ -60,6 +60,37 @@ def doctor() -> None:
     from grader.sandbox import doctor as sandbox_doctor
 
     click.echo(sandbox_doctor.report_text())
+
+
+@cli.command("check-assignment")
+@click.argument("assignment_id", metavar="ID")
+@click.option("--seeds", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Grading seeds the solution must earn full marks at.")
+@click.option("--no-training", is_flag=True, help="Skip the training checks (they run once otherwise).")
+@click.option("--insecure", is_flag=True, help="Development only: grade even without the minimal sandbox.")
+def check_assignment(assignment_id: str, seeds: int, no_training: bool, insecure: bool) -> None:
+    """Check the exercise ID before students see it: solution, starter and every fixture.
+
+    The solution must earn full marks at every seed, the starter nothing, each correct/ fixture full
+    marks, each wrong/ fixture lose points in its own function only. Exits with 1 when anything fails.
+    """
+    _single_threaded()
+    from grader import assignment_check
+    from grader.assignments import UnknownAssignment
+
+    def show(finding: assignment_check.Finding) -> None:
+        click.echo(f"  {'ok' if finding.ok else 'FAIL':<5} {finding.what}: {finding.detail}")
+
+    click.echo(f"check-assignment {assignment_id}")
+    try:
+        findings = assignment_check.check(assignment_id, seeds=seeds, training=not no_training,
+                                          insecure=insecure, progress=show)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="ID") from None
+    failed = [f for f in findings if not f.ok]
+    click.echo(f"{assignment_id}: {len(findings) - len(failed)} of {len(findings)} checks passed")
+    if failed:
+        raise SystemExit(1)
 
 
 @cli.command()

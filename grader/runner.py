@@ -63,10 +63,11 @@ class Grader:
 
     def warm_up(self) -> None:
         """Pay the one-time costs (imports, reference training runs) before the first submission."""
-        if any(t.training for t in self.assignment.tests):
-            from grader.checks import training
-
-            training.warm_up(self.assignment, self.options)
+        # Each training check's module trains and caches its reference runs (``warm_up``), once per process.
+        for module in dict.fromkeys(registry.get(t.check).__module__ for t in self.assignment.tests if t.training):
+            warm_up = getattr(importlib.import_module(module), "warm_up", None)
+            if warm_up is not None:
+                warm_up(self.assignment, self.options)
 
     def close(self) -> None:
         self.factory.close()

@@ -18,6 +18,9 @@ CHECK_MODULES = (
     "grader.checks.dropout_forward_properties",
     "grader.checks.dropout_backward",
     "grader.checks.training",
+    "grader.checks.kit.checks",
+    "grader.checks.kit.gates",
+    "grader.checks.conv_training",
 )
 
 
