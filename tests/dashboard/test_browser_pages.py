@@ -211,3 +211,24 @@ def test_an_import_error_is_shown_once_and_a_new_token_survives_a_reload(browser
         fay = s.query(Student).filter_by(name="fay").one()
         assert s.query(Token).filter_by(student_id=fay.id).count() == 1
     context.close()
+
+
+def test_a_reload_keeps_the_count_of_tests_done(browser, course):
+    """The count of tests done lives in the page's sessionStorage: after a reload it goes on from there."""
+    context = _context(browser, course, "phone")
+    page = context.new_page()
+    student_login(page, course["tokens"]["erin"])
+    sid = course["ids"]["erin-queued"]
+    page.goto(f"/student/submissions/{sid}")
+    page.wait_for_function("document.getElementById('progress-text').textContent.includes('number 1 in the queue')")
+    page.evaluate(f"sessionStorage.setItem('progress:{sid}', '5')")  # what the page had counted before a reload
+    page.reload()
+    with session_factory(course["settings"].database)() as s:  # a worker takes it (the stream polls the database)
+        s.get(Submission, sid).status = "running"
+        s.commit()
+    page.wait_for_function("document.getElementById('status').textContent === 'running'", timeout=20000)
+    assert page.inner_text("#progress-text").startswith("being graded: 5 of ")
+    with session_factory(course["settings"].database)() as s:
+        s.get(Submission, sid).status = "queued"
+        s.commit()
+    context.close()
