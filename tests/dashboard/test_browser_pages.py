@@ -11,11 +11,12 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
 
-from service import grades, schedule
+from service import grades, report_links, schedule
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
@@ -133,9 +134,11 @@ def _fill(path: str, course) -> str:
 def test_signed_out_pages_fit_and_pass_axe(browser, course, size):
     context = _context(browser, course, size)
     page = context.new_page()
-    for path in ("/dashboard/login", "/student", "/student/signin"):
-        page.goto(path)
-        check(page, f"{path} at {size}")
+    with session_factory(course["settings"].database)() as s:
+        link = urlsplit(report_links.report_link(course["settings"], course["ids"]["bob"], session=s)).path
+    for path in ("/dashboard/login", "/student", "/student/signin", "/lti/login", link):
+        page.goto(path)  # /lti/login without a platform's parameters: the LTI error page
+        check(page, f"{'a report link' if path == link else path} at {size}")
     context.close()
 
 
@@ -217,4 +220,25 @@ def test_an_import_error_is_shown_once_and_a_new_token_survives_a_reload(browser
     with session_factory(course["settings"].database)() as s:
         fay = s.query(Student).filter_by(name="fay").one()
         assert s.query(Token).filter_by(student_id=fay.id).count() == 1
+    context.close()
+
+
+def test_a_reload_keeps_the_count_of_tests_done(browser, course):
+    """The count of tests done lives in the page's sessionStorage: after a reload it goes on from there."""
+    context = _context(browser, course, "phone")
+    page = context.new_page()
+    student_login(page, course["tokens"]["erin"])
+    sid = course["ids"]["erin-queued"]
+    page.goto(f"/student/submissions/{sid}")
+    page.wait_for_function("document.getElementById('progress-text').textContent.includes('number 1 in the queue')")
+    page.evaluate(f"sessionStorage.setItem('progress:{sid}', '5')")  # what the page had counted before a reload
+    page.reload()
+    with session_factory(course["settings"].database)() as s:  # a worker takes it (the stream polls the database)
+        s.get(Submission, sid).status = "running"
+        s.commit()
+    page.wait_for_function("document.getElementById('status').textContent === 'running'", timeout=20000)
+    assert page.inner_text("#progress-text").startswith("being graded: 5 of ")
+    with session_factory(course["settings"].database)() as s:
+        s.get(Submission, sid).status = "queued"
+        s.commit()
     context.close()
