@@ -44,17 +44,23 @@ def _said(error: dict) -> str:
 
 
 def _page_404(request: Request, problem: Problem) -> HTMLResponse | None:
-    """A browser asking for a missing student or dashboard page gets a page that says so, not JSON."""
+    """A browser (not a script, not the live event stream) refused on a student or dashboard page gets a page
+    that says why in words, with a way back, instead of JSON: a missing page, a closed assignment, a stale
+    form."""
     path = request.url.path
-    if problem.status != 404 or not path.startswith(("/student", "/dashboard")) or path.endswith("/events") \
-            or "text/html" not in request.headers.get("accept", ""):
+    browser = "text/html" in request.headers.get("accept", "")
+    if not 400 <= problem.status < 500 or not path.startswith(("/student", "/dashboard")) \
+            or path.endswith(("/events", ".json", ".csv")) or not browser:
         return None
     from api.pages import templates
 
     home = "/student" if path.startswith("/student") else "/dashboard"
-    return templates.TemplateResponse(request, "not_found.html", {"session": {}, "csrf": "", "home": home,
-                                                                  "detail": problem.body().get("detail")},
-                                      status_code=404)
+    body = problem.body()
+    response = templates.TemplateResponse(request, "not_found.html", {
+        "session": {}, "csrf": "", "home": home, "detail": body.get("detail"),
+        "title": "Not found" if problem.status == 404 else body.get("title")}, status_code=problem.status)
+    response.headers.update(problem.headers or {})
+    return response
 
 
 HANDLERS = {Problem: problem_handler, StarletteHTTPException: http_handler,

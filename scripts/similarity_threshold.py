@@ -3,8 +3,9 @@
 Give it a folder of cs231n ``layers.py`` files written independently (one per author,
 e.g. public repositories' ``assignment2/cs231n/layers.py``). Each author's
 ``batchnorm_backward``, ``batchnorm_backward_alt``, ``dropout_forward`` and
-``dropout_backward`` are put into ex08's starter in place of the template's, as if each
-had handed in this exercise. Then, for each threshold:
+``dropout_backward`` (and ``batchnorm_forward`` where the assignment does not hand it
+out) are put into the assignment's starter in place of the template's, as if each had
+handed in this exercise. Then, for each threshold:
 
 - honest pairs flagged: every pair of those authors (independent work, one hopes);
 - disguised copies found: each of them and each correct fixture (tests/submissions),
@@ -59,11 +60,12 @@ def main() -> None:
     args = parser.parse_args()
     given = handout(args.assignment)
     starter = (ROOT / "reference" / args.assignment / "starter" / "layers.py").read_text()
+    written = STUDENT + ([] if "batchnorm_forward" in given.given else ["batchnorm_forward"])  # variants
     authors = {}
     for path in sorted(args.folder.rglob("*.py")):
         try:
-            if all(name in _spans(path.read_text()) for name in STUDENT):
-                authors[path.stem] = transplant(starter, path.read_text(), STUDENT)
+            if all(name in _spans(path.read_text()) for name in written):
+                authors[path.stem] = transplant(starter, path.read_text(), written)
         except SyntaxError:
             print(f"skipped {path}: does not parse")
     docs = {name: document(name, source, assignment=given) for name, source in authors.items()}

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     assignments: str = "ex08"
     """Comma-separated assignment ids accepted; intersected with what the grader knows."""
     default_assignment: str = "ex08"
+    similarity_known_dir: Path | None = None
+    """Known solutions for the similarity check (previous years, public ones): ``<dir>/<assignment id>/``,
+    every ``.py`` file under it; unset: submissions are compared with each other only."""
+    similarity_time_limit_s: int = 1800
+    """A similarity run's budget (2,000 counted submissions take about a minute on 2 cores)."""
 
     queue: str = "grading"
     """Celery queue the API sends to and workers consume (one per deployment or per GPU pool)."""

@@ -1,8 +1,9 @@
 """Sending work to the workers: the one place that knows task names and how messages travel.
 
-Three tasks exist, ``autograder.grade_submission(id)``,
-``autograder.deliver_callback(delivery_id)`` and ``autograder.refresh_roster(context_pk)``
-(an LTI course's roster, :mod:`service.lti.roster`). The API, the dashboard, the
+Four tasks exist, ``autograder.grade_submission(id)``,
+``autograder.deliver_callback(delivery_id)``, ``autograder.refresh_roster(context_pk)``
+(an LTI course's roster, :mod:`service.lti.roster`) and ``autograder.similarity_run(run_id)``
+(:mod:`service.similarity`). The API, the dashboard, the
 sweeper and the workers themselves all send through :class:`TaskSender`, by
 name, so no sender imports the task modules (nor, through them, the grader).
 :func:`celery_options` is the configuration both the sending app and the
@@ -20,6 +21,7 @@ from service.settings import Settings
 GRADE = "autograder.grade_submission"
 DELIVER = "autograder.deliver_callback"
 ROSTER = "autograder.refresh_roster"
+SIMILARITY = "autograder.similarity_run"
 
 
 class TaskQueue(Protocol):
@@ -35,6 +37,10 @@ class TaskQueue(Protocol):
 
     def refresh_roster(self, context_pk: int) -> None:
         """Ask a worker to fetch this LTI course's roster (Names and Roles)."""
+        ...
+
+    def similarity(self, run_id: int) -> None:
+        """Ask a worker to run this similarity check (``service.similarity``)."""
         ...
 
 
@@ -64,6 +70,9 @@ class TaskSender:
 
     def refresh_roster(self, context_pk: int) -> None:
         self.app.send_task(ROSTER, (context_pk,), retry=False)
+
+    def similarity(self, run_id: int) -> None:
+        self.app.send_task(SIMILARITY, (run_id,), retry=False)
 
     def waiting_messages(self) -> int | None:
         """Messages waiting in the grading queue (not yet taken by a worker); None when the broker can't say.
@@ -103,9 +112,12 @@ def celery_options(settings: Settings) -> dict[str, Any]:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_default_queue=settings.queue,
-        task_routes={GRADE: {"queue": settings.queue}, DELIVER: {"queue": settings.queue}},
+        task_routes={name: {"queue": settings.queue} for name in (GRADE, DELIVER, ROSTER, SIMILARITY)},
         task_soft_time_limit=settings.task_soft_time_limit_s,
         task_time_limit=settings.task_time_limit_s,
+        # a similarity run reads every counted submission: its own budget, not a grading's
+        task_annotations={SIMILARITY: {"soft_time_limit": settings.similarity_time_limit_s,
+                                       "time_limit": settings.similarity_time_limit_s + 60}},
         worker_prefetch_multiplier=1,
         worker_concurrency=settings.worker_concurrency,
         worker_pool="prefork",

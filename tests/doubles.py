@@ -13,6 +13,7 @@ class MemoryQueue:
         self.sent: list[str] = []
         self.deliveries: list[int] = []
         self.rosters: list[int] = []
+        self.similarity_runs: list[int] = []
         self.down = down
 
     def enqueue(self, submission_id: str) -> None:
@@ -29,6 +30,11 @@ class MemoryQueue:
         if self.down:
             raise ConnectionError("broker down")
         self.rosters.append(context_pk)
+
+    def similarity(self, run_id: int) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.similarity_runs.append(run_id)
 
 
 class MemoryHttp:

@@ -22,7 +22,8 @@ from service.task_sender import celery_options
 from workers.pool_process import MakeGrader
 
 log = logging.getLogger(__name__)
-app = Celery("autograder", include=["workers.tasks", "workers.lms_callbacks", "workers.lti_roster"])
+app = Celery("autograder", include=["workers.tasks", "workers.lms_callbacks", "workers.lti_roster",
+                                    "workers.similarity"])
 
 
 class _Config:

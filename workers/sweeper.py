@@ -7,7 +7,8 @@ that is all there is not re-sent),
 rows running under a task no live worker process announces in its heartbeat
 for ``lost_after_s`` (a worker killed with its machine), and rows running past
 ``sweep_after_s`` (above the hard time limit). It also admits the next held
-submission of any student with none in flight (fair queueing's safety net).
+submission of any student with none in flight (fair queueing's safety net), and
+starts the similarity check of each assignment that has closed since its last run.
 
 It runs as a thread in every worker's main process (and so inside ``serve``).
 Several sweepers are safe together: each row moves by a conditional UPDATE
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from service import heartbeats, lifecycle
+from service import heartbeats, lifecycle, similarity
 from service.db.session import session_factory
 from service.settings import Settings
 from service.task_sender import TaskSender
@@ -56,6 +57,13 @@ def sweep_once(settings: Settings, enqueue: Callable[[str], None], live_tasks: s
     return ids
 
 
+def similarity_after_close(settings: Settings, send: Callable[[int], None]) -> list[int]:
+    """The similarity check of each assignment that closed since its last run (once per close)."""
+    with session_factory(settings.database)() as s:
+        return similarity.request_after_close(s, assignments=settings.assignment_ids, env=settings.schedule,
+                                              send=send)
+
+
 def live_tasks(redis: Any) -> set[str] | None:
     """Task ids the live worker processes hold (heartbeats); None when none beats (Redis just restarted?)."""
     if redis is None:
@@ -81,6 +89,7 @@ def start(settings: Settings) -> threading.Event:
             try:
                 sweep_once(settings, queue.enqueue, live_tasks(redis), queue.waiting_messages())
                 lms_callbacks.requeue_overdue(settings)
+                similarity_after_close(settings, queue.similarity)
                 lti_roster.request_due(settings)  # LTI course rosters older than lti_roster_refresh_s
             except Exception:  # noqa: BLE001 - database or broker briefly away: try again next interval
                 log.exception("sweep failed")

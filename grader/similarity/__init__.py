@@ -49,11 +49,12 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``autograder similarity --json``."""
-        return {"threshold": self.threshold,
-                "pairs": [{"a": p.a, "b": p.b, "score": round(p.score, 4),
-                           "flagged": p.score >= self.threshold, "matches": [{"a_lines": list(m.a_lines),
-                                        "b_lines": list(m.b_lines)} for m in p.matches]}
-                          for p in self.pairs]}
+        return {"threshold": self.threshold, "pairs": [self._pair(p) for p in self.pairs]}
+
+    def _pair(self, p: Pair) -> dict[str, Any]:
+        score = round(p.score, 4)  # flagged as shown: a reader comparing score and threshold must agree
+        return {"a": p.a, "b": p.b, "score": score, "flagged": score >= self.threshold,
+                "matches": [{"a_lines": list(m.a_lines), "b_lines": list(m.b_lines)} for m in p.matches]}
 
 
 def compare(submissions: Mapping[str, str], *, known: Mapping[str, str] | None = None,
@@ -72,6 +73,8 @@ def compare(submissions: Mapping[str, str], *, known: Mapping[str, str] | None =
                 documents.append(document(name, source, assignment=given, known=is_known))
             except (SyntaxError, ValueError) as e:  # ValueError: a null byte in the source
                 skipped[name] = f"does not parse: {e}"
+            except RecursionError:  # thousands of nested operations: one odd file must not end the comparison
+                skipped[name] = "too deeply nested to compare"
     floor = threshold if min_score is None else min_score
     return Result(threshold=threshold, pairs=ranked(documents, min_score=floor), skipped=skipped)
 

@@ -69,3 +69,10 @@ def test_docs_load_without_the_internet(client):
     assert assets and all(a.startswith("/docs/static/") for a in assets), assets
     for a in assets:
         assert client.get(a).status_code == 200, a
+
+
+def test_a_browser_refused_on_a_page_reads_why_in_a_page(client):
+    r = client.post("/dashboard/schedule", data={"assignment": "ex08"}, headers={"Accept": "text/html"})
+    assert r.status_code in (401, 403) and r.headers["content-type"].startswith("text/html")
+    assert "<h1>" in r.text and "dashboard" in r.text
+    assert client.post("/dashboard/schedule", data={}).headers["content-type"] == "application/problem+json"

@@ -26,6 +26,7 @@ from service.db.grade_models import Extension
 from service.db.lms_models import LmsDelivery, LmsLink
 from service.db.models import Submission
 from service.db.session import session_factory
+from service.db.similarity_models import SimilarityPair, SimilarityRun, SimilarityVerdict
 from service.passwords import hash_password
 from service.schedule import Schedule
 from service.tokens import create_token
@@ -77,6 +78,7 @@ def test_no_get_writes_the_database(settings, writes):
             walked.append(url)
     assert writes == [], f"GETs wrote: {writes}"
     assert {"/dashboard", "/dashboard/gradebook", "/dashboard/export.csv", "/dashboard/schedule",
+            "/dashboard/similarity", f"/dashboard/similarity/pairs/{ids['pair_id']}",
             f"/dashboard/students/{ids['student_id']}", "/student"} <= set(walked)
 
 
@@ -105,12 +107,21 @@ def _data(sessions, settings) -> dict[str, str]:
         s.add(LmsDelivery(link_id=link.id, submission_id=sid, grade_attempt=1,
                           next_attempt_at=datetime.now(UTC)))
         s.add(Extension(assignment="ex08", student_id=student_id, due_at=datetime(2026, 1, 3, tzinfo=UTC)))
+        run = SimilarityRun(assignment="ex08", reason="on demand", status="done", done=1, total=2,
+                            threshold=0.75)
+        s.add(run)
+        s.flush()
+        pair = SimilarityPair(run_id=run.id, a_submission=sid, known="public.py", score=0.9,
+                              matches='[{"a_lines": [1, 1], "b_lines": [1, 1]}]')
+        s.add(pair)
+        s.add(SimilarityVerdict(assignment="ex08", a_submission=sid, b_key="known:public.py",
+                                verdict="dismissed"))
         schedule.write_applied(s, "ex08", Schedule())  # not the environment's: a page once recomputed here
         s.commit()
         assert schedule.effective(s, settings.schedule, "ex08") != schedule.applied(s, "ex08")
         return {"submission_id": sid, "student_id": str(student_id), "token": token,
                 "link": report_links.report_link(settings, sid, session=s).rsplit("/", 1)[-1],
-                "platform_id": "1"}
+                "platform_id": "1", "pair_id": str(pair.id)}
 
 
 def _sign_in(client: TestClient, page: str, action: str, form: dict[str, str]) -> None:

@@ -11,14 +11,16 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
 
-from service import grades, schedule
+from service import grades, report_links, schedule
 from service.db.migrate import upgrade
 from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
+from service.db.similarity_models import SimilarityPair, SimilarityRun
 from service.passwords import hash_password
 from service.schedule import Schedule
 from service.settings import Settings
@@ -64,6 +66,15 @@ def course(tmp_path_factory):
             s.add(row)
             s.commit()
             ids[f"erin-{status}"] = row.id
+        run = SimilarityRun(assignment="ex08", reason="on demand", status="done", done=3, total=3,
+                            threshold=0.75)
+        s.add(run)
+        s.flush()
+        pair = SimilarityPair(run_id=run.id, a_submission=ids["alice"], b_submission=ids["bob"], score=0.91,
+                              matches='[{"a_lines": [1, 1], "b_lines": [1, 1]}]')
+        s.add(pair)
+        s.commit()
+        ids["pair"] = str(pair.id)
     port = free_port()
     with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()),
                         port) as base:
@@ -111,7 +122,7 @@ INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submission
                     "/dashboard/submissions/{bob}", "/dashboard/submissions/{carl}", "/dashboard/students",
                     "/dashboard/students/{bob_id}", "/dashboard/schedule", "/dashboard/regrade-all",
                     "/dashboard/lti", "/lti/config", "/dashboard/students/{bob_id}/sign-in",
-                    "/dashboard/no-such-page"]
+                    "/dashboard/no-such-page", "/dashboard/similarity", "/dashboard/similarity/pairs/{pair}"]
 STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
 
 
@@ -119,16 +130,18 @@ def _fill(path: str, course) -> str:
     ids = course["ids"]
     with session_factory(course["settings"].database)() as s:
         bob_id = s.query(Student).filter_by(name="bob").one().id
-    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id)
+    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id, pair=ids["pair"])
 
 
 @pytest.mark.parametrize("size", list(WIDTHS))
 def test_signed_out_pages_fit_and_pass_axe(browser, course, size):
     context = _context(browser, course, size)
     page = context.new_page()
-    for path in ("/dashboard/login", "/student", "/student/signin"):
-        page.goto(path)
-        check(page, f"{path} at {size}")
+    with session_factory(course["settings"].database)() as s:
+        link = urlsplit(report_links.report_link(course["settings"], course["ids"]["bob"], session=s)).path
+    for path in ("/dashboard/login", "/student", "/student/signin", "/lti/login", link):
+        page.goto(path)  # /lti/login without a platform's parameters: the LTI error page
+        check(page, f"{'a report link' if path == link else path} at {size}")
     context.close()
 
 
@@ -212,4 +225,28 @@ def test_an_import_error_is_shown_once_and_a_new_token_survives_a_reload(browser
     with session_factory(course["settings"].database)() as s:
         fay = s.query(Student).filter_by(name="fay").one()
         assert s.query(Token).filter_by(student_id=fay.id).count() == 1
+    context.close()
+
+
+def test_a_reload_keeps_the_count_of_tests_done(browser, course):
+    """The count of tests done lives in the page's sessionStorage: after a reload it goes on from there."""
+    context = _context(browser, course, "phone")
+    page = context.new_page()
+    student_login(page, course["tokens"]["erin"])
+    sid = course["ids"]["erin-queued"]
+    page.goto(f"/student/submissions/{sid}")
+    page.wait_for_function("document.getElementById('progress-text').textContent.includes('number 1 in the "
+                           "queue')")
+    # what the page had counted before a reload
+    page.evaluate(f"sessionStorage.setItem('progress:{sid}', '5')")
+    page.reload()
+    # a worker takes it (the stream polls the database)
+    with session_factory(course["settings"].database)() as s:
+        s.get(Submission, sid).status = "running"
+        s.commit()
+    page.wait_for_function("document.getElementById('status').textContent === 'running'", timeout=20000)
+    assert page.inner_text("#progress-text").startswith("being graded: 5 of ")
+    with session_factory(course["settings"].database)() as s:
+        s.get(Submission, sid).status = "queued"
+        s.commit()
     context.close()

@@ -180,6 +180,44 @@ def test_two_slips_at_once_are_not_named_and_the_message_says_where_the_gradient
     assert "times it" in result.output and "exactly what" not in result.output
 
 
+# Another hand than the fixtures': a staged backward in the style of many published solutions, with its cache
+# unpacked from the template's 9-tuple under other names; each slip must get its hint.
+OTHER_HAND = """
+def batchnorm_backward(dout, cache):
+    _, x_hat, _, gamma, x_mu, inv_var, _, var, eps = cache
+    N, D = dout.shape
+    dxhat = dout * gamma
+    dvar = np.sum(dxhat * x_mu, axis=0) * -.5 * inv_var ** 3
+    dmu = np.sum(dxhat * -inv_var, axis=0) + dvar * np.mean(-2. * x_mu, axis=0)
+    dx = (dxhat * inv_var) + (dvar * 2 * x_mu / N) + (dmu / N)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dbeta = np.sum(dout, axis=0)
+    return dx, dgamma, dbeta
+"""
+OTHER_HAND_SLIPS = {
+    "var_path_missing_1_over_n": ("(dvar * 2 * x_mu / N)", "(dvar * 2 * x_mu)"),
+    "var_path_missing_half": ("* -.5 * inv_var ** 3", "* -1. * inv_var ** 3"),
+    "mean_path_missing_1_over_n": ("+ (dmu / N)", "+ dmu"),
+    "eps_outside_sqrt": ("inv_var ** 3", "(1. / (np.sqrt(var) + eps)) ** 3"),
+    "averaged_not_summed": ("dbeta = np.sum(dout, axis=0)", "dbeta = np.mean(dout, axis=0)"),
+}
+
+
+def test_the_other_hand_is_correct_as_written(grader):
+    result = _results(grader,
+                      _layers_with(backward=OTHER_HAND))[("batchnorm_backward",
+                                                          "batchnorm_backward.reference")]
+    assert result.status is Status.PASSED, result.output
+
+
+@pytest.mark.parametrize("hint", sorted(OTHER_HAND_SLIPS))
+def test_slips_written_by_another_hand_are_named(grader, hint):
+    old, new = OTHER_HAND_SLIPS[hint]
+    assert OTHER_HAND.count(old) == 1
+    results = _results(grader, _layers_with(backward=OTHER_HAND.replace(old, new)))
+    assert results[("batchnorm_backward", "batchnorm_backward.reference")].hint == hint
+
+
 def test_a_named_backward_mistake_wins_over_alt_only(grader):
     # missing mean path in batchnorm_backward, correct batchnorm_backward_alt beside it
     results = _results(grader, _source("wrong/batchnorm_backward__missing_mean_path.py"))

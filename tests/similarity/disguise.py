@@ -16,8 +16,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-API = frozenset(["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "dropout_forward",
-                 "dropout_backward"])
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+API = frozenset(node.name for starter in REFERENCE.glob("*/starter/*.py")
+                for node in ast.parse(starter.read_text()).body if isinstance(node, ast.FunctionDef))
+"""Functions an assignment asks for: the grader calls them by name, so a copy cannot rename them."""
 NAMES = ["alpha", "tmp", "res", "val", "acc", "buf", "z", "q", "w2", "aux", "grad", "part", "h", "s1", "t0"]
 
 

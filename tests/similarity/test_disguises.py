@@ -47,6 +47,24 @@ def test_the_untouched_starter_scores_zero_against_itself_and_below_the_threshol
             assert score is not None and score < THRESHOLD, (p.name, score)
 
 
+def test_the_second_exercise_starter_scores_zero_and_its_correct_fixtures_are_found_when_copied():
+    """cs231n_conv (its own starter, no given functions): the same guarantees, on its own fixtures."""
+    correct = sorted((SUBMISSIONS / "cs231n_conv" / "correct").glob("*.py"))
+    files = {"starter_a.py": starter("cs231n_conv"), "starter_b.py": starter("cs231n_conv")}
+    files |= {p.name: p.read_text() for p in correct}
+    pairs = compare(files, assignment="cs231n_conv", min_score=0).pairs
+    scores = {frozenset((p.a, p.b)): p.score for p in pairs}
+    assert scores[frozenset(("starter_a.py", "starter_b.py"))] == 0
+    assert all(scores[frozenset((s, p.name))] < THRESHOLD
+               for s in ("starter_a.py", "starter_b.py") for p in correct)
+    for p in correct:
+        copy = disguise(p.read_text(), *KINDS, seed=4)
+        result = compare({"copy.py": copy, **{q.name: q.read_text() for q in correct}},
+                         assignment="cs231n_conv", min_score=1e-9)
+        first = next(x for x in result.pairs if "copy.py" in (x.a, x.b))
+        assert p.name in (first.a, first.b) and first.score >= THRESHOLD, first
+
+
 def test_an_untouched_starter_has_nothing_of_its_own():
     assert document("s.py", starter("ex08"), assignment=handout("ex08")).fingerprints == {}
 

@@ -115,9 +115,11 @@ def test_function_order_does_not_matter_and_a_helper_nothing_calls_is_dead():
     assert [t.text for u in units(unused_helper, keep=keep) for t in u.tokens] == tokens(BASE)
 
 
-def test_a_file_that_does_not_parse_is_skipped_with_the_reason():
-    result = compare({"a.py": BASE, "b.py": "def broken(:\n"}, min_score=0)
+def test_a_file_that_does_not_parse_or_nests_too_deep_is_skipped_with_the_reason():
+    deep = "def f(a):\n    return " + " + ".join(["a"] * 5000) + "\n"
+    result = compare({"a.py": BASE, "b.py": "def broken(:\n", "c.py": deep}, min_score=0)
     assert result.pairs == [] and "does not parse" in result.skipped["b.py"]
+    assert "too deeply nested" in result.skipped["c.py"]
 
 
 def test_matches_name_the_lines_of_both_files():

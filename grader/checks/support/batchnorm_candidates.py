@@ -223,6 +223,9 @@ CANDIDATES = (
       renormalised(_eps_outside)),
     C("eps_outside_sqrt_recomputed", "eps_outside_sqrt", "recomputes x_norm and the std as sqrt(var) + eps, "
       "for dx and dgamma", renormalised(_eps_outside, dgamma=True)),
+    C("eps_outside_sqrt_var_term", "eps_outside_sqrt",
+      "uses (sqrt(var) + eps)**-3 instead of (var + eps)**-1.5 in "
+      "the variance term", paths(var=lambda v: (v["std"] / _eps_outside(v)) ** 3)),
     C("eps_outside_sqrt_dsqrt", "eps_outside_sqrt",
       "uses 0.5 / (sqrt(var) + eps) instead of 0.5 / sqrt(var + "
       "eps) as the derivative of the square root", paths(var=lambda v: v["std"] / _eps_outside(v))),

@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 import service.db.link_models  # noqa: F401 - registers report links' revocations on Base
 import service.db.lms_models  # noqa: F401 - registers the LMS tables on Base
 import service.db.lti_models  # noqa: F401 - and the LTI tables
+import service.db.similarity_models  # noqa: F401 - and the similarity check's
 from service.db.models import Base
 
 config = context.config
