@@ -22,7 +22,7 @@ its filters, the CSV): :mod:`service.lti.members`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -159,7 +159,7 @@ def refresh(session: Session, context_pk: int, settings: Settings, *, full: bool
     try:
         platform = _platform(session, row, settings)
         full = full or not row.differences_url or row.full_synced_at is None or (
-            utcnow() - _aware(row.full_synced_at) > FULL_EVERY)
+            utcnow() - row.full_synced_at > FULL_EVERY)
         synced = _fetch_and_store(session, row, platform, settings, full=full)
     except Exception as e:
         session.rollback()
@@ -293,7 +293,3 @@ def _counts(session: Session, context_pk: int, *, full: bool) -> Synced:
     return Synced(learners=sum(1 for learner, active in flags if learner and active),
                   staff=sum(1 for learner, active in flags if not learner and active),
                   inactive=sum(1 for _, active in flags if not active), full=full)
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite gives naive datetimes back
