@@ -29,6 +29,7 @@ from service.passwords import hash_password
 from service.settings import Settings
 from service.tokens import create_token
 from tests.browser import ARGS, chromium_path
+from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
 from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
 from tests.dashboard.reports import add_graded
 
@@ -225,6 +226,11 @@ def test_student_signs_in_by_link_uploads_and_watches_it_graded(page, service):
     assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
     body = page.inner_text("main")
     assert "19 / 21" in body and HINTS["keep_convention"] in body and "hidden test" not in body
+    free = page.locator("#tests-free tr.test").count()  # ex08's 0-point tests, apart, each with why
+    assert free > 0 and page.locator("#tests-free .free-why").count() == free
+    for size in WIDTHS.values():  # a real report (24 tests, 0-point ones apart) fits and passes axe
+        page.set_viewport_size(size)
+        assert_fits_and_accessible(page, f"a real report at {size['width']} px")
     page.goto("/student")
     assert page.locator("#attempts tr").count() == 2  # header + this attempt; alice's and bob's are not shown
 
