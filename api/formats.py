@@ -42,13 +42,13 @@ def hint_title(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def without_hint(output: str, hint: str) -> str:
-    """A test's feedback without the hint the grader appended to it (``grader/runner.py``): the page shows
-    each recognised mistake's explanation once, above the tests it cost."""
-    from grader.feedback import HINTS
-
-    tail = f"\n\nHint: {HINTS.get(hint, '')}"
-    return output[: -len(tail)] if hint in HINTS and output.endswith(tail) else output
+def without_hint(output: str, hint: str, mistakes: list[dict[str, Any]]) -> str:
+    """A test's feedback without the hint the grader appended to it: the page shows each recognised
+    mistake's explanation once, above the tests it cost. The text to leave out is the report's own
+    (its mistake's ``summary``), so a stored report reads the same whatever the grader says today."""
+    text = next((m.get("summary", "") for m in mistakes if m.get("hint") == hint), "")
+    tail = f"\n\nHint: {text}"
+    return output[: -len(tail)] if text and output.endswith(tail) else output
 
 
 def zero_point_why(assignment: str) -> dict[str, str]:
