@@ -18,9 +18,11 @@ def requirements(pyproject: Path, torch: str) -> list[str]:
     deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
     if not torch:
         return list(deps)
-    name = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
-    kept = [d for d in deps if name.match(d).group(1).lower() not in ("torch", "torchvision")]  # type: ignore[union-attr]
-    return [torch, *kept]
+    def name(requirement: str) -> str:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)", requirement)
+        return match.group(1).lower() if match else requirement
+
+    return [torch, *(d for d in deps if name(d) not in ("torch", "torchvision"))]
 
 
 if __name__ == "__main__":
