@@ -28,7 +28,8 @@ CHECK
 "$PY" -m pip --python "$OUT/venv/bin/python" install -q --no-deps --no-index "$OUT"/dist/autograder-*.whl
 site=$("$OUT/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 "$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$site/_autograder_deps.pth"
-cp -r tests/__init__.py tests/conftest.py tests/sandbox tests/attacks "$OUT/tree/tests/"
+cp -r tests/__init__.py tests/conftest.py tests/service_backends.py tests/service_fixtures.py tests/sandbox tests/attacks \
+  "$OUT/tree/tests/"
 cp pyproject.toml "$OUT/tree/"
 touch "$OUT/results.jsonl"
 chmod -R a+rX "$OUT" && chmod a+w "$OUT/results.jsonl"
