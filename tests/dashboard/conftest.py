@@ -41,3 +41,16 @@ def instructor(client):
                     follow_redirects=False)
     assert r.status_code == 303
     return client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium (Debian's, tests/browser.py) per browser test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, chromium_path
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        yield b
+        b.close()

@@ -28,7 +28,6 @@ from service.db.session import session_factory
 from service.passwords import hash_password
 from service.settings import Settings
 from service.tokens import create_token
-from tests.browser import ARGS, chromium_path
 from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
 from tests.dashboard.live import RIGHT, WRONG, WRONG_FAILS, live_service
 from tests.dashboard.reports import add_graded
@@ -78,16 +77,6 @@ def stored_report(settings: Settings, sid: str) -> dict:
         row = s.get(Submission, sid)
         assert row is not None and row.status == "graded" and row.report, row and row.error
         return json.loads(row.report)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

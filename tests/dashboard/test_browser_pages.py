@@ -25,7 +25,6 @@ from service.passwords import hash_password
 from service.schedule import Schedule
 from service.settings import Settings
 from service.tokens import create_token
-from tests.browser import ARGS, chromium_path
 from tests.dashboard.a11y import WIDTHS, assert_fits_and_accessible
 from tests.dashboard.live import uvicorn_server
 from tests.dashboard.reports import IMPORT_ERROR, add_graded
@@ -79,16 +78,6 @@ def course(tmp_path_factory):
     with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()),
                         port) as base:
         yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        yield b
-        b.close()
 
 
 def check(page, where: str) -> None:
