@@ -1,15 +1,15 @@
 """Similarity runs, their flagged pairs and the TAs' verdicts (issue 20)
 
-Revision ID: 0008
-Revises: 0009 (main's 0009 landed on 0007 first: databases already at 0009 must still get this one)
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 09:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0009'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

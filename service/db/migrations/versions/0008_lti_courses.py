@@ -1,6 +1,6 @@
 """LTI courses: contexts, rosters (Names and Roles), per-assignment line items (issue 21)
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 08:30:05
 
@@ -12,7 +12,7 @@ line item per assignment and course).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
