@@ -157,9 +157,11 @@ def render(report: Report) -> str:
         lines += ["",
                   f"=== {i}. costs {mistake.points:g} point{'s' if mistake.points != 1 else ''} in {tests} "
                   f"{names}", mistake.summary]
+        hint = f"\n\nHint: {mistake.summary}" if mistake.hint else ""  # shown once, above: the report's text
         for n in mistake.tests:
             t = by_number[n]
-            lines += ["", f"--- {t.name} [{t.status.value}]", t.output.split("\n\nHint: ")[0]]
+            feedback = t.output.replace(hint, "") if hint else t.output
+            lines += ["", f"--- {t.name} [{t.status.value}]", feedback]
     if report.output:
         lines += ["", report.output]
     if report.printed:
