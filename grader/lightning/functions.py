@@ -70,7 +70,33 @@ class ReferenceLayers:
         return self.ref.dropout_backward(dout, cache, convention=self.convention)
 
 
-class StudentLayers:
+class GuardedCalls:
+    """The student's side of one training run: every call into the sandbox counted and bounded by the run's
+    budget, and the first failure kept, so the run stops there and the report can say where."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.deadline = time.monotonic() + budget
+        self.calls = 0
+        self.error: BaseException | None = None
+        self.where = ""
+        """The function (and mode) of the latest call, for messages."""
+
+    def _guard(self, where: str, fn: Any, *args: Any) -> Any:
+        if self.error is not None:
+            raise self.error
+        if time.monotonic() > self.deadline:
+            self.error = CallTimedOut(self.budget)
+            raise self.error
+        self.calls, self.where = self.calls + 1, where
+        try:
+            return fn(*args)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+class StudentLayers(GuardedCalls):
     """The student's functions behind the sandbox, with a deadline for the whole run.
 
     The running statistics live in the student's own ``bn_param`` dict on the
@@ -80,13 +106,8 @@ class StudentLayers:
 
     def __init__(self, sandbox: Sandbox, *, budget: float, reference: ModuleType | None = None,
                  convention: str = "drop") -> None:
+        super().__init__(budget)
         self.sandbox = sandbox
-        self.budget = budget
-        self.deadline = time.monotonic() + budget
-        self.calls = 0
-        self.error: BaseException | None = None
-        self.where = ""
-        """The function (and mode) of the latest call, for messages."""
         self.bn: Handle | None = None
         self._features = 0
         self._test_param: Handle | None = None
@@ -125,20 +146,6 @@ class StudentLayers:
         return self._test_param
 
     # --- one call each ---------------------------------------------------------------------------
-
-    def _guard(self, where: str, fn: Any, *args: Any) -> Any:
-        if self.error is not None:
-            raise self.error
-        if time.monotonic() > self.deadline:
-            self.error = CallTimedOut(self.budget)
-            raise self.error
-        self.calls += 1
-        self.where = where
-        try:
-            return fn(*args)
-        except BaseException as exc:
-            self.error = exc
-            raise
 
     def _batchnorm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
                    train: bool) -> tuple[np.ndarray, Any]:

@@ -11,7 +11,6 @@ mode hands it a copy with ``mode = "test"``.
 from __future__ import annotations
 
 import copy
-import time
 from types import ModuleType
 from typing import Any
 
@@ -31,8 +30,8 @@ from grader.checks.support.context import (
     expect_pair,
     unkeepdims,
 )
-from grader.lightning.functions import to_numpy, to_torch
-from grader.sandbox.interface import CallTimedOut, Handle, Sandbox
+from grader.lightning.functions import GuardedCalls, to_numpy, to_torch
+from grader.sandbox.interface import Handle, Sandbox
 
 
 class ReferenceKitLayers:
@@ -63,21 +62,18 @@ def _moded(params: dict[str, dict[str, Any]], name: str, param: dict[str, Any],
     return kept
 
 
-class StudentKitLayers:
+class StudentKitLayers(GuardedCalls):
     """The student's layers behind the sandbox, with a deadline for the whole run and a comparison with the
     reference on the very inputs training produced (what a failed training check names as its cause)."""
 
     def __init__(self, sandbox: Sandbox, layers: dict[str, Layer], *, budget: float,
                  reference: ModuleType) -> None:
-        self.sandbox, self.layers, self.budget = sandbox, layers, budget
-        self.deadline = time.monotonic() + budget
+        super().__init__(budget)
+        self.sandbox, self.layers = sandbox, layers
         self.ref = ReferenceKitLayers(reference, layers)
         self.handles: dict[str, Handle] = {}
         self.errors: dict[str, float] = {}
         """Largest deviation from the reference per function (out and every gradient), relative."""
-        self.calls = 0
-        self.error: BaseException | None = None
-        self.where = ""
 
     def forward(self, name: str, arrays: list[np.ndarray], param: dict[str, Any],
                 train: bool) -> tuple[np.ndarray, Any]:
@@ -87,19 +83,6 @@ class StudentKitLayers:
     def backward(self, name: str, dout: np.ndarray, cache: Any) -> list[np.ndarray]:
         layer = self.layers[name]
         return self._guard(layer.backward, self._backward, layer, name, dout, cache)  # type: ignore[no-any-return]
-
-    def _guard(self, where: str, fn: Any, *args: Any) -> Any:
-        if self.error is not None:
-            raise self.error
-        if time.monotonic() > self.deadline:
-            self.error = CallTimedOut(self.budget)
-            raise self.error
-        self.calls, self.where = self.calls + 1, where
-        try:
-            return fn(*args)
-        except BaseException as exc:
-            self.error = exc
-            raise
 
     def _param(self, name: str, param: dict[str, Any], train: bool) -> Any:
         if "mode" not in param:
