@@ -124,7 +124,7 @@ def grading(device: str) -> None:
               f"{ROUNDS} "
               f"(min {min(walls):.2f}); sandbox requests per suite: {g.round_trips[0]}")
         probe = g.grade(PROBE, seed=0, training=False)
-        line = next((ln for ln in probe.output.splitlines() if "SANDBOX-PROBE" in ln), "")
+        line = next((ln for ln in probe.printed.splitlines() if "SANDBOX-PROBE" in ln), "")
         print(f"inside the sandbox: {line or 'no probe output'}")
         check("'torch_loaded': False" in line, "the sandbox child has not loaded torch")
         check("'gpu_files_opened': []" in line, "the sandbox child cannot open a GPU device file")
