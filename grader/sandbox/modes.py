@@ -45,7 +45,9 @@ _USERNS_HOST = (
     "unprivileged user namespaces: sysctl user.max_user_namespaces > 0 (Debian < 11 also "
     "kernel.unprivileged_userns_clone=1; Ubuntu >= 23.10 kernel.apparmor_restrict_unprivileged_userns=0)",
     "in a container: unshare, mount, umount2, pivot_root and landlock_* allowed by the seccomp profile "
-    "(deploy/seccomp.json) and mount by AppArmor (apparmor=unconfined); no capability needed",
+    "(deploy/seccomp.json) and mount, pivot_root and userns by AppArmor (the shipped profile "
+    "deploy/apparmor-autograder-worker, loaded on the host; docker-default denies mount); "
+    "no capability needed",
 )
 _LANDLOCK_HOST = "Landlock: Linux >= 5.13 with landlock in the LSM list (cat /sys/kernel/security/lsm)"
 
