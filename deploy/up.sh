@@ -20,12 +20,14 @@ if [ -z "$wheel" ] && src=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head 
   wheel=deploy/wheels/$(basename "$src")
 fi
 
+# The project names the containers and volumes; CI sets its own so that it never meets a real deployment's.
+project=${COMPOSE_PROJECT_NAME:-autograder}
 if [ ! -f .env ]; then
   # Postgres takes its password once, when its volume is made: fresh secrets over an old volume lock the API out
-  if docker volume inspect autograder_postgres >/dev/null 2>&1; then
-    echo "deploy: no .env here, but the volume autograder_postgres of an earlier deployment exists: put that" \
+  if docker volume inspect "${project}_postgres" >/dev/null 2>&1; then
+    echo "deploy: no .env here, but the volume ${project}_postgres of an earlier deployment exists: put that" \
          "deployment's .env back (its POSTGRES_PASSWORD opens the volume), or remove its data: docker volume rm" \
-         "autograder_postgres autograder_redis autograder_data" >&2
+         "${project}_postgres ${project}_redis ${project}_data" >&2
     exit 1
   fi
   secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
@@ -37,7 +39,7 @@ if [ ! -f .env ]; then
   umask 077
   cat > .env <<ENV
 # Written by make deploy-up on $(date -u +%F); the course's secrets: keep this file private and backed up.
-COMPOSE_PROJECT_NAME=autograder
+COMPOSE_PROJECT_NAME=$project
 COMPOSE_FILE=$files
 POSTGRES_PASSWORD=$(secret)
 AUTOGRADER_SECRET_KEY=$(secret)
