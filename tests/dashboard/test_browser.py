@@ -267,7 +267,8 @@ def test_a_held_upload_turns_graded_live_and_progress_survives_a_reload(browser,
     done = ("() => (document.getElementById('progress-text').textContent"
             ".match(/(\\d+) of 24 tests done/) || [0, -1])[1]")
     # The count is read by the call that waits for it: a read after could meet the reload that 'graded' makes.
-    before = int(first.wait_for_function(f"() => ({done})() >= 2 && String(({done})())", timeout=90000).json_value())
+    before = int(first.wait_for_function(f"() => ({done})() >= 2 && String(({done})())",
+                                         timeout=90000).json_value())
     first.reload()
     # One read, in the page, of what it shows once the count is back: the page reloads itself when grading
     # ends, so a second read could land in a page that is gone (a loaded machine may finish it meanwhile).
