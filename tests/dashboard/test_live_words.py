@@ -51,7 +51,7 @@ def test_held_and_queued_say_why_they_wait(dash_settings, sessions):
         link = link_path(dash_settings, sessions, held)
         shared = wes.get(link).text  # the link's own address, plus /events: no new secret in a URL
         assert f'data-events="{link}/events"' in shared and "waiting for your earlier upload" in shared
-        assert "data-poll" not in shared
+        assert "data-poll" not in shared and "reload this page to see where it stands" in shared  # no JS
 
 
 def test_a_finished_report_has_nothing_to_follow(dash_settings, sessions):
