@@ -74,7 +74,7 @@ def test_a_shared_link_follows_its_submission_without_hidden_details(dash_settin
     assert client.get(f"{link[:-3]}abc/events").status_code == 404  # forged
     with sessions() as s:
         report_links.revoke(s, sid)
-    assert client.get(f"{link}/events").status_code == 404  # revoked: the stream closes with the page
+    assert client.get(f"{link}/events").status_code == 404  # revoked: refused, as the page is
 
 
 def test_the_instructor_page_follows_its_submission(instructor, dash_settings, sessions):
