@@ -2,7 +2,11 @@
 
 :func:`stream` yields ``(event, data)`` pairs; :func:`response` sends them as
 Server-Sent Events (``sse-starlette``, which also sends the keep-alive pings).
-The workers publish through ``service.progress_events``.
+The workers publish through ``service.progress_events``. The pages' live
+progress (a student's report, a shared report link's page, the instructor's
+submission page) is one stream for all of them, :func:`progress_response`:
+states and a count of tests done, nothing of the report, so whoever may open
+the page may follow it.
 """
 
 from __future__ import annotations
@@ -111,6 +115,26 @@ async def _worker_test_event(pubsub: Any) -> dict[str, Any] | None:
         return None
     event, data = progress_events.decode(msg["data"])
     return data if event == "test" else None  # status changes come from the database snapshot instead
+
+
+async def progress_only(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """What a page's live progress needs: the states (held or queued with its place, running) and how many
+    tests are done. The page reloads the report itself once grading ends, redacted for whoever views it, so
+    the raw report must not reach the browser: a shared link's viewer may not see hidden tests, and a
+    failure's error or a test's name may name them."""
+    done = 0
+    async for name, data in events:
+        if name in ("graded", "failed"):
+            data = {"id": data["id"]}
+        elif name == "test":
+            done += 1
+            data = {"done": done}
+        yield name, data
+
+
+def progress_response(submission_id: str, *, database_url: str, aredis: Any) -> EventSourceResponse:
+    """The live progress of one submission for a page; the caller has checked that the viewer may see it."""
+    return response(progress_only(stream(submission_id, database_url=database_url, aredis=aredis)))
 
 
 def response(events: AsyncIterator[Event]) -> EventSourceResponse:

@@ -46,14 +46,11 @@ def overview_page(request: Request, web: InstructorDep, settings: SettingsDep, s
 
 
 @router.get("/live.json")
-async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep,
-               submission: str = "") -> JSONResponse:
-    """Counts, queue and workers; with ``submission``, that one's status (its page reloads on a change)."""
+async def live(_w: InstructorDep, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """Counts, queue and workers (a submission's own page follows it over its event stream instead)."""
     health = await run_in_threadpool(queue_health, settings.redis_url, settings.queue)
-    row = session.get(Submission, submission) if submission else None
     return JSONResponse({"version": version(session), "counts": status_counts(session),
-                         "oldest_queued_s": oldest_queued_s(session), "queue": health,
-                         "submission": row.status if row else None})
+                         "oldest_queued_s": oldest_queued_s(session), "queue": health})
 
 
 def overview(session: Session, assignment: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """``/dashboard/submissions``: the filtered table of every submission, one submission's page (report, source,
-training curves, LMS deliveries), and what an instructor does there: regrade, resend, revoke report links."""
+training curves, LMS deliveries, its progress followed live), and what an instructor does there: regrade,
+resend, revoke report links."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
+from sse_starlette import EventSourceResponse
 
+from api import progress, sse_stream
 from api.auth import CsrfDep, InstructorDep
 from api.dashboard import plots
-from api.deps import QueueDep, SessionDep, SettingsDep
+from api.deps import AsyncRedisDep, QueueDep, SessionDep, SettingsDep
 from api.pages import render
 from api.paginate import Page, paginate, sort
 from service import grades, lifecycle, report_links, report_view
@@ -89,7 +92,16 @@ def submission_page(request: Request, submission_id: str, web: InstructorDep, se
                   report=shown, source=source_html(row.content), charts=curve_charts(shown),
                   deliveries=deliveries,
                   report_link=report_links.report_link(settings, row.id, session=session),
-                  grade=grades.of_submission(session, settings.schedule, row))
+                  grade=grades.of_submission(session, settings.schedule, row),
+                  **progress.context(session, row, events=f"/dashboard/submissions/{row.id}/events"))
+
+
+@router.get("/submissions/{submission_id}/events")
+def events(submission_id: str, _w: InstructorDep, session: SessionDep, settings: SettingsDep,
+           aredis: AsyncRedisDep) -> EventSourceResponse:
+    """The submission page's live progress: the students' pages' stream, behind the instructor's session."""
+    _submission(session, submission_id)
+    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis)
 
 
 @router.post("/submissions/{submission_id}/report-links/revoke")

@@ -1,15 +1,16 @@
 """``/student/upload`` and a submission's pages: its report (live while it is graded), the report behind a
-shareable link, and the event stream the live view follows.
+shareable link, and the event streams the live view follows.
 
 Students see their own submissions only, and hidden tests only after
 ``hidden_tests_release_at`` (:mod:`service.visibility`). The live view is the
-service's own event stream (:func:`api.sse_stream.stream`), behind the session
-cookie instead of a bearer header so the browser's EventSource can use it.
+pages' progress stream (:func:`api.sse_stream.progress_response`: states and a
+count, no report), behind the session cookie instead of a bearer header so the
+browser's EventSource can use it; a shared link's page follows it behind the
+link itself (``/student/reports/{link}/events``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import sse_stream
+from api import progress, sse_stream
 from api.auth import CsrfDep, SignedInStudentDep, WebSessionDep, current_student
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.pages import render
@@ -58,7 +59,8 @@ def report_page(request: Request, submission_id: str, web: WebSessionDep, settin
     row = session.get(Submission, submission_id)
     if row is None or row.student_id != student.id:
         return render(request, "student_missing.html", web, status_code=404)
-    return _report(request, web, settings, session, row, earlier=_earlier(session, row))
+    return _report(request, web, settings, session, row, earlier=_earlier(session, row),
+                   events=f"/student/submissions/{row.id}/events")
 
 
 @router.get("/reports/{link}", response_class=HTMLResponse)
@@ -68,7 +70,8 @@ def report_by_link(request: Request, link: str, web: WebSessionDep, settings: Se
     row = session.get(Submission, sid) if sid else None
     if row is None:
         raise Problem(404, "Not found", "this report link is not valid")
-    return _report(request, web, settings, session, row, earlier=None)
+    return _report(request, web, settings, session, row, earlier=None,
+                   events=f"/student/reports/{link}/events")
 
 
 @router.get("/submissions/{submission_id}/events")
@@ -77,28 +80,23 @@ def events(submission_id: str, student: SignedInStudentDep, settings: SettingsDe
     row = session.get(Submission, submission_id)
     if row is None or row.student_id != student.id:
         raise Problem(404, "Not found", f"no submission {submission_id} of yours")
-    events = sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis)
-    return sse_stream.response(_without_reports(events))
+    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis)
 
 
-async def _without_reports(events: AsyncIterator[sse_stream.Event]) -> AsyncIterator[sse_stream.Event]:
-    """The page reloads the (redacted) report itself: the raw one must not reach the browser.
-
-    Per-test events are reduced to a count, since hidden tests' names and scores would leak.
-    """
-    done = 0
-    async for name, data in events:
-        if name in ("graded", "failed"):  # a failure's error may name hidden tests
-            data = {"id": data["id"]}
-        elif name == "test":
-            done += 1
-            data = {"done": done}
-        yield name, data
+@router.get("/reports/{link}/events")
+def events_by_link(link: str, settings: SettingsDep, session: SessionDep,
+                   aredis: AsyncRedisDep) -> EventSourceResponse:
+    """A shared link's page follows its submission too: the link that opens the page opens its progress."""
+    sid = submission_from_link(settings, link, session=session)
+    if sid is None or session.get(Submission, sid) is None:
+        raise Problem(404, "Not found", "this report link is not valid")
+    return sse_stream.progress_response(sid, database_url=settings.database, aredis=aredis)
 
 
 def _report(request: Request, web: dict[str, Any], settings: Any, session: Session, row: Submission, *,
-            earlier: list[Submission] | None) -> HTMLResponse:
-    """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page.
+            earlier: list[Submission] | None, events: str) -> HTMLResponse:
+    """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page;
+    ``events`` is the address of its live progress (one stream for both, behind what opened the page).
 
     Beside the score: lateness, penalty and the grade that counts (the gradebook's, CSV's and LMS's number),
     unless hidden tests are still hidden (that grade would tell their points).
@@ -107,20 +105,8 @@ def _report(request: Request, web: dict[str, Any], settings: Any, session: Sessi
                                     release_at=settings.hidden_tests_release_at)
     grade = grades.of_submission(session, settings.schedule,
                                  row) if report and not report.get("hidden_count") else None
-    waiting = row.status in ("held", "queued")
-    return render(request, "student_report.html", web, row=row, report=report, live=earlier is not None,
-                  earlier=earlier or [], total_tests=_test_count(row.assignment), grade=grade,
-                  position=intake.queue_position(session, row) if waiting else None)
-
-
-def _test_count(assignment: str) -> int | None:
-    """How many tests a submission of this assignment runs (progress shows "N of M tests")."""
-    from grader.assignments import UnknownAssignment, load
-
-    try:
-        return len(load(assignment).tests)
-    except UnknownAssignment:
-        return None
+    return render(request, "student_report.html", web, row=row, report=report, earlier=earlier or [],
+                  grade=grade, **progress.context(session, row, events=events))
 
 
 def _earlier(session: Session, row: Submission) -> list[Submission]:

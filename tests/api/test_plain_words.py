@@ -67,6 +67,7 @@ def test_docs_load_without_the_internet(client):
     page = client.get("/docs").text
     assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
     assert assets and all(a.startswith("/docs/static/") for a in assets), assets
+    assert '<html lang="en">' in page and "/docs/static/contrast.css" in assets  # axe: tests/dashboard
     for a in assets:
         assert client.get(a).status_code == 200, a
 

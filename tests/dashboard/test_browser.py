@@ -12,6 +12,8 @@ import io
 import json
 import os
 import shutil
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from grader.feedback import HINTS
-from service import sign_in_codes
+from service import report_links, sign_in_codes
 from service.db.migrate import upgrade
 from service.db.models import Submission, Token
 from service.db.session import session_factory
@@ -288,3 +290,76 @@ def test_a_held_upload_turns_graded_live_and_progress_survives_a_reload(browser,
     assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
     assert page.inner_text("#status") == "graded"
     context.close()
+
+
+SEEN = """document.addEventListener("DOMContentLoaded", () => {
+  // Each state the page shows, kept across reloads in the tab: "load:" as the server wrote it, "live:" as the
+  // page's own script changed it (consecutive repeats once).
+  const status = document.getElementById("status");
+  if (!status || !document.getElementById("progress")) return;
+  const seen = JSON.parse(sessionStorage.getItem("seen") || "[]");
+  const log = (how) => {
+    const entry = how + ":" + status.textContent;
+    if (seen[seen.length - 1] === entry) return;
+    seen.push(entry);
+    sessionStorage.setItem("seen", JSON.stringify(seen));
+  };
+  log("load");
+  new MutationObserver(() => log("live")).observe(status, {childList: true, characterData: true,
+                                                           subtree: true});
+});"""
+SEEN_WHEN_GRADED = ("() => document.getElementById('status') && document.getElementById('status').textContent"
+                    " === 'graded' && JSON.parse(sessionStorage.getItem('seen'))")
+"""What the page went through, read by the call that waits for the end: 'graded' is only ever written by the
+server (the script reloads instead), so the page that shows it is final and stays."""
+
+
+@contextmanager
+def paused(worker):
+    """The real worker, stopped (SIGSTOP to its process group) until the block ends: a busy worker, so that an
+    upload stays queued and the next one held as long as the test needs, however fast this machine grades."""
+    os.killpg(worker.proc.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(worker.proc.pid, signal.SIGCONT)
+
+
+@pytest.mark.slow
+def test_a_shared_link_and_the_instructor_page_follow_a_held_upload_to_graded(browser, service):
+    """Two uploads back to back through the API: the second waits (held) for the first. Its shared report link
+    (no session: the link is the key) and the instructor's page of it both follow it live, over the same
+    stream as the student's page, to its report; nobody reloads (the page does, once, when grading ends)."""
+    url, settings, worker = service
+    with session_factory(settings.database)() as s:
+        token = create_token(session=s, student="ines")
+    shared = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    staff = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    by_link, dashboard = shared.new_page(), staff.new_page()
+    login(dashboard)
+    for context in (shared, staff):
+        context.add_init_script(SEEN)
+    with paused(worker):
+        ids = []
+        for content in (RIGHT, WRONG):
+            r = httpx.post(f"{url}/api/v1/submissions", files={"file": ("layers.py", content)},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+        held = ids[1]
+        with session_factory(settings.database)() as s:
+            by_link.goto(report_links.report_link(settings, held, session=s))
+        dashboard.goto(f"/dashboard/submissions/{held}")
+        for page, whose in ((by_link, "your"), (dashboard, "the student's")):
+            assert page.inner_text("#status") == "held"
+            assert f"waiting for {whose} earlier upload to finish" in page.inner_text("#progress-text")
+
+    for page in (by_link, dashboard):  # no reload, no navigation by the test from here on
+        seen = page.wait_for_function(SEEN_WHEN_GRADED, timeout=240000).json_value()
+        assert seen[0] == "load:held", seen
+        assert "live:running" in seen and seen[-1] == "load:graded", seen  # followed live, then the report
+        assert all(s.startswith("live:") for s in seen[1:-1]), seen  # one reload: the page's own, at the end
+        assert page.locator("tr.test.status-failed summary").all_inner_texts() == WRONG_FAILS
+    assert "Your other uploads" not in by_link.inner_text("main")  # a link opens one report, nobody's list
+    shared.close()
+    staff.close()

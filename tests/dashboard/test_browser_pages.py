@@ -3,6 +3,8 @@ page, no serious or critical axe-core violation (tests/dashboard/a11y.py), and w
 
 No worker: the course is seeded with hand-made reports (tests/dashboard/reports.py), one of them a file
 that cannot be imported; the live path (held -> graded) is walked with the real worker in test_browser.py.
+The tool trusts a simulated LTI platform (tests/lti/simulator.py), so the deep-linking picker is reached by a
+real launch; /docs is the vendored Swagger UI.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -21,6 +24,7 @@ from service.db.migrate import upgrade
 from service.db.models import Student, Submission, Token
 from service.db.session import session_factory
 from service.db.similarity_models import SimilarityPair, SimilarityRun
+from service.lti.keys import generate_pem
 from service.passwords import hash_password
 from service.schedule import Schedule
 from service.settings import Settings
@@ -30,6 +34,7 @@ from tests.dashboard.live import uvicorn_server
 from tests.dashboard.reports import IMPORT_ERROR, add_graded
 from tests.doubles import MemoryQueue
 from tests.http_server import free_port
+from tests.lti.simulator import Platform, login_params
 
 pytestmark = [pytest.mark.browser]
 PASSWORD = "walk-every-page"
@@ -44,8 +49,14 @@ def course(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("walk")
     url = f"sqlite:///{tmp / 'db.sqlite3'}"
     upgrade(url)
+    port = free_port()
+    tool = f"http://127.0.0.1:{port}"
+    platform = Platform(launch_url=f"{tool}/lti/launch",
+                        tool_jwks=lambda: httpx.get(f"{tool}/lti/jwks", timeout=5).json()).start()
     settings = Settings(env="development", data_dir=tmp, database_url=url, redis_url=None, broker_url=None,
-                        instructor_password=SecretStr(hash_password(PASSWORD)))
+                        instructor_password=SecretStr(hash_password(PASSWORD)), port=port,
+                        public_base_url=tool, lti_platforms=[platform.registration()],
+                        lti_private_key=SecretStr(generate_pem()))
     sessions = session_factory(url)
     now = datetime.now(UTC)
     with sessions() as s:
@@ -74,10 +85,9 @@ def course(tmp_path_factory):
         s.add(pair)
         s.commit()
         ids["pair"] = str(pair.id)
-    port = free_port()
-    with uvicorn_server(create_app(settings.model_copy(update={"port": port}), queue=MemoryQueue()),
-                        port) as base:
-        yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids}
+    with uvicorn_server(create_app(settings, queue=MemoryQueue()), port) as base:
+        yield {"url": base, "settings": settings, "tokens": tokens, "ids": ids, "platform": platform}
+    platform.stop()
 
 
 def check(page, where: str) -> None:
@@ -108,7 +118,8 @@ def student_login(page, token: str) -> None:
 
 
 INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submissions",
-                    "/dashboard/submissions/{bob}", "/dashboard/submissions/{carl}", "/dashboard/students",
+                    "/dashboard/submissions/{bob}", "/dashboard/submissions/{carl}",
+                    "/dashboard/submissions/{erin_held}", "/dashboard/students",
                     "/dashboard/students/{bob_id}", "/dashboard/schedule", "/dashboard/regrade-all",
                     "/dashboard/lti", "/lti/config", "/dashboard/students/{bob_id}/sign-in",
                     "/dashboard/no-such-page", "/dashboard/similarity", "/dashboard/similarity/pairs/{pair}"]
@@ -119,18 +130,39 @@ def _fill(path: str, course) -> str:
     ids = course["ids"]
     with session_factory(course["settings"].database)() as s:
         bob_id = s.query(Student).filter_by(name="bob").one().id
-    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id, pair=ids["pair"])
+    return path.format(bob=ids["bob"], carl=ids["carl"], bob_id=bob_id, pair=ids["pair"],
+                       erin_held=ids["erin-held"])
+
+
+def report_link_path(course, sid: str) -> str:
+    with session_factory(course["settings"].database)() as s:
+        return urlsplit(report_links.report_link(course["settings"], sid, session=s)).path
 
 
 @pytest.mark.parametrize("size", list(WIDTHS))
 def test_signed_out_pages_fit_and_pass_axe(browser, course, size):
     context = _context(browser, course, size)
     page = context.new_page()
-    with session_factory(course["settings"].database)() as s:
-        link = urlsplit(report_links.report_link(course["settings"], course["ids"]["bob"], session=s)).path
-    for path in ("/dashboard/login", "/student", "/student/signin", "/lti/login", link):
-        page.goto(path)  # /lti/login without a platform's parameters: the LTI error page
-        check(page, f"{'a report link' if path == link else path} at {size}")
+    links = {report_link_path(course, course["ids"][who]): what
+             for who, what in (("bob", "a report link"), ("erin-held", "a held report's link (live)"))}
+    # /lti/login without a platform's parameters: the LTI error page; /lti/config with the tool's key set (its
+    # public key shown)
+    for path in ("/dashboard/login", "/student", "/student/signin", "/lti/login", "/lti/config", *links):
+        page.goto(path)
+        check(page, f"{links.get(path, path)} at {size}")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_the_lti_picker_fits_and_passes_axe(browser, course, size):
+    """Course staff adding the assignment from the platform (deep linking): a real launch, not a render."""
+    context = _context(browser, course, size)
+    page = context.new_page()
+    staff = login_params(course["platform"], "carol", lti_message_hint="deep-link")
+    page.goto("/lti/login?" + urlencode(staff))
+    page.wait_for_selector("#lti-pick")  # the platform's page posted the signed launch to the tool
+    assert page.locator("#lti-pick input[name=assignment]").count() >= 1
+    check(page, f"the LTI deep-linking picker at {size}")
     context.close()
 
 
@@ -238,4 +270,20 @@ def test_a_reload_keeps_the_count_of_tests_done(browser, course):
     with session_factory(course["settings"].database)() as s:
         s.get(Submission, sid).status = "queued"
         s.commit()
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_the_api_reference_fits_and_passes_axe(browser, course, size):
+    """/docs: Swagger UI, vendored (api/static/docs), as it opens and with one operation opened."""
+    context = _context(browser, course, size)
+    page = context.new_page()
+    page.goto("/docs")
+    page.wait_for_selector(".swagger-ui .opblock")  # drawn from /openapi.json, no CDN
+    check(page, f"/docs at {size}")
+    for summary in page.locator(".opblock-summary-control").all():  # every operation, opened as a reader does
+        summary.click()
+    page.wait_for_function("document.querySelectorAll('.opblock.is-open .opblock-body').length === "
+                           "document.querySelectorAll('.opblock').length")
+    check(page, f"/docs with every operation open at {size}")
     context.close()

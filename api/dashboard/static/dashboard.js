@@ -29,10 +29,9 @@
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) { if (html !== null) { rows.innerHTML = html; if (window.autograderMarkScroll) window.autograderMarkScroll(); } });
   }
-  var meta = document.getElementById("meta");
+  // A submission's own page follows it over its event stream instead (progress.js).
   function poll() {
-    var url = "/dashboard/live.json" + (meta ? "?submission=" + encodeURIComponent(meta.dataset.id) : "");
-    fetch(url, { credentials: "same-origin" })
+    fetch("/dashboard/live.json", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
         if (!s) return;
@@ -52,7 +51,6 @@
           });
           if (!(s.queue.workers || []).length) list.innerHTML = "<li class=error>no worker is alive" + (s.queue.error ? " (" + s.queue.error + ")" : "") + "</li>";
         }
-        if (meta && s.submission && s.submission !== meta.dataset.status) window.location.reload();
         if (s.version !== lastVersion) refreshRows();  // also on the first poll: the page may be stale already
         lastVersion = s.version;
       })

@@ -1,4 +1,4 @@
-// Student page: drag-and-drop upload, then follow the grading live over Server-Sent Events.
+// Student page: drag-and-drop upload (the report page then follows the grading live: progress.js).
 (function () {
   "use strict";
   var form = document.getElementById("upload");
@@ -36,40 +36,5 @@
         })
         .catch(function (e) { err.textContent = String(e); err.hidden = false; button.disabled = false; });
     });
-  }
-  // Live progress: each state in words (the same as the server's, templates/_progress.html). The tests done
-  // so far are kept per upload in sessionStorage: after a reload the count goes on from there, not from 0.
-  var progress = document.getElementById("progress");
-  // A page without the event stream (a shared report link) looks again every few seconds until it is final.
-  if (progress && progress.dataset.poll) setTimeout(function () { window.location.reload(); }, Number(progress.dataset.poll));
-  if (progress && progress.dataset.events && window.EventSource) {
-    var status = document.getElementById("status"), textEl = document.getElementById("progress-text");
-    var store = "progress:" + progress.dataset.id, total = progress.dataset.total ? " of " + progress.dataset.total : "";
-    var base = Number(window.sessionStorage && sessionStorage.getItem(store)) || 0, done = base;
-    function set(s, t) {
-      status.textContent = s; status.className = "badge " + s; textEl.textContent = t;
-      progress.dataset.status = s;
-    }
-    function running() { set("running", "being graded: " + done + total + " tests done…"); }
-    var es = new EventSource(progress.dataset.events);
-    es.addEventListener("queued", function (e) {
-      var d = JSON.parse(e.data);  // held: waits for the student's earlier upload (fair queueing)
-      if (d.held) set("held", "waiting for your earlier upload to finish grading; then this one joins the queue" +
-                              (d.position ? " (number " + d.position + " in line)" : "") + "…");
-      else set("queued", "waiting for a free worker: number " + d.position + " in the queue…");
-    });
-    es.addEventListener("running", running);
-    es.addEventListener("test", function (e) {
-      done = Math.max(done, base + JSON.parse(e.data).done);
-      try { sessionStorage.setItem(store, String(done)); } catch (err) { /* private mode: no restore */ }
-      running();
-    });
-    function finished() {
-      es.close();
-      try { sessionStorage.removeItem(store); } catch (err) { /* nothing kept */ }
-      window.location.reload();
-    }
-    es.addEventListener("graded", finished);
-    es.addEventListener("failed", finished);
   }
 })();
