@@ -128,3 +128,15 @@ def test_ex08s_layers_are_declared_on_the_contract_without_cases_so_no_kit_check
     for forward in ("batchnorm_forward", "dropout_forward"):  # ex08's own gates decide, not the kit's
         with pytest.raises(registry.UnknownCheck):
             registry.get_gate(f"{forward}.computes")
+
+
+def test_a_kit_check_on_a_layer_without_cases_refuses_instead_of_passing_on_nothing():
+    from types import SimpleNamespace
+
+    from grader.checks.kit import checks
+
+    ctx = SimpleNamespace(assignment=load("ex08"), params={"layer": "batchnorm"})
+    with pytest.raises(ValueError, match="'batchnorm' of assignment 'ex08' has no cases"):
+        checks._layer_and_cases(ctx)
+    ctx = SimpleNamespace(assignment=CONV, params={"layer": "pool", "cases": ["rect"]})
+    assert [c.name for c in checks._layer_and_cases(ctx)[1]] == ["rect"]
