@@ -20,30 +20,31 @@ same batch (grader/checks/support/batchnorm_candidates.py, the engine in candida
 them; where none matches, the message says which of dx, dgamma, dbeta is wrong and where it first
 differs. All inputs are seeded: no
 verdict depends on luck.
+
+The functions, the gradients' names and the template's cache layout are the ``batchnorm`` layer of
+ex08's contract (reference/ex08/assignment.toml); the student's backward and the reference are called
+through the kit's calls (grader/checks/kit/calls.py). The cases, the yardstick and the wording above
+are ex08's own, pinned by its golden reports (docs/authoring.md says why the kit's generic checks do
+not replace them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from grader.checks.batchnorm_forward import FORWARD_RIGHT, OUT_TOL, student_forward
+from grader.checks.kit import contract
+from grader.checks.kit.calls import reference_backward, reference_forward, student_backward
+from grader.checks.kit.contract import Layer
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_candidates as bc
 from grader.checks.support import batchnorm_math as bm
 from grader.checks.support import candidates
 from grader.checks.support.batchnorm_cases import Case, Grads, Miss, backward_cases
-from grader.checks.support.context import (
-    WHOLE,
-    CheckContext,
-    Fail,
-    Verdict,
-    as_array,
-    as_tuple,
-    call,
-    unkeepdims,
-)
+from grader.checks.support.context import CheckContext, Fail, Verdict, as_array, unkeepdims
 from grader.sandbox.interface import Handle, NotData, SandboxError, StudentRaised
 
 # Forward `out` within this of the reference counts as "your forward is right" (same bound as the
@@ -64,25 +65,32 @@ STEP = 1e-4  # numerical step, relative to each column's std
 NUMERIC_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None))
 REFERENCE_CASES = ((4, 5, 5.0, 12.0, None), (6, 3, 0.01, 0.5, None), (64, 32, 1.0, 0.0, 0.1),
                    (200, 10, 3.0, -4.0, None))
-TEMPLATE_CACHE = "(out, x_norm, beta, gamma, x_minus_mean, ivar, sqrtvar, var, eps)"
+
+
+def _layer(ctx: CheckContext) -> Layer:
+    """ex08's ``batchnorm`` layer (reference/ex08/assignment.toml): its functions, gradients and the
+    template's cache layout, ``(out, x_norm, beta, gamma, x_minus_mean, ivar, sqrtvar, var, eps)``."""
+    return contract.layer(ctx.assignment, "batchnorm")
+
+
+def _inputs(case: Case) -> contract.Inputs:
+    return contract.Inputs({"x": case.x, "gamma": case.gamma, "beta": case.beta, "bn_param": case.bn_param})
 
 
 def _reference(ctx: CheckContext, case: Case) -> tuple[np.ndarray, Any, Grads]:
     """The reference forward's out and 9-tuple cache, and the reference gradients."""
-    out, cache = ctx.reference.batchnorm_forward(case.x, case.gamma, case.beta, case.bn_param)
-    return out, cache, Grads(*ctx.reference.batchnorm_backward(case.dout, cache))
+    layer = _layer(ctx)
+    out, cache = reference_forward(ctx, layer, _inputs(case))
+    return out, cache, Grads(**reference_backward(ctx, layer, case.dout, cache))
 
 
 def _call_backward(ctx: CheckContext, fn: str, case: Case, cache: Handle) -> Grads:
-    """The student's (dx, dgamma, dbeta), each checked for type and shape."""
+    """The student's (dx, dgamma, dbeta) from ``fn`` (batchnorm_backward or its _alt), each checked for type
+    and shape."""
     n, d = case.x.shape
-    result = call(ctx.sandbox, fn, WHOLE, case.dout, cache)
-    if result.handle.type_name == "NoneType":
-        raise Fail(f"{fn} returned None. Did you leave a TODO unfinished (or forget `return`)?",
-                   hint="returned_none")
-    dx, dgamma, dbeta = as_tuple(result.take(0), 3, fn)
-    return Grads(as_array(dx, f"The dx returned by {fn}", (n, d)),
-                 _param_grad(dgamma, "dgamma", fn, n, d), _param_grad(dbeta, "dbeta", fn, n, d))
+    got = student_backward(ctx, dataclasses.replace(_layer(ctx), backward=fn), case.dout, cache)
+    return Grads(as_array(got["dx"], f"The dx returned by {fn}", (n, d)),
+                 _param_grad(got["dgamma"], "dgamma", fn, n, d), _param_grad(got["dbeta"], "dbeta", fn, n, d))
 
 
 def _param_grad(value: Any, name: str, fn: str, n: int, d: int) -> np.ndarray:
@@ -133,7 +141,7 @@ def _numeric_of(ctx: CheckContext, case: Case, forward: Any, columnwise: bool) -
 
 def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
     """"" when right on the student's own cache; the reason when credited on the template's; else Fail."""
-    fn = ctx.params["function"]
+    fn, layer = ctx.params["function"], _layer(ctx)
     tol = NUMERIC_TOL if numeric else REFERENCE_TOL
     ref_out, ref_cache, ref_grads = _reference(ctx, case)
     forward_ok, why, cache = _forward_verdict(ctx, case, ref_out)
@@ -143,19 +151,19 @@ def _judge_case(ctx: CheckContext, case: Case, numeric: bool) -> str:
     # agrees with a wrong forward (say out = gamma * x + beta) earns nothing; it is judged on the
     # template's cache below instead.
     if forward_ok and cache is not None:
-        own_miss = _attempt(ctx, fn, case, cache, target, tol, "on the cache of your own batchnorm_forward")
+        own_miss = _attempt(ctx, fn, case, cache, target, tol, f"on the cache of your own {layer.forward}")
         if own_miss is None:
             return ""
     template_miss = _attempt(ctx, fn, case, ctx.sandbox.put(ref_cache), target, tol,
-                             f"on the template's cache {TEMPLATE_CACHE}")
+                             f"on the template's cache {layer.cache}")
     if template_miss is None:
         if forward_ok and own_miss is not None:
-            raise Fail(f"On {case.label}, {fn} is wrong on the cache your own batchnorm_forward returns "
-                       f"({_summary(own_miss, tol)}), but correct on the template's cache {TEMPLATE_CACHE}.",
+            raise Fail(f"On {case.label}, {fn} is wrong on the cache your own {layer.forward} returns "
+                       f"({_summary(own_miss, tol)}), but correct on the template's cache {layer.cache}.",
                        hint="backward_wrong_cache")
         return why
     miss = own_miss if forward_ok and own_miss is not None else template_miss
-    prefix = "" if forward_ok else (f"Your batchnorm_forward {why}, so {fn} was checked on the "
+    prefix = "" if forward_ok else (f"Your {layer.forward} {why}, so {fn} was checked on the "
                                     "template's cache. ")
     if miss.error is not None and getattr(miss.error, "hint", "") in ("", "returned_none"):
         _reject_alt_only(ctx, fn, case, ref_cache, ref_grads)  # no gradients: is the solution only in _alt?
@@ -183,7 +191,8 @@ def _target(ctx: CheckContext, case: Case, numeric: bool, ref_grads: Grads) -> G
     """
     if not numeric:
         return ref_grads
-    reference = lambda x, g, b: ctx.reference.batchnorm_forward(x, g, b, case.bn_param)[0]  # noqa: E731
+    forward = getattr(ctx.reference, _layer(ctx).forward)
+    reference = lambda x, g, b: forward(x, g, b, case.bn_param)[0]  # noqa: E731
     return _numeric_of(ctx, case, reference, columnwise=True) or ref_grads
 
 
@@ -249,8 +258,9 @@ def _show(a: np.ndarray) -> str:
 
 def _reject_alt_only(ctx: CheckContext, fn: str, case: Case, ref_cache: Any, ref_grads: Grads) -> None:
     """Fail with the alt_only hint when batchnorm_backward is wrong but batchnorm_backward_alt is right."""
-    alt = "batchnorm_backward_alt"
-    if fn != "batchnorm_backward" or alt not in ctx.sandbox.functions():
+    layer = _layer(ctx)
+    alt = f"{layer.backward}_alt"  # the notebook's optional second backward, in ex08 only
+    if fn != layer.backward or alt not in ctx.sandbox.functions():
         return
     caches = [ctx.sandbox.put(ref_cache)]
     forward = _own_forward(ctx, case)
@@ -258,25 +268,25 @@ def _reject_alt_only(ctx: CheckContext, fn: str, case: Case, ref_cache: Any, ref
         caches.append(forward[1])
     for cache in caches:
         if _attempt(ctx, alt, case, cache, ref_grads, REFERENCE_TOL, "") is None:
-            raise Fail(f"On {case.label}, batchnorm_backward does not return the gradients, but "
-                       "batchnorm_backward_alt does.", hint="alt_only")
+            raise Fail(f"On {case.label}, {fn} does not return the gradients, but {alt} does.",
+                       hint="alt_only")
 
 
 def _run(ctx: CheckContext, table: tuple[tuple[Any, ...], ...], numeric: bool) -> Verdict:
-    fn = ctx.params["function"]
+    fn, layer = ctx.params["function"], _layer(ctx)
     cases = backward_cases(ctx, table)
     credited = {case.label: why for case in cases if (why := _judge_case(ctx, case, numeric))}
     tol = NUMERIC_TOL if numeric else REFERENCE_TOL
-    what = "central-difference gradients of your batchnorm_forward" if numeric else "the reference gradients"
+    what = f"central-difference gradients of your {layer.forward}" if numeric else "the reference gradients"
     sizes = ", ".join(f"{c.x.shape[0]}x{c.x.shape[1]}" for c in cases)
     message = (f"dx, dgamma and dbeta of {fn} match {what} on {len(cases)} batches ({sizes}), within "
                f"{tol:.0e} of the largest entry.")
     if credited:
         why = next(iter(credited.values()))
-        message += (f" Your batchnorm_forward {why}, so on {len(credited)} of them {fn} was checked on the "
-                    f"template's cache {TEMPLATE_CACHE}, where it is correct.")
+        message += (f" Your {layer.forward} {why}, so on {len(credited)} of them {fn} was checked on the "
+                    f"template's cache {layer.cache}, where it is correct.")
     elif numeric:
-        message = message.replace("match", "match, on the cache of your own batchnorm_forward,")
+        message = message.replace("match", f"match, on the cache of your own {layer.forward},")
     return Verdict(True, message, data={"checked_on_template_cache": sorted(credited)})
 
 

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.kit import contract
+from grader.checks.kit.calls import call_forward
 from grader.checks.registry import check
 from grader.checks.support import batchnorm_math as bm
-from grader.checks.support.context import OUT, CheckContext, Fail, Verdict, as_array, call, expect_pair
+from grader.checks.support.context import CheckContext, Fail, Verdict, as_array
 from grader.sandbox.interface import CallTimedOut, ChildDied, Handle
 
 # Largest allowed bm.norm_error of `out` (max deviation / max |expected|). float64: correct code
@@ -57,7 +59,8 @@ def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray
                     beta: np.ndarray | Handle, bn_param: dict[str, Any] | Handle,
                     shape: tuple[int, ...] | None = None, *,
                     out_shape: bool = True) -> tuple[np.ndarray, Handle]:
-    """Call the student's forward; returns ``(out, result handle)``, ``out`` checked for type and shape.
+    """Call the student's forward (the contract's ``batchnorm`` layer, through the kit); returns ``(out,
+    result handle)``, ``out`` checked for type and shape.
 
     ``shape`` is the shape of x, needed when x is passed as a handle. With ``out_shape=False``
     any shape of ``out`` is accepted (tests of bn_param and of the inputs do not judge ``out``).
@@ -65,12 +68,12 @@ def student_forward(ctx: CheckContext, x: np.ndarray | Handle, gamma: np.ndarray
     A hang or a crash is remembered in ``ctx.shared`` so that the backward checks do not
     wait for it again (they judge the backward on the template's cache instead).
     """
+    layer = contract.layer(ctx.assignment, "batchnorm")
     try:
-        result = call(ctx.sandbox, "batchnorm_forward", OUT, x, gamma, beta, bn_param)
+        result = call_forward(ctx, layer, [x, gamma, beta, bn_param])
     except (CallTimedOut, ChildDied) as exc:
-        ctx.shared["batchnorm_forward.broken"] = f"batchnorm_forward {exc}"
+        ctx.shared["batchnorm_forward.broken"] = f"{layer.forward} {exc}"
         raise
-    expect_pair(result.handle, "batchnorm_forward", "(out, cache)")
     shape = (shape or getattr(x, "shape", None)) if out_shape else None
     value = result.take(0)
     if shape is not None and len(shape) == 2 and shape[0] != shape[1] and type(value) is np.ndarray \

@@ -11,6 +11,11 @@ mask (both layouts are common and correct), and credited if either works.
 
 These checks are deterministic: every call passes a seed, so no statistical
 error is possible.
+
+The functions and the template's cache layout are the ``dropout`` layer of ex08's contract
+(reference/ex08/assignment.toml); the student's forward is called through the kit's
+:func:`~grader.checks.kit.calls.call_forward`. The elementwise gradient check, the mask test and the
+fallback onto the template's cache are ex08's own (docs/authoring.md says why).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.kit import contract
+from grader.checks.kit.calls import call_forward
+from grader.checks.kit.contract import Layer
 from grader.checks.registry import check
 from grader.checks.support import candidates
 from grader.checks.support import dropout_candidates as dc
@@ -30,7 +38,6 @@ from grader.checks.support.context import (
     Verdict,
     as_array,
     call,
-    expect_pair,
     rel_error,
 )
 from grader.checks.support.dropout_samples import common_scale
@@ -42,17 +49,26 @@ H = 1e-5  # central-difference step
 MATCH_TOL = 1e-6
 
 
+def _layer(ctx: CheckContext) -> Layer:
+    """ex08's ``dropout`` layer (reference/ex08/assignment.toml): its functions and the template's cache
+    layout, ``(dropout_param, mask)``."""
+    return contract.layer(ctx.assignment, "dropout")
+
+
 def _forward(ctx: CheckContext, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Handle]:
-    """Run the student's forward; returns (out, handle to the cache)."""
-    result = call(ctx.sandbox, "dropout_forward", OUT_AND_CACHE, x, param, seed=ctx.student_seed("forward"))
-    expect_pair(result.handle, "dropout_forward", "(out, cache)")
-    out = as_array(result.take(0), "The `out` returned by dropout_forward", x.shape)
+    """Run the student's forward (through the kit, seeded); returns (out, handle to the cache)."""
+    layer = _layer(ctx)
+    result = call_forward(ctx, layer, [x, param], OUT_AND_CACHE, seed=ctx.student_seed("forward"))
+    out = as_array(result.take(0), f"The `out` returned by {layer.forward}", x.shape)
     return out, result.take(1)
 
 
 def _backward(ctx: CheckContext, dout: np.ndarray, cache: Any, shape: tuple[int, ...]) -> np.ndarray:
-    dx = call(ctx.sandbox, "dropout_backward", WHOLE, dout, cache).take(0)
-    return as_array(dx, "The dx returned by dropout_backward", shape)
+    # Not the kit's student_backward: a dx of None reads "The dx returned by dropout_backward is None"
+    # here, as ex08's reports have always said.
+    backward = _layer(ctx).backward
+    dx = call(ctx.sandbox, backward, WHOLE, dout, cache).take(0)
+    return as_array(dx, f"The dx returned by {backward}", shape)
 
 
 CASES = [((10, 10), 0.8), ((10, 10), 0.3), ((3, 4, 5), 0.5), ((2, 3, 2, 4), 0.25)]  # (shape, p), 2-D to 4-D
@@ -173,6 +189,7 @@ def test_mode(ctx: CheckContext) -> Verdict:
 
 def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
     """Judge the backward on the template's cache layout when the student's forward gives none."""
+    layer = _layer(ctx)
     rng = ctx.rng("fallback")
     shape, p = (10, 10), 0.4
     keep = 1.0 - p if ctx.assignment.dropout_convention == "drop" else p
@@ -183,12 +200,12 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
     matches = []
     for stored in (mask.astype(np.float64), mask / keep):
         try:
-            dx = ctx.sandbox.get(ctx.sandbox.call("dropout_backward", dout, (param, stored)))
+            dx = ctx.sandbox.get(ctx.sandbox.call(layer.backward, dout, (param, stored)))
         except SandboxError:
             continue
         if type(dx) is np.ndarray and dx.shape == shape and np.allclose(dx, expected, rtol=1e-6, atol=1e-9):
-            return Verdict(True, "Your dropout_forward gave no usable cache, so dropout_backward was checked "
-                                 "on the template's cache (dropout_param, mask): it is correct there.")
+            return Verdict(True, f"Your {layer.forward} gave no usable cache, so {layer.backward} was "
+                                 f"checked on the template's cache {layer.cache}: it is correct there.")
         if type(dx) is np.ndarray and dx.shape == shape and dx.dtype.kind == "f":
             matches.append(_match(dx, dout, mask / keep))
     reason = why.message if isinstance(why, Fail) else str(why)
@@ -196,8 +213,8 @@ def _template_fallback(ctx: CheckContext, why: Exception) -> Verdict:
     # is correct on it, and was credited above)
     hints = {m.candidate.hint if m else "" for m in matches}
     same = len(matches) == 2 and len(hints) == 1 and "" not in hints
-    raise _named("dropout_backward could not be checked on your own forward pass (" + reason.rstrip(".") +
-                 f"), and on the template's cache (dropout_param, mask) it does not return {_scaled(ctx)}.",
+    raise _named(f"{layer.backward} could not be checked on your own forward pass (" + reason.rstrip(".") +
+                 f"), and on the template's cache {layer.cache} it does not return {_scaled(ctx)}.",
                  matches[0] if same else None)
 
 

@@ -110,3 +110,33 @@ def test_gates_and_hints_come_from_every_assignments_data():
     for m in contract.mistakes(CONV):
         assert HINTS[m.hint] == " ".join(m.text.split())
     assert registry.get_gate("batchnorm_forward.normalises")  # ex08's own gates are untouched
+
+
+def test_ex08s_layers_are_declared_on_the_contract_without_cases_so_no_kit_check_or_gate_runs_on_them():
+    loader.load()
+    for assignment in ("ex08", "ex08_2020", "ex08_cs231n"):  # the variants inherit the contract
+        ex08 = load(assignment)
+        batchnorm, dropout = contract.layer(ex08, "batchnorm"), contract.layer(ex08, "dropout")
+        assert (batchnorm.forward, batchnorm.backward, batchnorm.param_name) == (
+            "batchnorm_forward", "batchnorm_backward", "bn_param")
+        assert batchnorm.gradients == {"dx": "x", "dgamma": "gamma", "dbeta": "beta"}
+        assert batchnorm.cache == "(out, x_norm, beta, gamma, x_minus_mean, ivar, sqrtvar, var, eps)"
+        assert (dropout.forward, dropout.backward, dropout.gradients, dropout.cache) == (
+            "dropout_forward", "dropout_backward", {"dx": "x"}, "(dropout_param, mask)")
+        assert batchnorm.cases == {} and dropout.cases == {} and contract.mistakes(ex08) == []
+        assert not {t.check for t in ex08.tests if t.check.startswith("kit.")}
+    for forward in ("batchnorm_forward", "dropout_forward"):  # ex08's own gates decide, not the kit's
+        with pytest.raises(registry.UnknownCheck):
+            registry.get_gate(f"{forward}.computes")
+
+
+def test_a_kit_check_on_a_layer_without_cases_refuses_instead_of_passing_on_nothing():
+    from types import SimpleNamespace
+
+    from grader.checks.kit import checks
+
+    ctx = SimpleNamespace(assignment=load("ex08"), params={"layer": "batchnorm"})
+    with pytest.raises(ValueError, match="'batchnorm' of assignment 'ex08' has no cases"):
+        checks._layer_and_cases(ctx)
+    ctx = SimpleNamespace(assignment=CONV, params={"layer": "pool", "cases": ["rect"]})
+    assert [c.name for c in checks._layer_and_cases(ctx)[1]] == ["rect"]

@@ -15,4 +15,8 @@ backward differentiates; ``[[mistakes]]``: the known mistakes, each a model in t
 A known mistake is charged in the cases its ``charged_in`` names; elsewhere a student's numbers that
 match its model are not charged again (one mistake, one deduction). docs/authoring.md walks
 through adding an exercise.
+
+A layer without ``cases`` only drives an exercise's own checks through the kit's calls: ex08
+declares its batch-norm and dropout layers so, and judges them in its own words
+(docs/authoring.md, "ex08 on the kit").
 """

@@ -1,4 +1,8 @@
-"""The kit's calls: the reference in the judge, the student's functions through the sandbox."""
+"""The kit's calls: the reference in the judge, the student's functions through the sandbox.
+
+Every layer of a contract is called through these, the kit's generic checks and an exercise's own
+checks alike (ex08's batch-norm and dropout checks judge what comes back in their own words).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from grader.checks.support.context import (
     OUT,
     OUT_AND_CACHE,
     WHOLE,
+    Called,
     CheckContext,
     Fail,
+    Fetch,
     as_tuple,
     call,
     expect_pair,
@@ -33,17 +39,28 @@ def reference_backward(ctx: CheckContext, layer: Layer, dout: np.ndarray, cache:
     return {name: np.asarray(v, dtype=np.float64) for name, v in zip(layer.gradients, values, strict=True)}
 
 
+def call_forward(ctx: CheckContext, layer: Layer, args: list[Any], fetch: Fetch = OUT, *,
+                 seed: int | None = None) -> Called:
+    """The student's forward called on ``args`` (arrays, handles, the param dict, in the contract's order);
+    :class:`Fail` unless it returns a tuple or list. ``seed`` seeds the student's side (dropout)."""
+    result = call(ctx.sandbox, layer.forward, fetch, *args, seed=seed)
+    expect_pair(result.handle, layer.forward, "(out, cache)")
+    return result
+
+
 def student_forward(ctx: CheckContext, layer: Layer, inputs: Inputs, *,
                     keep_cache: bool = False) -> tuple[Any, Handle | None]:
     """The student's ``out`` (undecided: judged by the caller) and, when asked, a handle to their cache."""
-    result = call(ctx.sandbox, layer.forward, OUT_AND_CACHE if keep_cache else OUT, *inputs.args(layer))
-    expect_pair(result.handle, layer.forward, "(out, cache)")
+    result = call_forward(ctx, layer, inputs.args(layer), OUT_AND_CACHE if keep_cache else OUT)
     return result.take(0), result.take(1) if keep_cache else None
 
 
 def student_backward(ctx: CheckContext, layer: Layer, dout: np.ndarray,
                      cache: Handle | Any) -> dict[str, Any]:
-    """The student's gradients by name (undecided values: each is judged by the caller)."""
+    """The student's gradients by name (undecided values: each is judged by the caller).
+
+    :class:`Fail` when the backward returns None, or not one value per gradient of the contract.
+    """
     result = call(ctx.sandbox, layer.backward, WHOLE, dout, cache)
     value = result.take(0)
     if len(layer.gradients) == 1:

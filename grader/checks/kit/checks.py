@@ -40,6 +40,9 @@ DIRECTIONS = 2
 
 def _layer_and_cases(ctx: CheckContext) -> tuple[Layer, list[Case]]:
     layer = contract.layer(ctx.assignment, ctx.params["layer"])
+    if not layer.cases:  # ex08's layers: checked by ex08's own checks; a kit test here would check nothing
+        raise ValueError(f"layer {layer.name!r} of assignment {ctx.assignment.id!r} has no cases "
+                         f"([layers.{layer.name}.cases.*]), so the kit's checks cannot run on it")
     names = ctx.params.get("cases") or list(layer.cases)
     return layer, [layer.cases[n] for n in names]
 

@@ -52,6 +52,8 @@ class Layer:
     """The layout of the reference's cache, for messages (the backward is judged on it when the
     student's forward is wrong)."""
     cases: dict[str, Case]
+    """The cases the kit's generic checks run on; none for a layer whose contract only drives an exercise's
+    own checks (ex08's: its cases and judging are its own, see docs/authoring.md)."""
     numeric_step: float = 1e-6
     """Step of the central differences of ``kit.numeric_gradient``."""
     ties_at_zero: bool = False
@@ -105,7 +107,7 @@ def layer(assignment: Assignment, name: str) -> Layer:
     if raw is None:
         raise KeyError(f"assignment {assignment.id!r} has no layer {name!r} (its [layers.*] tables: "
                        f"{', '.join(assignment.kit.get('layers', {}))})")
-    cases = {key: _case(key, c, raw["arguments"]) for key, c in raw["cases"].items()}
+    cases = {key: _case(key, c, raw["arguments"]) for key, c in raw.get("cases", {}).items()}
     return Layer(name=name, forward=raw["forward"], backward=raw["backward"],
                  arguments=tuple(raw["arguments"]), gradients=dict(raw["gradients"]),
                  cache=raw.get("cache", "the reference's cache"), cases=cases,

@@ -45,14 +45,14 @@ def _computes(forward: str) -> Callable[[CheckContext], str | None]:
 
 
 def register() -> None:
-    """Register ``<forward>.computes`` for every layer of every assignment (once per forward name), and the
-    hints of every assignment's known mistakes."""
+    """Register ``<forward>.computes`` for every layer with cases of every assignment (once per forward
+    name), and the hints of every assignment's known mistakes."""
     for assignment_id in known_assignments():
         assignment = load(assignment_id)
         add_hints({m.hint: " ".join(m.text.split()) for m in contract.mistakes(assignment)})
         for layer in contract.layers(assignment):
             name = f"{layer.forward}.computes"
-            if name not in GATES.names():
+            if layer.cases and name not in GATES.names():  # a gate calls on a case: none without
                 gate(name)(_computes(layer.forward))
 
 

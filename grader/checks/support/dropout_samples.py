@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.support.context import OUT, CheckContext, Fail, as_array, call, expect_pair
+from grader.checks.kit import contract
+from grader.checks.kit.calls import call_forward
+from grader.checks.support.context import CheckContext, Fail, as_array
 from grader.checks.support.dropout_stats import FALSE_FAILURE, binomial_interval, randn_drop_fractions
 from grader.sandbox.interface import Handle, StudentRaised
 
@@ -90,7 +92,7 @@ def forward_out(ctx: CheckContext, x: np.ndarray | Handle, param: dict[str, Any]
                 shape: tuple[int, ...]) -> np.ndarray:
     """The student's ``out``, checked for type and shape; 2-D-only code is recognised and named."""
     try:
-        result = call(ctx.sandbox, "dropout_forward", OUT, x, param, seed=seed)
+        result = call_forward(ctx, contract.layer(ctx.assignment, "dropout"), [x, param], seed=seed)
     except StudentRaised as exc:
         if len(shape) != 2 and _works_in_2d(ctx, param):
             where = f" (line {exc.line} of your layers.py)" if exc.line else ""
@@ -98,7 +100,6 @@ def forward_out(ctx: CheckContext, x: np.ndarray | Handle, param: dict[str, Any]
                        f"{shape}: {exc.message}. It works on 2-D input, but x can have any number of "
                        "dimensions.", hint="two_d_only") from None
         raise
-    expect_pair(result.handle, "dropout_forward", "(out, cache)")
     return as_array(result.take(0), "The `out` returned by dropout_forward", shape)
 
 
