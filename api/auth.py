@@ -129,6 +129,12 @@ def signed_in_student(web: WebSessionDep, session: SessionDep) -> Student:
 SignedInStudentDep = Annotated[Student, Depends(signed_in_student)]
 
 
+def bound_assignment(web: dict[str, Any]) -> str | None:
+    """The assignment an LTI launch bound this session to (its link names one); None: the student chooses."""
+    chosen = web.get("assignment")
+    return str(chosen) if chosen else None
+
+
 def session_assignment(web: dict[str, Any], settings: Settings) -> str:
     """The session's assignment (an LTI launch names one), else the default."""
     chosen = web.get("assignment")

@@ -79,6 +79,20 @@ def check_assignment(assignment: str, allowed: list[str]) -> None:
                       type=PROBLEMS + "unknown-assignment", known=known)
 
 
+def one_assignment(named: dict[str, str | None], *, fix: str) -> str | None:
+    """The assignment that every place a request names one agrees on (None: none names one).
+
+    ``named`` maps where each came from ("the query") to what it names; two different ones are refused,
+    not guessed: a 422 whose detail ends in ``fix`` (what to do instead).
+    """
+    given = [(where, a) for where, a in named.items() if a]
+    if len({a for _, a in given}) > 1:
+        (first, a), (second, b) = given[:2]
+        raise Problem(422, "Two assignments", f"{first} names `{a}` and {second} `{b}`: {fix}",
+                      type=PROBLEMS + "two-assignments", assignments=[a, b])
+    return given[0][1] if given else None
+
+
 class Limiter(Protocol):
     """The per-student upload rate limit (``api.ratelimit.UploadLimiter``; a double in tests)."""
 

@@ -29,11 +29,13 @@ def create_submission(  # sync on purpose: FastAPI runs it in the threadpool, of
     assignment_field: Annotated[str | None, Form(alias="assignment", description="the assignment id")] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
+    # ``?assignment=`` or ``-F assignment=``; both with different values is refused, not guessed.
+    named = intake.one_assignment({"the query": assignment, "the form field": assignment_field},
+                                  fix="send one")
     done = intake.submit(session=session, queue=queue, settings=settings, limiter=limiter, student=student,
                          content=file.file.read(settings.max_upload_bytes + 1),  # never more than we keep
                          size=file.size, filename=file.filename, idempotency_key=idempotency_key,
-                         assignment=_one_assignment(assignment,
-                                                    assignment_field) or settings.default_assignment)
+                         assignment=named or settings.default_assignment)
     body = _body(done.submission, student, settings, with_report=False)  # a replay may answer a graded one
     return JSONResponse(body, status_code=202 if done.created else 200,
                         headers={"Location": body["links"]["self"]})
@@ -61,14 +63,6 @@ def events(submission_id: str, settings: SettingsDep, session: SessionDep, stude
         sse_stream.redact_hidden(release_at=settings.hidden_tests_release_at)
     return sse_stream.response(sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis,
                                                  redact=redact))
-
-
-def _one_assignment(query: str | None, field: str | None) -> str | None:
-    """``?assignment=`` or ``-F assignment=``; both with different values is refused, not guessed."""
-    if query and field and query != field:
-        raise Problem(422, "Two assignments",
-                      f"the query names `{query}` and the form field `{field}`: send one")
-    return query or field
 
 
 def _body(row: Submission, student: Student, settings: Settings, *, with_report: bool = True) -> dict:

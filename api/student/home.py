@@ -1,9 +1,14 @@
-"""``/student``: the sign-in form, or the signed-in student's home: their submissions with the score each
-shows, the schedule (time left, closed), and the grade that counts now."""
+"""``/student``: the sign-in form, or the signed-in student's home for one assignment: its schedule (time
+left, closed), the grade that counts now, the upload form and their uploads of it with the score each shows.
+
+With several assignments configured the student chooses one (``?assignment=ID``); a session an LTI launch
+opened is bound to its link's assignment and offers no choice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -13,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth import WebSessionDep, current_student, session_assignment
+from api.auth import WebSessionDep, bound_assignment, current_student, session_assignment
 from api.dashboard import plots
 from api.deps import SessionDep, SettingsDep
 from api.pages import render
@@ -27,13 +32,22 @@ router = APIRouter(prefix="/student", include_in_schema=False)
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, web: WebSessionDep, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def home(request: Request, web: WebSessionDep, session: SessionDep, settings: SettingsDep,
+         assignment: str = "") -> HTMLResponse:
     student = current_student(web, session)
     if student is None:
         return render(request, "student_login.html", web, next=back_to(request.query_params.get("next", "")))
-    rows = session.scalars(select(Submission).where(Submission.student_id == student.id)
+    bound = bound_assignment(web) is not None
+    choices = [session_assignment(web, settings)] if bound else settings.assignment_ids
+    if assignment and assignment not in choices:
+        return render(request, "student_no_assignment.html", web, status_code=404, asked=assignment[:100],
+                      choices=choices, bound=bound, titles=titles(choices))
+    shown = assignment or session_assignment(web, settings)
+    # Only this assignment's uploads: the schedule, the counted grade and the score chart above are its own.
+    rows = session.scalars(select(Submission).where(Submission.student_id == student.id,
+                                                    Submission.assignment == shown)
                            .order_by(Submission.received_at.desc()).limit(50)).all()
-    course = student_view(session, settings.schedule, session_assignment(web, settings), student.id)
+    course = student_view(session, settings.schedule, shown, student.id)
     if course.counted is not None and _hidden_points_differ(rows, settings):
         # Which submission counts, or that an earlier one scored higher, would tell hidden tests' points.
         course = replace(course, counted=None)
@@ -44,7 +58,19 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
                        title="Your score per upload (visible tests)",
                        color=plots.PALETTE[2]) if len(history) > 1 else None
     return render(request, "student_home.html", web, student=student, rows=rows, course=course, scores=scores,
-                  chart=chart, hidden_pending=_hidden_pending(rows, settings))
+                  chart=chart, hidden_pending=_hidden_pending(rows, settings),
+                  choices=[] if bound or len(choices) < 2 else choices, titles=titles(choices))
+
+
+def titles(assignments: Sequence[str]) -> dict[str, str]:
+    """Each assignment's human title from its data file (none for an id the grader does not know)."""
+    from grader.assignments import UnknownAssignment, load
+
+    out = {}
+    for a in assignments:
+        with suppress(UnknownAssignment):
+            out[a] = load(a).title
+    return out
 
 
 @dataclass

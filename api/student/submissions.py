@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Header, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import progress, sse_stream
-from api.auth import CsrfDep, SignedInStudentDep, WebSessionDep, current_student
+from api.auth import CsrfDep, SignedInStudentDep, WebSessionDep, bound_assignment, current_student
 from api.deps import AsyncRedisDep, QueueDep, RateLimiterDep, SessionDep, SettingsDep
 from api.pages import render
 from service import grades, intake, report_view, visibility
@@ -36,14 +36,17 @@ router = APIRouter(prefix="/student", include_in_schema=False)
 @router.post("/upload")
 async def upload(request: Request, web: WebSessionDep, _: CsrfDep, student: SignedInStudentDep,
                  settings: SettingsDep, session: SessionDep, queue: QueueDep, limiter: RateLimiterDep,
-                 file: Annotated[UploadFile, File()],
+                 file: Annotated[UploadFile, File()], assignment: Annotated[str | None, Form()] = None,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    # The home page's form names the assignment it shows; an LTI launch's session is bound to its link's.
+    chosen = intake.one_assignment({"your course's link": bound_assignment(web), "this form": assignment},
+                                   fix="open the assignment again from your course's page")
     content = await file.read(settings.max_upload_bytes + 1)
     # A repeated click (same key) is neither limited nor doubled.
     done = await run_in_threadpool(
         intake.submit, session=session, queue=queue, settings=settings, limiter=limiter, student=student,
         content=content, size=file.size, filename=file.filename, idempotency_key=idempotency_key,
-        assignment=str(web.get("assignment") or settings.default_assignment))  # an LTI launch names one
+        assignment=chosen or settings.default_assignment)
     url = f"/student/submissions/{done.submission.id}"
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"id": done.submission.id, "url": url}, status_code=202)
@@ -105,8 +108,11 @@ def _report(request: Request, web: dict[str, Any], settings: Any, session: Sessi
                                     release_at=settings.hidden_tests_release_at)
     grade = grades.of_submission(session, settings.schedule,
                                  row) if report and not report.get("hidden_count") else None
+    several = len(settings.assignment_ids) > 1  # then each upload is named with its assignment
+    mine = earlier is not None and bound_assignment(web) in (None, row.assignment)  # its home page opens
     return render(request, "student_report.html", web, row=row, report=report, earlier=earlier or [],
-                  grade=grade, **progress.context(session, row, events=events))
+                  grade=grade, several=several, home=f"/student?assignment={quote(row.assignment)}"
+                  if several and mine else "", **progress.context(session, row, events=events))
 
 
 def _earlier(session: Session, row: Submission) -> list[Submission]:

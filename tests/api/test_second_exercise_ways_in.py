@@ -1,5 +1,6 @@
-"""cs231n_conv comes in every way ex08 does: the API's ``?assignment=``, the student page (its default), an
-LTI launch's custom ``assignment`` (the session names it) and the LMS webhook's ``assignment_id``."""
+"""cs231n_conv comes in every way ex08 does: the API's ``?assignment=``, the student page's form field
+``assignment`` (the default stays ex08), an LTI launch's custom ``assignment`` (the session names it) and
+the LMS webhook's ``assignment_id``."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ LOOPS = (SUBMISSIONS / "cs231n_conv" / "correct" / "loops.py").read_bytes()
 def test_every_way_in_takes_a_cs231n_conv_upload(settings, way):
     over = {"assignments": "ex08,cs231n_conv", "lms_secrets": {"moodle": SecretStr(SECRET)},
             "lms_callback_hosts": "127.0.0.1"}
-    if way == "page":  # a token's page session uploads to the default assignment
-        over["default_assignment"] = "cs231n_conv"
     queue = MemoryQueue()
     app = create_app(settings.model_copy(update=over), queue=queue,
                      rate_limiter=UploadLimiter(None, limit=100, window_s=60))

@@ -42,8 +42,8 @@ def _api(token: str) -> Send:
 
 
 def _page(client: TestClient, cookie: str | None, token: str) -> Send:
-    """The student page; ``cookie`` is the session an LTI launch leaves, else the student signs in with a
-    token."""
+    """The student page's upload form (it names the assignment it shows); ``cookie`` is the session an LTI
+    launch leaves, else the student signs in with a token."""
     if cookie is not None:
         client.cookies.set(auth.COOKIE, cookie)
     else:
@@ -51,7 +51,8 @@ def _page(client: TestClient, cookie: str | None, token: str) -> Send:
                            follow_redirects=False).status_code == 303
 
     def send(client: TestClient, up: Upload, n: int) -> httpx.Response:
-        return client.post("/student/upload", data={"csrf_token": _csrf(client, "/student/signin")},
+        return client.post("/student/upload", data={"csrf_token": _csrf(client, "/student/signin"),
+                                                    "assignment": up.assignment},  # as the home page's form
                            files={"file": (up.filename, up.content)}, headers={"Accept": "application/json"},
                            follow_redirects=False)
     return send

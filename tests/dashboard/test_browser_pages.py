@@ -42,8 +42,9 @@ PASSWORD = "walk-every-page"
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """The app on a free port, over a course: alice full marks, bob late (penalised), carl's file does not
-    import, erin's upload waits behind her first, dora never submitted."""
+    """The app on a free port, over a course of two exercises (ex08, cs231n_conv: the student page offers the
+    choice): alice full marks, bob late (penalised) and one cs231n_conv upload, carl's file does not import,
+    erin's upload waits behind her first, dora never submitted."""
     from api.app import create_app
 
     tmp = tmp_path_factory.mktemp("walk")
@@ -56,7 +57,7 @@ def course(tmp_path_factory):
     settings = Settings(env="development", data_dir=tmp, database_url=url, redis_url=None, broker_url=None,
                         instructor_password=SecretStr(hash_password(PASSWORD)), port=port,
                         public_base_url=tool, lti_platforms=[platform.registration()],
-                        lti_private_key=SecretStr(generate_pem()))
+                        lti_private_key=SecretStr(generate_pem()), assignments="ex08,cs231n_conv")
     sessions = session_factory(url)
     now = datetime.now(UTC)
     with sessions() as s:
@@ -69,6 +70,9 @@ def course(tmp_path_factory):
            "carl": add_graded(sessions, "carl", b"# canned: import_error\n",
                               received_at=now - timedelta(days=2))}
     with sessions() as s:
+        bob = s.query(Student).filter_by(name="bob").one()  # and an upload of the second exercise
+        s.add(Submission(student_id=bob.id, assignment="cs231n_conv", content=b"x = 1\n", sha256="1" * 64,
+                         status="failed"))
         erin = s.query(Student).filter_by(name="erin").one()
         for status in ("queued", "held"):
             row = Submission(student_id=erin.id, assignment="ex08", content=b"x = 1\n", sha256="0" * 64,
@@ -123,7 +127,8 @@ INSTRUCTOR_PAGES = ["/dashboard", "/dashboard/gradebook", "/dashboard/submission
                     "/dashboard/students/{bob_id}", "/dashboard/schedule", "/dashboard/regrade-all",
                     "/dashboard/lti", "/lti/config", "/dashboard/students/{bob_id}/sign-in",
                     "/dashboard/no-such-page", "/dashboard/similarity", "/dashboard/similarity/pairs/{pair}"]
-STUDENT_PAGES = ["/student", "/student/submissions/{bob}", "/student/submissions/no-such-one"]
+STUDENT_PAGES = ["/student", "/student?assignment=cs231n_conv", "/student?assignment=ex99",
+                 "/student/submissions/{bob}", "/student/submissions/no-such-one"]
 
 
 def _fill(path: str, course) -> str:
@@ -191,6 +196,25 @@ def test_student_pages_fit_and_pass_axe(browser, course, size):
     student_login(page, course["tokens"]["erin"])
     page.goto(f"/student/submissions/{course['ids']['erin-held']}")
     check(page, f"erin's held report at {size}")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_a_student_chooses_the_assignment_on_the_home_page(browser, course, size):
+    """The labelled select and its button (a GET form: no script needed) open the chosen assignment's page:
+    its upload form names it, and only its uploads are listed."""
+    context = _context(browser, course, size)
+    page = context.new_page()
+    student_login(page, course["tokens"]["bob"])
+    assert page.input_value("#assignment") == "ex08"
+    page.get_by_label("Assignment").select_option("cs231n_conv")
+    page.click("#assignment-choice button[type=submit]")
+    page.wait_for_url("**/student?assignment=cs231n_conv")
+    assert page.input_value("#assignment") == "cs231n_conv"
+    assert page.input_value("#upload input[name=assignment]") == "cs231n_conv"
+    assert "for cs231n_conv" in page.inner_text("#upload-for")
+    assert page.locator("#attempts .badge").all_inner_texts() == ["failed"]  # bob's ex08 upload is not here
+    check(page, f"the chosen assignment's home page at {size}")
     context.close()
 
 
