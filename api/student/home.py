@@ -23,6 +23,7 @@ from api.dashboard import plots
 from api.deps import SessionDep, SettingsDep
 from api.pages import render
 from api.student.sign_in import back_to
+from grader.assignments import UnknownAssignment, load
 from service import grades, report_view, schedule, visibility
 from service.db.grade_models import CountedGrade
 from service.db.models import Submission, utcnow
@@ -64,8 +65,6 @@ def home(request: Request, web: WebSessionDep, session: SessionDep, settings: Se
 
 def titles(assignments: Sequence[str]) -> dict[str, str]:
     """Each assignment's human title from its data file (none for an id the grader does not know)."""
-    from grader.assignments import UnknownAssignment, load
-
     out = {}
     for a in assignments:
         with suppress(UnknownAssignment):
