@@ -19,7 +19,6 @@ import torch
 
 from grader.checks.kit.contract import Layer
 from grader.checks.kit.judging import floats
-from grader.checks.support.batchnorm_math import norm_error
 from grader.checks.support.context import (
     OUT,
     OUT_AND_CACHE,
@@ -30,6 +29,7 @@ from grader.checks.support.context import (
     expect_pair,
     unkeepdims,
 )
+from grader.checks.support.matching import norm_error
 from grader.lightning.functions import GuardedCalls, to_numpy, to_torch
 from grader.sandbox.interface import Handle, Sandbox
 

@@ -103,6 +103,28 @@ def test_judging_passes_names_or_forgives_a_mistake_by_where_it_is_charged():
         run(want[:, :, 1:-1, 1:-1])
 
 
+def test_judging_names_a_mistake_by_ex08s_rule_so_a_value_near_a_model_near_the_reference_is_not_named():
+    # The kit and ex08's candidate engine share one rule (grader/checks/support/matching.py): within 1% of
+    # the model's own distance from the reference, not merely within the tolerance of the model.
+    layer, case, inputs = _models("conv", "pad")
+    want = REFERENCE.conv_forward_naive(*inputs.args(layer))[0]
+    mistake = next(m for m in contract.mistakes(CONV, "conv_forward_naive") if m.hint == "padding_one_side")
+    tol = 1e-7
+    near = want + 10 * tol * np.max(np.abs(want)) * np.sign(want)  # a model ten tolerances out
+
+    def hint_of(got):
+        with pytest.raises(Fail) as failed:
+            judge(got, want, what="the out", case=case, where="here", tol=tol,
+                  candidates=[(mistake, lambda: near)], charged_in=lambda m: "'the pad test'")
+        return failed.value.hint
+
+    assert hint_of(near.copy()) == "padding_one_side"
+    assert hint_of(want + 0.995 * (near - want)) == "padding_one_side"  # 0.5% of its distance away
+    assert hint_of(want + 0.95 * (near - want)) == ""  # within the tolerance of it, but 5% of the way back
+    assert judge(want + 0.05 * (near - want), want, what="the out", case=case, where="here", tol=tol,
+                 candidates=[(mistake, lambda: near)], charged_in=lambda m: "") == ""  # correct: passes
+
+
 def test_gates_and_hints_come_from_every_assignments_data():
     loader.load()
     for layer in contract.layers(CONV):

@@ -2,8 +2,10 @@
 
 A gate decides whether a function does recognisably its job, so that a property test pays only for
 real work (grader/runner.py: ``requires``). The kit's: on the layer's first case, the forward's
-``out`` is the reference's, or what one of its known mistakes gives. Registered from the data of
-every assignment under reference/ when the checks load.
+``out`` is the reference's, or what one of its known mistakes gives by the rule that names it
+(:func:`grader.checks.kit.judging.is_mistake`), so that the gate opens on exactly the mistakes the
+forward's tests name. Registered from the data of every assignment under reference/ when the checks
+load.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from grader.assignments import known_assignments, load
 from grader.checks.kit import contract
 from grader.checks.kit.calls import out_of, reference_forward, student_forward
 from grader.checks.kit.checks import FORWARD_TOL
-from grader.checks.kit.judging import close
+from grader.checks.kit.judging import close, is_mistake
 from grader.checks.registry import GATES, gate
 from grader.checks.support.context import CheckContext, Fail, fault_clause
 from grader.feedback import add_hints
@@ -35,7 +37,7 @@ def _computes(forward: str) -> Callable[[CheckContext], str | None]:
             return None
         for m in contract.mistakes(ctx.assignment, forward):
             modelled = contract.model(ctx.assignment, m)(ctx.reference, **inputs.kwargs())
-            if close(got, modelled, FORWARD_TOL):
+            if is_mistake(got, modelled, want, FORWARD_TOL):
                 return None
         return f"on {layer.describe(case, inputs)} its out is neither the reference's nor a known mistake's"
 

@@ -4,6 +4,11 @@ One rule, used for outputs and gradients alike: the value passes when it is with
 the reference's; when it is not, but it is what a known mistake's model gives, the mistake is
 charged only in the cases its ``charged_in`` names (a Fail with its hint there), and elsewhere the
 case is not charged again (a note). Anything else fails with the measured deviation.
+
+"What a known mistake's model gives" is the rule ex08's candidate engine names its mistakes by, one
+implementation for both (:func:`grader.checks.support.matching.match_distance`): the model is apart
+from the reference by more than the tolerance, and the value is within the tolerance of the model
+and within 1% of the model's own distance from the reference.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from grader.checks.kit.contract import Case, Mistake
-from grader.checks.support.batchnorm_math import norm_error
 from grader.checks.support.candidates import where_it_differs
 from grader.checks.support.context import Fail, as_array, unkeepdims
+from grader.checks.support.matching import match_distance, norm_error
 
 Candidate = tuple[Mistake, Callable[[], Any]]
 """A known mistake and a function computing, on demand, the value its model gives for this case."""
@@ -35,6 +40,11 @@ def close(got: np.ndarray, want: np.ndarray, tol: float) -> bool:
     return got.shape == want.shape and norm_error(got, want) < tol
 
 
+def is_mistake(got: np.ndarray, modelled: Any, want: np.ndarray, tol: float) -> bool:
+    """``got`` is a mistake's value ``modelled``, and not the reference's ``want``, by the one naming rule."""
+    return match_distance({"value": got}, {"value": modelled}, {"value": want}, tol) is not None
+
+
 def judge(got: Any, want: np.ndarray, *, what: str, case: Case, where: str, tol: float,
           candidates: list[Candidate], charged_in: Callable[[Mistake], str]) -> str:
     """"" when ``got`` is right; a note when it is a mistake charged in another test; else :class:`Fail`."""
@@ -43,7 +53,7 @@ def judge(got: Any, want: np.ndarray, *, what: str, case: Case, where: str, tol:
         return ""
     for mistake, value in candidates:
         modelled = _modelled(value)
-        if modelled is None or not close(got, modelled, tol) or close(modelled, want, tol):
+        if modelled is None or not is_mistake(got, modelled, want, tol):
             continue
         if case.name in mistake.charged_in or "*" in mistake.charged_in:
             raise Fail(f"{_deviation(got, want, what, where, tol)} It is exactly what code that "

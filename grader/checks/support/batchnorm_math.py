@@ -16,8 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-# the error measure of every batch-norm check (defined with the candidate engine, which shares it)
-from grader.checks.support.candidates import norm_error as norm_error
+from grader.checks.support.matching import match_distance
+
+# the error measure of every batch-norm check (defined with the one naming rule, which uses it)
+from grader.checks.support.matching import norm_error as norm_error
 
 Array = np.ndarray
 
@@ -86,10 +88,11 @@ def backward_dx(x: Array, gamma: Array, dout: Array, eps: float, *, mean_path: b
 
 def matching_variant(actual: Array, variants: list[tuple[str, str, Array]], correct: Array,
                      tol: float) -> tuple[str, str] | None:
-    """The first variant that ``actual`` matches, within ``tol`` and within 1% of the variant's own distance
-    from the correct value (so a variant that is itself almost correct needs an almost exact match)."""
+    """The first variant that ``actual`` matches by the rule every named mistake follows
+    (:func:`grader.checks.support.matching.match_distance`): within ``tol`` and within 1% of the variant's
+    own distance from the correct value, a variant within ``tol`` of the correct value never."""
     for key, what, value in variants:
-        if norm_error(actual, value) < min(tol, 0.01 * norm_error(value, correct)):
+        if match_distance({"out": actual}, {"out": value}, {"out": correct}, tol) is not None:
             return key, what
     return None
 

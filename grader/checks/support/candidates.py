@@ -10,16 +10,12 @@ exercise adds its own module and list (kernel flipped, stride ignored, ``db`` av
 engine below is the same. A formula is trusted numpy run by the judge; the student's code only runs
 in the sandbox, as always, and its outputs are compared here.
 
-:func:`diagnose` names a candidate when, on these inputs,
-
-1. the candidate is *separated* from the reference: at least one of its outputs differs from the
-   reference's by more than ``SEPARATION`` times the tolerance (a candidate that coincides with the
-   correct result on these inputs -- a term that happens to vanish -- is skipped);
-2. *every* output of the student's function agrees with the candidate's: within the tolerance and
-   within 1% of that output's own distance from the reference (so a candidate that is itself almost
-   correct needs an almost exact match); outputs the candidate leaves alone must equal the reference;
-3. the student's outputs are not all within the tolerance of the reference (so a correct solution,
-   which passes, is never named, whatever the candidates).
+:func:`diagnose` names a candidate by the one rule every named mistake follows
+(:func:`grader.checks.support.matching.match_distance`, the same for the check kit): the candidate is
+separated from the reference on these inputs, *every* output of the student's function agrees with
+the candidate's (within the tolerance and within 1% of that output's own distance from the
+reference), and the student's outputs are not all within the tolerance of the reference, so a correct
+solution is never named.
 
 Where several match (they should not: ``tests/grader/test_candidates.py`` shows the candidates of
 each function apart on the checks' own inputs), the closest wins. When none matches,
@@ -37,18 +33,13 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.support.matching import match_distance, separated
+from grader.checks.support.matching import norm_error as norm_error
 from grader.feedback import HINTS, add_hints
 
 Array = np.ndarray
 Inputs = Mapping[str, Any]
 Formula = Callable[[Inputs], "Mapping[str, Array] | None"]
-
-SEPARATION = 1.0
-"""A candidate is considered only where it differs from the reference by more than this many tolerances.
-
-One is enough to keep a correct solution unnamed: a correct solution is within the tolerance of the
-reference, and rule 3 never names that; a failing one must then sit within 1% of the candidate's own
-distance from the reference, in every output."""
 
 
 @dataclass(frozen=True)
@@ -117,23 +108,6 @@ def candidates_of(function: str) -> CandidateSet | None:
     return _SETS.get(function)
 
 
-def norm_error(actual: Array, expected: Array) -> float:
-    """``max |actual - expected| / max |expected|``: the error relative to the array's own scale; infinite for
-    different shapes.
-
-    The notebook's elementwise ``rel_error`` divides by ``|a| + |b|`` entry by entry, so an entry that
-    happens to be ~1e-9 turns harmless round-off into a "relative error" of 1e-3 and would fail correct
-    code on unlucky data. Scaling by the largest entry cannot.
-    """
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    if a.shape != e.shape:
-        return float("inf")
-    if e.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - e)) / max(float(np.max(np.abs(e))), 1e-300))
-
-
 def predictions(function: str, inputs: Inputs, reference: Mapping[str, Array],
                 tol: float) -> list[tuple[Candidate, dict[str, Array]]]:
     """Each separated candidate of ``function`` with the full outputs it predicts on ``inputs``."""
@@ -147,7 +121,7 @@ def predictions(function: str, inputs: Inputs, reference: Mapping[str, Array],
             continue
         predicted = {name: np.asarray(changed.get(name, reference[name]),
                                       np.float64) for name in found.outputs}
-        if max(norm_error(predicted[n], reference[n]) for n in found.outputs) > SEPARATION * tol:
+        if separated(predicted, reference, tol):
             out.append((c, predicted))
     return out
 
@@ -156,21 +130,13 @@ def diagnose(function: str, inputs: Inputs, got: Mapping[str, Array], reference:
              tol: float) -> Match | None:
     """The candidate of ``function`` that ``got`` matches on ``inputs`` (rules in the module docstring), or
     None."""
-    if all(norm_error(got[n], reference[n]) < tol for n in reference):
+    if all(norm_error(got[n], reference[n]) < tol for n in reference):  # no candidate to compute
         return None
     best: Match | None = None
     for c, predicted in predictions(function, inputs, reference, tol):
-        worst = 0.0
-        for name, value in predicted.items():
-            own = norm_error(value, reference[name])
-            allowed = min(tol, 0.01 * own) if own > tol else tol
-            err = norm_error(got[name], value)
-            if not err < allowed:
-                break
-            worst = max(worst, err)
-        else:
-            if best is None or worst < best.distance:
-                best = Match(c, worst)
+        distance = match_distance(got, predicted, reference, tol)
+        if distance is not None and (best is None or distance < best.distance):
+            best = Match(c, distance)
     return best
 
 
