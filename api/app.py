@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -56,17 +57,41 @@ def create_app(settings: Settings | None = None, *, queue: TaskQueue | None = No
     return app
 
 
+SCHEDULE_RETRY_S = 15.0
+"""How often start-up tries the schedules again while the database cannot take them."""
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start-up applies the schedules of the data files and the environment (read only now): the grades they
-    change are recomputed and sent here, so that no page has to."""
-    try:
-        state = app.state
-        await run_in_threadpool(lambda: schedule_changes.apply_all(settings=state.settings,
-                                                                   queue=state.queue))
-    except Exception:  # noqa: BLE001 - the API still starts (/healthz tells why); the next start applies them
-        log.exception("the schedules could not be applied at start")
+    change are recomputed and sent here, so that no page has to. A database that is down then (Postgres
+    starting after the API) does not stop the API: it serves (/healthz tells why) and tries again until the
+    schedules are applied, instead of leaving grades on the old schedule until the next start."""
+    retry = None
+    if not await _apply_schedules(app.state):
+        retry = asyncio.create_task(_apply_schedules_until_done(app.state))
     yield
+    if retry is not None:
+        retry.cancel()
+        with suppress(asyncio.CancelledError):
+            await retry
+
+
+async def _apply_schedules(state: Any) -> bool:
+    try:
+        await run_in_threadpool(schedule_changes.apply_all, settings=state.settings, queue=state.queue)
+    except Exception:  # noqa: BLE001 - logged; the caller tries again
+        log.exception("the schedules could not be applied; trying again in %.0f s", SCHEDULE_RETRY_S)
+        return False
+    return True
+
+
+async def _apply_schedules_until_done(state: Any) -> None:
+    while True:
+        await asyncio.sleep(SCHEDULE_RETRY_S)
+        if await _apply_schedules(state):
+            log.info("the schedules are applied")
+            return
 
 
 def _async_redis(url: str | None) -> Any:

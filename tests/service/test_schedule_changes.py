@@ -5,6 +5,7 @@ gets the new ones."""
 from __future__ import annotations
 
 import re
+import time
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -75,3 +76,50 @@ def _csrf(client: TestClient, page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
     assert found is not None
     return found.group(1)
+
+
+
+def test_postgres_down_at_start_gets_the_schedule_once_it_is_back(settings, monkeypatch):
+    """Postgres starting after the API: the API serves meanwhile (its health says the database is down) and
+    applies the schedule as soon as it can, instead of at the next start."""
+    from urllib.parse import urlsplit
+
+    from api import app as app_module
+    from service.db.migrate import upgrade
+    from tests.service_backends import scratch_postgres
+    from tests.tcp_gate import Gate
+
+    monkeypatch.setattr(app_module, "SCHEDULE_RETRY_S", 0.2)
+    with scratch_postgres() as url:
+        upgrade(url)
+        sessions = session_factory(url)
+        student = _lms_student(sessions)
+        real = urlsplit(url)
+        gate = Gate((real.hostname or "127.0.0.1", real.port or 5432))
+        behind_gate = url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{gate.port}")
+        queue = MemoryQueue()
+        later = settings.model_copy(update={"schedule": LATE, "database_url": behind_gate})
+        try:
+            with TestClient(create_app(later, queue=queue)) as client:
+                assert client.get("/healthz").status_code == 503  # serving, and saying why it is not well
+                with sessions() as s:
+                    assert grades.counted_grade(s, assignment="ex08", student_id=student).grade > 0
+                gate.open()  # Postgres is up
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not _late_grade_counts(sessions, student):
+                    time.sleep(0.1)
+                assert _late_grade_counts(sessions, student)
+                with sessions() as s:
+                    assert schedule.applied(s, "ex08") == schedule.effective(s, LATE, "ex08")
+        finally:
+            gate.close()
+            from service.db.session import _engines
+
+            if behind_gate in _engines:
+                _engines.pop(behind_gate).dispose()
+    assert len(queue.deliveries) == 1  # and the LMS hears of it once
+
+
+def _late_grade_counts(sessions, student: int) -> bool:
+    with sessions() as s:
+        return grades.counted_grade(s, assignment="ex08", student_id=student).grade == 0.0
