@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -132,13 +133,21 @@ async def progress_only(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
         yield name, data
 
 
-def progress_response(submission_id: str, *, database_url: str, aredis: Any) -> EventSourceResponse:
+def progress_response(submission_id: str, *, database_url: str, aredis: Any,
+                      request_session: Session) -> EventSourceResponse:
     """The live progress of one submission for a page; the caller has checked that the viewer may see it."""
-    return response(progress_only(stream(submission_id, database_url=database_url, aredis=aredis)))
+    return response(progress_only(stream(submission_id, database_url=database_url, aredis=aredis)),
+                    request_session=request_session)
 
 
-def response(events: AsyncIterator[Event]) -> EventSourceResponse:
-    """Server-Sent Events of ``events``, with a keep-alive ping and no caching by proxies."""
+def response(events: AsyncIterator[Event], *, request_session: Session) -> EventSourceResponse:
+    """Server-Sent Events of ``events``, with a keep-alive ping and no caching by proxies.
+
+    The request's database session (which checked who may follow) is closed first: a stream may last an
+    hour, and the session would otherwise keep a pooled connection, in a transaction, until the response
+    ends; a few dozen open pages would empty the pool. The stream takes a connection per look instead.
+    """
+    request_session.close()
 
     async def frames() -> AsyncIterator[dict[str, str]]:
         async for name, data in events:

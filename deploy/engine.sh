@@ -28,7 +28,8 @@ if ! docker info >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || { echo "deploy: no Docker engine answers and we are not root to start one" >&2; exit 1; }
   mkdir -p /var/log
   log "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # its own session: neither a Ctrl-C of make deploy-up nor a job control that ends its process group stops it
+  setsid nohup dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log >&2; echo "deploy: dockerd did not start" >&2; exit 1; }
 fi

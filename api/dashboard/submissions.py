@@ -101,7 +101,8 @@ def events(submission_id: str, _w: InstructorDep, session: SessionDep, settings:
            aredis: AsyncRedisDep) -> EventSourceResponse:
     """The submission page's live progress: the students' pages' stream, behind the instructor's session."""
     _submission(session, submission_id)
-    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis)
+    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis,
+                                        request_session=session)
 
 
 @router.post("/submissions/{submission_id}/report-links/revoke")

@@ -62,7 +62,7 @@ def events(submission_id: str, settings: SettingsDep, session: SessionDep, stude
     redact = sse_stream.redact_nothing if student.is_instructor else \
         sse_stream.redact_hidden(release_at=settings.hidden_tests_release_at)
     return sse_stream.response(sse_stream.stream(submission_id, database_url=settings.database, aredis=aredis,
-                                                 redact=redact))
+                                                 redact=redact), request_session=session)
 
 
 def _body(row: Submission, student: Student, settings: Settings, *, with_report: bool = True) -> dict:

@@ -83,7 +83,8 @@ def events(submission_id: str, student: SignedInStudentDep, settings: SettingsDe
     row = session.get(Submission, submission_id)
     if row is None or row.student_id != student.id:
         raise Problem(404, "Not found", f"no submission {submission_id} of yours")
-    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis)
+    return sse_stream.progress_response(submission_id, database_url=settings.database, aredis=aredis,
+                                        request_session=session)
 
 
 @router.get("/reports/{link}/events")
@@ -93,7 +94,8 @@ def events_by_link(link: str, settings: SettingsDep, session: SessionDep,
     sid = submission_from_link(settings, link, session=session)
     if sid is None or session.get(Submission, sid) is None:
         raise Problem(404, "Not found", "this report link is not valid")
-    return sse_stream.progress_response(sid, database_url=settings.database, aredis=aredis)
+    return sse_stream.progress_response(sid, database_url=settings.database, aredis=aredis,
+                                        request_session=session)
 
 
 def _report(request: Request, web: dict[str, Any], settings: Any, session: Session, row: Submission, *,

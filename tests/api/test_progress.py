@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator
 
 import redis
 
@@ -48,3 +49,23 @@ def test_stream_forwards_live_test_events_then_ends_at_graded(database_url, redi
     got = asyncio.run(asyncio.wait_for(collect(), 20))
     assert [name for name, _ in got] == ["running", "test", "graded"]
     assert got[1][1]["name"] == "dropout" and got[2][1]["score"] == 2.0
+
+
+def test_a_stream_gives_back_the_requests_database_connection_before_it_starts(database_url):
+    """A page's stream may stay open for an hour: the session that checked who may follow it must not keep a
+    pooled connection (in a transaction) that long, or a few dozen open pages empty the pool."""
+    from api.sse_stream import response
+    from service.db.session import engine_for
+
+    sessions = session_factory(database_url)
+    request_session = sessions()
+    request_session.query(Submission).count()  # what the route's checks do: a connection, a transaction
+    pool = engine_for(database_url).pool
+    assert pool.checkedout() == 1
+
+    async def never() -> AsyncIterator[tuple[str, dict]]:
+        await asyncio.sleep(3600)
+        yield "queued", {}
+
+    response(never(), request_session=request_session)
+    assert pool.checkedout() == 0
