@@ -123,10 +123,14 @@ async def progress_only(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
     tests are done. The page reloads the report itself once grading ends, redacted for whoever views it, so
     the raw report must not reach the browser: a shared link's viewer may not see hidden tests, and a
     failure's error or a test's name may name them."""
-    done = 0
+    done, attempt = 0, None
     async for name, data in events:
         if name in ("graded", "failed"):
             data = {"id": data["id"]}
+        elif name == "running":
+            if attempt is not None and data.get("attempt") != attempt:
+                done = 0  # a retry (a worker lost) grades every test again: count them from 0
+            attempt = data.get("attempt")
         elif name == "test":
             done += 1
             data = {"done": done}

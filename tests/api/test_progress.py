@@ -69,3 +69,18 @@ def test_a_stream_gives_back_the_requests_database_connection_before_it_starts(d
 
     response(never(), request_session=request_session)
     assert pool.checkedout() == 0
+
+
+def test_a_pages_count_starts_again_when_a_retry_grades_every_test_again():
+    from api.sse_stream import progress_only
+
+    async def events() -> AsyncIterator[tuple[str, dict]]:
+        for name, data in [("running", {"id": "s", "attempt": 1}), ("test", {"name": "a"}),
+                           ("test", {"name": "b"}), ("running", {"id": "s", "attempt": 2}), ("test", {"name": "a"})]:
+            yield name, data
+
+    async def collect() -> list[tuple[str, dict]]:
+        return [e async for e in progress_only(events())]
+
+    counts = [d["done"] for name, d in asyncio.run(collect()) if name == "test"]
+    assert counts == [1, 2, 1]  # not 3 of the second attempt: the page never shows more tests than there are

@@ -10,7 +10,9 @@
   var words = JSON.parse(progress.dataset.words);
   var status = document.getElementById("status"), textEl = document.getElementById("progress-text");
   var store = "progress:" + progress.dataset.id, total = progress.dataset.total ? " of " + progress.dataset.total : "";
-  var base = Number(window.sessionStorage && sessionStorage.getItem(store)) || 0, done = base;
+  // Kept as "attempt:done": a retry (a worker lost) grades every test again, so another attempt starts at 0.
+  var kept = String((window.sessionStorage && sessionStorage.getItem(store)) || "").split(":");
+  var attempt = kept.length === 2 ? kept[0] : null, base = Number(kept[kept.length - 1]) || 0, done = base;
   function set(s, t) {
     status.textContent = s; status.className = "badge " + s; textEl.textContent = t;
     progress.dataset.status = s;
@@ -22,10 +24,15 @@
     if (d.held) set("held", words.held + (d.position ? " (number " + d.position + " in line)" : "") + "…");
     else set("queued", words.queued + ": number " + d.position + " in the queue…");
   });
-  es.addEventListener("running", running);
+  es.addEventListener("running", function (e) {
+    var now = String(JSON.parse(e.data).attempt);
+    if (attempt !== null && now !== attempt) { base = 0; done = 0; }
+    attempt = now;
+    running();
+  });
   es.addEventListener("test", function (e) {
     done = Math.max(done, base + JSON.parse(e.data).done);
-    try { sessionStorage.setItem(store, String(done)); } catch (err) { /* private mode: no restore */ }
+    try { sessionStorage.setItem(store, attempt + ":" + done); } catch (err) { /* private mode: no restore */ }
     running();
   });
   function finished() {
