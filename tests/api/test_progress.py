@@ -76,7 +76,8 @@ def test_a_pages_count_starts_again_when_a_retry_grades_every_test_again():
 
     async def events() -> AsyncIterator[tuple[str, dict]]:
         for name, data in [("running", {"id": "s", "attempt": 1}), ("test", {"name": "a"}),
-                           ("test", {"name": "b"}), ("running", {"id": "s", "attempt": 2}), ("test", {"name": "a"})]:
+                           ("test", {"name": "b"}), ("running", {"id": "s", "attempt": 2}),
+                           ("test", {"name": "a"})]:
             yield name, data
 
     async def collect() -> list[tuple[str, dict]]:
