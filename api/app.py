@@ -77,11 +77,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await retry
 
 
-async def _apply_schedules(state: Any) -> bool:
+async def _apply_schedules(state: Any, *, first: bool = True) -> bool:
     try:
         await run_in_threadpool(schedule_changes.apply_all, settings=state.settings, queue=state.queue)
-    except Exception:  # noqa: BLE001 - logged; the caller tries again
-        log.exception("the schedules could not be applied; trying again in %.0f s", SCHEDULE_RETRY_S)
+    except Exception as e:  # noqa: BLE001 - logged; the caller tries again
+        if first:  # the whole story once; then one line per try, not a traceback every 15 s for hours
+            log.exception("the schedules could not be applied; trying again every %.0f s", SCHEDULE_RETRY_S)
+        else:
+            first_line = (str(e).splitlines() or [repr(e)])[0]
+            log.warning("the schedules could not be applied yet: %s", first_line[:300])
         return False
     return True
 
@@ -89,7 +93,7 @@ async def _apply_schedules(state: Any) -> bool:
 async def _apply_schedules_until_done(state: Any) -> None:
     while True:
         await asyncio.sleep(SCHEDULE_RETRY_S)
-        if await _apply_schedules(state):
+        if await _apply_schedules(state, first=False):
             log.info("the schedules are applied")
             return
 

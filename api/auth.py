@@ -136,9 +136,9 @@ def bound_assignment(web: dict[str, Any]) -> str | None:
 
 
 def session_assignment(web: dict[str, Any], settings: Settings) -> str:
-    """The session's assignment (an LTI launch names one), else the default."""
-    chosen = web.get("assignment")
-    return str(chosen) if chosen in settings.assignment_ids else str(settings.default_assignment)
+    """The session's assignment (an LTI launch names one) while it is graded here, else the default."""
+    bound = bound_assignment(web)
+    return bound if bound in settings.assignment_ids else str(settings.default_assignment)
 
 
 # --- the API's bearer token ------------------------------------------------------------------------

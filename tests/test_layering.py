@@ -175,3 +175,23 @@ def test_building_the_app_leaves_the_environment_alone():
 def test_the_grading_library_loads_no_service_code():
     loaded = {m.split(".")[0] for m in _modules_after("import grader.runner, grader.cli")}
     assert loaded.isdisjoint(WEB_QUEUE_DB + ("service", "api", "workers", "autograder"))
+
+
+def test_no_import_cycle_between_sibling_packages():
+    """Inside a package too: ``grader.checks.kit`` builds on ``grader.checks.support``, never the reverse.
+    (A package and its own subpackages may use each other: ``api`` mounts ``api.dashboard``, which uses
+    ``api.auth``.)"""
+    known = modules()
+    packages = {m for m, p in known.items() if p.name == "__init__.py"}
+
+    def package_of(module: str) -> str:
+        return module if module in packages else module.rpartition(".")[0]
+
+    edges: dict[str, set[str]] = defaultdict(set)
+    for module, path in known.items():
+        for name, _ in imports_of(path, module):
+            target = _longest_known(name, known)
+            a, b = package_of(module), package_of(target) if target else ""
+            if b and a != b and not b.startswith(a + ".") and not a.startswith(b + "."):
+                edges[a].add(b)
+    assert _cycle(edges) is None

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.dropout_samples import common_scale
 from grader.checks.kit import contract
 from grader.checks.kit.calls import call_forward
 from grader.checks.kit.contract import Layer
@@ -40,7 +41,6 @@ from grader.checks.support.context import (
     call,
     rel_error,
 )
-from grader.checks.support.dropout_samples import common_scale
 from grader.sandbox.interface import Handle, SandboxError
 
 GRAD_TOL = 1e-7  # correct code gives ~1e-11 in float64 (the notebook prints ~2e-11)

@@ -33,9 +33,7 @@ import math
 
 import numpy as np
 
-from grader.checks.registry import check
-from grader.checks.support.context import CheckContext, Fail, Verdict
-from grader.checks.support.dropout_samples import (
+from grader.checks.dropout_samples import (
     FRACTION_ALPHA,
     FRACTION_CASES,
     MEAN_ALPHA,
@@ -51,6 +49,8 @@ from grader.checks.support.dropout_samples import (
     other_convention,
     train_samples,
 )
+from grader.checks.registry import check
+from grader.checks.support.context import CheckContext, Fail, Verdict
 from grader.checks.support.dropout_stats import binomial_interval, mean_tolerance
 
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.registry import check, gate
-from grader.checks.support.context import CheckContext, Fail, Verdict, fault_clause
-from grader.checks.support.dropout_samples import (
+from grader.checks.dropout_samples import (
     GATE_CASE,
     INPUT_CASES,
     SEED_CASES,
@@ -33,6 +31,8 @@ from grader.checks.support.dropout_samples import (
     shape_text,
     student_p,
 )
+from grader.checks.registry import check, gate
+from grader.checks.support.context import CheckContext, Fail, Verdict, fault_clause
 from grader.sandbox.interface import MissingFunction, NotData
 from grader.sandbox.judge import OUTPUT_CAP as OUTPUT_SHOWN
 

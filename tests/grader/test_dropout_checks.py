@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from grader.assignments import load
-from grader.checks.support import dropout_samples as ds
+from grader.checks import dropout_samples as ds
 from grader.checks.support.context import CheckContext, derive_seed
 from grader.checks.support.dropout_stats import (
     FALSE_FAILURE,
