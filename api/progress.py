@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from grader.assignments import UnknownAssignment, load
 from service import intake
 from service.db.models import Submission
 
@@ -29,8 +30,6 @@ def context(session: Session, row: Submission, *, events: str) -> dict[str, Any]
 
 def test_count(assignment: str) -> int | None:
     """How many tests a submission of this assignment runs (progress shows "N of M tests")."""
-    from grader.assignments import UnknownAssignment, load
-
     try:
         return len(load(assignment).tests)
     except UnknownAssignment:

@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.grading import _cpu_seconds
+from bench.grading import cpu_seconds
 from grader.runner import Grader
 
 TARGET_S = 10.0
@@ -31,10 +31,10 @@ def main() -> None:
         print(f"start-up and warm-up (imports, reference runs): {time.perf_counter() - started:.2f} s")
         walls, cpus, per_test = [], [], {}
         for seed in range(ROUNDS):
-            t0, cpu0 = time.perf_counter(), _cpu_seconds(grader)
+            t0, cpu0 = time.perf_counter(), cpu_seconds(grader)
             report = grader.grade(SOURCE, seed=seed)
             walls.append(time.perf_counter() - t0)
-            cpus.append(_cpu_seconds(grader) - cpu0)
+            cpus.append(cpu_seconds(grader) - cpu0)
             assert report.score == report.max_score, [t.name for t in report.tests if t.score < t.max_score]
             for name, seconds in grader.timings.items():
                 per_test.setdefault(name, []).append(seconds)

@@ -29,6 +29,7 @@ from service import grades, intake, report_view, visibility
 from service.db.models import Submission
 from service.problems import Problem
 from service.report_links import submission_from_link
+from service.settings import Settings
 
 router = APIRouter(prefix="/student", include_in_schema=False)
 
@@ -69,11 +70,7 @@ def report_page(request: Request, submission_id: str, web: WebSessionDep, settin
 @router.get("/reports/{link}", response_class=HTMLResponse)
 def report_by_link(request: Request, link: str, web: WebSessionDep, settings: SettingsDep,
                    session: SessionDep) -> HTMLResponse:
-    sid = submission_from_link(settings, link, session=session)
-    row = session.get(Submission, sid) if sid else None
-    if row is None:
-        raise Problem(404, "Not found", "this report link is not valid")
-    return _report(request, web, settings, session, row, earlier=None,
+    return _report(request, web, settings, session, _linked(settings, link, session), earlier=None,
                    events=f"/student/reports/{link}/events")
 
 
@@ -91,14 +88,22 @@ def events(submission_id: str, student: SignedInStudentDep, settings: SettingsDe
 def events_by_link(link: str, settings: SettingsDep, session: SessionDep,
                    aredis: AsyncRedisDep) -> EventSourceResponse:
     """A shared link's page follows its submission too: the link that opens the page opens its progress."""
-    sid = submission_from_link(settings, link, session=session)
-    if sid is None or session.get(Submission, sid) is None:
-        raise Problem(404, "Not found", "this report link is not valid")
-    return sse_stream.progress_response(sid, database_url=settings.database, aredis=aredis,
+    row = _linked(settings, link, session)
+    return sse_stream.progress_response(row.id, database_url=settings.database, aredis=aredis,
                                         request_session=session)
 
 
-def _report(request: Request, web: dict[str, Any], settings: Any, session: Session, row: Submission, *,
+def _linked(settings: Settings, link: str, session: Session) -> Submission:
+    """The submission a report link opens (its page and its stream alike), or a 404: forged, expired or
+    revoked."""
+    sid = submission_from_link(settings, link, session=session)
+    row = session.get(Submission, sid) if sid else None
+    if row is None:
+        raise Problem(404, "Not found", "this report link is not valid")
+    return row
+
+
+def _report(request: Request, web: dict[str, Any], settings: Settings, session: Session, row: Submission, *,
             earlier: list[Submission] | None, events: str) -> HTMLResponse:
     """The student's report page; ``earlier`` (their other attempts) is None on a shared link's page;
     ``events`` is the address of its live progress (one stream for both, behind what opened the page).
